@@ -1,0 +1,65 @@
+"""The paper's losses (Section 2.5), measured in bits wrong.
+
+On the -1/+1 scale one wrong bit costs 2 in L1 distance, so bits wrong = L1 / 2.
+"""
+
+import jax
+import jax.numpy as jnp
+
+
+def bits_wrong(plaintext, guess):
+  """Per-example bits wrong of a real-valued guess: L1 distance / 2.
+
+  Args:
+    plaintext: [..., N] array of -1/+1 bits.
+    guess: [..., N] array in [-1, 1].
+
+  Returns:
+    [...] array of bits wrong, between 0 and N.
+  """
+  return jnp.sum(jnp.abs(plaintext - guess), axis=-1) / 2.0
+
+
+def hard_bits_wrong(plaintext, guess):
+  """Per-example bits wrong after a hard decision on the sign of each guess.
+
+  A guess of exactly 0 counts as wrong: it commits to neither bit.
+  """
+  return jnp.sum(jnp.sign(guess) != plaintext, axis=-1).astype(jnp.float32)
+
+
+def eve_loss(plaintext, eve_guess):
+  """Eve's loss: mean bits wrong of her guess against the plaintext."""
+  return jnp.mean(bits_wrong(plaintext, eve_guess))
+
+
+def logistic_eve_loss(plaintext, eve_logits):
+  """A per-bit logistic (cross-entropy) loss for an Eve whose guess is tanh(u).
+
+  With u the network's pre-tanh output, P(bit = +1) = sigmoid(2u), so the
+  expected number of bits wrong equals bits_wrong(plaintext, tanh(u)): the two
+  losses share one guess and one scale of bits, and differ only in gradients.
+
+  Returns:
+    Mean over the batch of the summed per-bit cross-entropy, in nats.
+  """
+  return jnp.mean(jnp.sum(jax.nn.softplus(-2.0 * plaintext * eve_logits),
+                          axis=-1))
+
+
+def alice_bob_loss(plaintext, bob_guess, eve_guess):
+  """Alice and Bob's loss: Bob's bits wrong + (N/2 - Eve's bits wrong)^2/(N/2)^2.
+
+  The Eve term is smallest when Eve is wrong on half the bits (a random
+  guess), not when she is wrong on all of them: an Eve wrong on every bit
+  would only need to flip her output to be always right.
+
+  Returns:
+    (loss, (bob_bits, eve_bits)): the mean loss over the batch and the mean
+    bits wrong of Bob and Eve.
+  """
+  half = plaintext.shape[-1] / 2.0
+  bob = bits_wrong(plaintext, bob_guess)
+  eve = bits_wrong(plaintext, eve_guess)
+  loss = jnp.mean(bob + (half - eve) ** 2 / half ** 2)
+  return loss, (jnp.mean(bob), jnp.mean(eve))

@@ -1,0 +1,44 @@
+"""Trains the seeds of a config, then prints and saves their outcome.
+
+  python -m adversarial_crypto.main --config=configs/sym16.py [--workdir=DIR]
+  python -m adversarial_crypto.main --config=configs/sym16.py --config.max_steps=2000
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+from adversarial_crypto import config_checks
+from adversarial_crypto import train
+from adversarial_crypto import workdir as workdir_lib
+
+_CONFIG = config_flags.DEFINE_config_file('config', None, 'Config file.', lock_config=True)
+_WORKDIR = flags.DEFINE_string(
+    'workdir', None, 'Where the run is kept; default runs/<config file name>. '
+    'Running again on the same workdir resumes.')
+
+
+def default_workdir(config_path):
+  return os.path.join('runs', os.path.splitext(os.path.basename(config_path))[0])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  config = _CONFIG.value
+  workdir = _WORKDIR.value or default_workdir(flags.FLAGS['config'].config_filename)
+  print(f'workdir: {workdir}\nconfig:\n{config}', flush=True)
+  try:
+    result = train.train(config, workdir, log=lambda line: print(line, flush=True))
+  except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
+    sys.exit(f'error: {e}')
+  if result.interrupted:
+    sys.exit(130)
+
+
+if __name__ == '__main__':
+  flags.mark_flags_as_required(['config'])
+  app.run(main)

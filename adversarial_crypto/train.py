@@ -1,0 +1,166 @@
+"""Trains all seeds of a symmetric config in a workdir, resuming where it stopped.
+
+Python loops over chunks only to log, checkpoint and decide to stop; each chunk
+is one jitted lax.scan over steps, vmapped over seeds (runner.py).
+"""
+
+import contextlib
+import signal
+import threading
+import time
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from adversarial_crypto import config_checks
+from adversarial_crypto import runner as runner_lib
+from adversarial_crypto import stats
+from adversarial_crypto import workdir as workdir_lib
+
+
+class TrainResult(NamedTuple):
+  """What training hands on: the evaluator needs `run.train.alice_bob` of every seed."""
+  run: runner_lib.RunState
+  summary: dict
+  interrupted: bool
+
+
+def _duration(seconds):
+  seconds = int(seconds)
+  if seconds >= 3600:
+    return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m'
+  if seconds >= 60:
+    return f'{seconds // 60}m{seconds % 60:02d}s'
+  return f'{seconds}s'
+
+
+def _progress_line(config, run, steps_per_s):
+  step = int(run.step)
+  stopped = np.asarray(run.stopped)
+  active = int((~stopped).sum())
+  left = (config.max_steps - step) / steps_per_s if steps_per_s and active else 0.0
+  return (f'step {step:>7d}/{config.max_steps} | {steps_per_s:6.2f} steps/s '
+          f'({steps_per_s * active:7.1f} seed-steps/s) | left <= {_duration(left):>7s} | '
+          f'trained {int(stopped.sum())}/{len(stopped)} | median bits wrong: '
+          f'Bob {np.median(run.bob_bits):.3f} Eve {np.median(run.eve_bits):.3f}')
+
+
+def summarize(config, run, wall_s):
+  """The per-seed outcome of training and the rate of trained seeds."""
+  run = jax.device_get(run)
+  seeds = [{'seed': i, 'steps_trained': int(run.steps[i]),
+            'bob_bits': float(run.bob_bits[i]), 'eve_bits': float(run.eve_bits[i]),
+            'trained': bool(run.stopped[i])} for i in range(config.num_seeds)]
+  trained = sum(s['trained'] for s in seeds)
+  return {'steps': int(run.step), 'max_steps': config.max_steps,
+          'finished': bool(run.stopped.all() or int(run.step) >= config.max_steps),
+          'wall_s': wall_s, 'seeds': seeds,
+          'trained': stats.rate(trained, config.num_seeds)}
+
+
+def seed_table(summary):
+  """The per-seed table printed at the end of training."""
+  lines = ['seed  steps    Bob bits  Eve bits  trained']
+  for s in summary['seeds']:
+    lines.append(f"{s['seed']:>4d}  {s['steps_trained']:>7d}  {s['bob_bits']:8.3f}  "
+                 f"{s['eve_bits']:8.3f}  {'yes' if s['trained'] else 'no'}")
+  lines.append(f"trained {stats.format_rate(summary['trained'])} (95% Clopper-Pearson)")
+  return '\n'.join(lines)
+
+
+class _Interrupts:
+  """Turns SIGINT and SIGTERM into KeyboardInterrupt, except while deferred.
+
+  A chunk's computation may be interrupted at once (it will simply run again),
+  but not the bookkeeping after it, so metrics.csv and the checkpoint always
+  describe the same chunk.
+  """
+
+  def __init__(self):
+    self.requested = False
+    self.deferring = False
+    self.previous = {}
+
+  def _handle(self, signum, frame):
+    if self.deferring:
+      self.requested = True
+    else:
+      raise KeyboardInterrupt(f'signal {signum}')
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for sig in (signal.SIGINT, signal.SIGTERM):
+        self.previous[sig] = signal.signal(sig, self._handle)
+    return self
+
+  def __exit__(self, *exc):
+    for sig, handler in self.previous.items():
+      signal.signal(sig, handler)
+
+  @contextlib.contextmanager
+  def deferred(self):
+    self.deferring = True
+    try:
+      yield
+    finally:
+      self.deferring = False
+    if self.requested:
+      raise KeyboardInterrupt('deferred signal')
+
+
+def train(config, workdir, log=print):
+  """Trains every seed until it meets the goals or reaches max_steps.
+
+  Resumes from the workdir's checkpoint if there is one. Ctrl-C (or SIGTERM)
+  saves the last completed chunk and returns with `interrupted` set; running
+  again resumes from there.
+
+  Args:
+    config: a symmetric config.
+    workdir: directory for config.json, checkpoint, metrics.csv, summary.json.
+    log: where progress lines go.
+
+  Returns:
+    A TrainResult.
+  """
+  config_checks.validate(config)
+  workdir_lib.check_or_write_config(workdir, config)
+  runner = runner_lib.make_runner(config)
+  if workdir_lib.has_checkpoint(workdir):
+    template = jax.eval_shape(runner.init)
+    run, chunk = workdir_lib.load_checkpoint(workdir, template, config)
+    run = jax.device_put(run)
+    log(f'resumed from {workdir} at step {int(run.step)}')
+  else:
+    run, chunk = runner.init(), 0
+  metrics = workdir_lib.MetricsWriter(workdir, chunk)
+  if chunk == 0:
+    metrics.write(0, run)
+
+  start, interrupted, first = time.time(), False, True
+  with _Interrupts() as interrupts:
+    try:
+      while int(run.step) < config.max_steps and not bool(run.stopped.all()):
+        num_steps = min(config.chunk_steps, config.max_steps - int(run.step))
+        t = time.time()
+        new_run = jax.block_until_ready(runner.run_chunk(run, num_steps))
+        elapsed = time.time() - t
+        with interrupts.deferred():
+          run, chunk = new_run, chunk + 1
+          metrics.write(chunk, run)
+          workdir_lib.save_checkpoint(workdir, run, chunk, config)
+          log(_progress_line(config, run, num_steps / elapsed) +
+              (f' | this chunk {elapsed:.0f}s, with compile' if first else ''))
+          first = False
+    except KeyboardInterrupt:
+      interrupted = True
+      workdir_lib.save_checkpoint(workdir, run, chunk, config)
+      log(f'interrupted: saved step {int(run.step)} to {workdir}; '
+          'run the same command to resume')
+
+  summary = summarize(config, run, time.time() - start)
+  workdir_lib.write_summary(workdir, summary)
+  if not interrupted:
+    log(seed_table(summary))
+  return TrainResult(run, summary, interrupted)

@@ -1,0 +1,26 @@
+"""The paper's symmetric experiment (Section 2.5) at N = 16: its recipe as published."""
+
+import ml_collections
+
+
+def get_config():
+  """Returns the paper's defaults for N = 16."""
+  config = ml_collections.ConfigDict()
+  config.msg_bits = 16             # N: plaintext and ciphertext length
+  config.key_bits = 16             # may differ from msg_bits
+  config.arch = 'paper'            # Alice and Bob: 'paper' or 'tf_models'
+  config.eve_arch = 'same'         # 'same' (as arch), 'paper', 'tf_models' or 'mlp'
+  config.eve_hidden = (256, 256)   # hidden sizes when eve_arch = 'mlp'
+  config.eve_loss = 'l1'           # Eve's training loss: 'l1' (paper) or 'logistic'
+  config.num_seeds = 20            # independent runs, vmapped
+  config.seed = 0                  # root of every seed's key
+  config.batch_size = 4096
+  config.eval_batch_size = 4096    # fresh batch measured at each chunk boundary
+  config.learning_rate = 0.0008    # Adam, no decay
+  config.eve_steps_per_ab_step = 2
+  config.max_steps = 150_000
+  config.chunk_steps = 250         # steps per jitted scan; seeds stop only between chunks
+  config.success = ml_collections.ConfigDict()
+  config.success.bob_bits = 0.05   # trained: Bob at most this many bits wrong ...
+  config.success.eve_bits = 7.3    # ... and Eve at least this many
+  return config

@@ -1,0 +1,15 @@
+"""The symmetric experiment at N = 32.
+
+Thresholds in the spirit of N = 16: Bob's bound stays 0.05 bits per message;
+Eve must be wrong on the same fraction of bits, 7.3 / 16 of N = 14.6.
+"""
+
+from configs import sym16
+
+
+def get_config():
+  config = sym16.get_config()
+  config.msg_bits = 32
+  config.key_bits = 32
+  config.success.eve_bits = 7.3 / 16 * 32
+  return config
