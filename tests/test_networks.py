@@ -1,0 +1,85 @@
+"""Network shapes, ranges, parameter counts and initialisation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from adversarial_crypto import networks
+
+
+def paper_params(in_bits, n):
+  # FC in x 2N + bias, then convs [4,1,2] [2,2,4] [1,4,4] [1,4,1] with biases.
+  return in_bits * 2 * n + 2 * n + (8 + 2) + (16 + 4) + (16 + 4) + (4 + 1)
+
+
+def tf_models_params(in_bits, n):
+  # FC in x 2N + bias, then convs [2,1,2] [1,2,2] [1,2,1] with biases.
+  return in_bits * 2 * n + 2 * n + (4 + 2) + (4 + 2) + (2 + 1)
+
+
+@pytest.mark.parametrize('n', [16, 32, 64])
+@pytest.mark.parametrize('arch', ['paper', 'tf_models'])
+def test_alice_and_eve_shapes_ranges_and_counts(arch, n):
+  count = paper_params if arch == 'paper' else tf_models_params
+  x = jax.random.rademacher(jax.random.PRNGKey(0), (5, 2 * n), jnp.float32)
+  alice = networks.make_network(arch, 2 * n, n)
+  eve = networks.make_network(arch, n, n)
+  alice_params = alice.init(jax.random.PRNGKey(1))
+  eve_params = eve.init(jax.random.PRNGKey(2))
+  c = alice.apply(alice_params, x)
+  assert c.shape == (5, n)
+  assert bool(jnp.all(jnp.abs(c) < 1))
+  assert eve.apply(eve_params, c).shape == (5, n)
+  assert networks.count_params(alice_params) == count(2 * n, n)
+  assert networks.count_params(eve_params) == count(n, n)
+
+
+def test_paper_counts_by_hand_for_n16():
+  assert networks.count_params(networks.make_network('paper', 32, 16).init(jax.random.PRNGKey(0))) == 1111
+  assert networks.count_params(networks.make_network('paper', 16, 16).init(jax.random.PRNGKey(0))) == 599
+  assert networks.count_params(networks.make_network('tf_models', 32, 16).init(jax.random.PRNGKey(0))) == 1071
+
+
+def test_key_shorter_than_message(tiny_config):
+  tiny_config.msg_bits, tiny_config.key_bits = 16, 8
+  alice, bob, eve = networks.make_parties(tiny_config)
+  assert (alice.in_bits, bob.in_bits, eve.in_bits) == (24, 24, 16)
+  params = alice.init(jax.random.PRNGKey(0))
+  assert params['fc']['w'].shape == (24, 32)
+  assert alice.apply(params, jnp.ones((3, 24))).shape == (3, 16)
+
+
+def test_mlp_eve_shape_and_count(tiny_config):
+  tiny_config.msg_bits = tiny_config.key_bits = 16
+  tiny_config.eve_arch, tiny_config.eve_hidden = 'mlp', (32, 8)
+  eve = networks.make_parties(tiny_config).eve
+  params = eve.init(jax.random.PRNGKey(0))
+  assert networks.count_params(params) == 16 * 32 + 32 + 32 * 8 + 8 + 8 * 16 + 16
+  assert eve.apply(params, jnp.ones((4, 16))).shape == (4, 16)
+
+
+def test_same_padding_matches_tensorflow():
+  assert networks.same_padding(32, 4, 1) == (1, 2, 32)   # extra pad on the right
+  assert networks.same_padding(32, 2, 2) == (0, 0, 16)
+  assert networks.same_padding(16, 1, 1) == (0, 0, 16)
+  assert networks.same_padding(7, 2, 2) == (0, 1, 4)
+
+
+def test_init_is_deterministic_per_key_and_follows_each_arch():
+  paper = networks.make_network('paper', 32, 16)
+  a, b = paper.init(jax.random.PRNGKey(3)), paper.init(jax.random.PRNGKey(3))
+  c = paper.init(jax.random.PRNGKey(4))
+  jax.tree_util.tree_map(np.testing.assert_array_equal, a, b)
+  assert not np.array_equal(a['fc']['w'], c['fc']['w'])
+  # 'paper': uniform +-1/sqrt(fan_in), biases too; 'tf_models': Glorot, zero biases.
+  assert float(jnp.max(jnp.abs(a['fc']['w']))) <= 1 / np.sqrt(32)
+  assert float(jnp.max(jnp.abs(a['conv0']['b']))) > 0
+  tf = networks.make_network('tf_models', 32, 16).init(jax.random.PRNGKey(3))
+  assert float(jnp.max(jnp.abs(tf['fc']['w']))) <= np.sqrt(6 / 64)
+  assert all(float(jnp.max(jnp.abs(tf[k]['b']))) == 0 for k in tf)
+
+
+def test_unknown_arch_names_the_choices():
+  with pytest.raises(ValueError, match='paper'):
+    networks.make_network('resnet', 32, 16)
