@@ -1,9 +1,15 @@
 """Checks a config before anything is built, with messages that say how to fix it."""
 
+import copy
+
 from adversarial_crypto import networks
 
 # Fields that may change when a run resumes: they do not change what was trained.
 RESUMABLE_FIELDS = ('max_steps', 'eval')
+# Fields of config.success that only judge the evaluation, not training.
+RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits',)
+# Attackers the evaluator knows (attackers.py); 'paper' decides robustness.
+ATTACKERS = ('paper', 'mlp')
 
 
 class ConfigError(ValueError):
@@ -47,6 +53,49 @@ def validate(config):
            f'got {config.success.eve_bits}')
   _require(config.success.bob_bits >= 0,
            f'config.success.bob_bits must be >= 0, got {config.success.bob_bits}')
+  # Configs of runs made before the evaluator existed lack these; the
+  # evaluator fills them in (robustness.complete_config) and calls validate_eval.
+  if 'eval' in config or 'retrained_eve_bits' in config.success:
+    validate_eval(config)
+
+
+def attacker_names(config):
+  """The names in config.eval.attackers, in order."""
+  return tuple(a.strip() for a in config.eval.attackers.split(',') if a.strip())
+
+
+def validate_eval(config):
+  """Raises ConfigError if the robustness evaluation of a config cannot be run."""
+  _require('eval' in config, 'config.eval is missing: the robustness evaluation needs it '
+           '(see configs/sym16.py, eval_config)')
+  _require('retrained_eve_bits' in config.success,
+           'config.success.retrained_eve_bits is missing: set it to 6.0 / 16 * msg_bits')
+  for name in ('num_eves', 'steps', 'every', 'batch_size', 'eval_batch_size'):
+    value = config.eval[name]
+    _require(isinstance(value, int) and value > 0,
+             f'config.eval.{name} must be a positive integer, got {value!r}; '
+             f'set it with --config.eval.{name}=...')
+  _require(config.eval.learning_rate > 0,
+           f'config.eval.learning_rate must be positive, got {config.eval.learning_rate}')
+  names = attacker_names(config)
+  unknown = [a for a in names if a not in ATTACKERS]
+  _require(not unknown and len(set(names)) == len(names),
+           f'config.eval.attackers must be distinct names from {ATTACKERS}, '
+           f'comma-separated, got {config.eval.attackers!r}')
+  _require('paper' in names,
+           f"config.eval.attackers must include 'paper': the paper's robustness verdict "
+           f'is decided by its own Eve; got {config.eval.attackers!r}')
+  _require(len(config.eval.mlp_hidden) > 0 and
+           all(isinstance(h, int) and h > 0 for h in config.eval.mlp_hidden),
+           f'config.eval.mlp_hidden must be one or more positive layer sizes, '
+           f'got {config.eval.mlp_hidden!r}')
+  _require(config.eval.mlp_loss in ('l1', 'logistic'),
+           f"config.eval.mlp_loss must be 'l1' or 'logistic', got {config.eval.mlp_loss!r}")
+  _require(isinstance(config.eval.seed, int),
+           f'config.eval.seed must be an integer, got {config.eval.seed!r}')
+  _require(0 <= config.success.retrained_eve_bits <= config.msg_bits,
+           f'config.success.retrained_eve_bits must lie in [0, msg_bits={config.msg_bits}], '
+           f'got {config.success.retrained_eve_bits}; the paper uses 6 of 16 bits')
 
 
 def identity(config):
@@ -55,7 +104,9 @@ def identity(config):
   Args:
     config: a ConfigDict, or a config already turned into a dict.
   """
-  fields = dict(config) if isinstance(config, dict) else config.to_dict()
+  fields = copy.deepcopy(dict(config) if isinstance(config, dict) else config.to_dict())
   for name in RESUMABLE_FIELDS:
     fields.pop(name, None)
+  for name in RESUMABLE_SUCCESS_FIELDS:
+    fields.get('success', {}).pop(name, None)
   return fields

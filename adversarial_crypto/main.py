@@ -1,7 +1,10 @@
-"""Trains the seeds of a config, then prints and saves their outcome.
+"""Trains the seeds of a config, evaluates them with fresh Eves, and saves the outcome.
 
   python -m adversarial_crypto.main --config=configs/sym16.py [--workdir=DIR]
   python -m adversarial_crypto.main --config=configs/sym16.py --config.max_steps=2000
+  python -m adversarial_crypto.main --config=configs/sym16.py --evaluate=false
+
+To evaluate a finished workdir again without training: adversarial_crypto.evaluate.
 """
 
 import os
@@ -12,6 +15,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from adversarial_crypto import config_checks
+from adversarial_crypto import robustness
 from adversarial_crypto import train
 from adversarial_crypto import workdir as workdir_lib
 
@@ -19,6 +23,9 @@ _CONFIG = config_flags.DEFINE_config_file('config', None, 'Config file.', lock_c
 _WORKDIR = flags.DEFINE_string(
     'workdir', None, 'Where the run is kept; default runs/<config file name>. '
     'Running again on the same workdir resumes.')
+_EVALUATE = flags.DEFINE_bool(
+    'evaluate', True, 'After training, retrain fresh Eves against every Alice '
+    '(config.eval) and judge each seed robust or not.')
 
 
 def default_workdir(config_path):
@@ -31,12 +38,17 @@ def main(argv):
   config = _CONFIG.value
   workdir = _WORKDIR.value or default_workdir(flags.FLAGS['config'].config_filename)
   print(f'workdir: {workdir}\nconfig:\n{config}', flush=True)
+  log = lambda line: print(line, flush=True)
   try:
-    result = train.train(config, workdir, log=lambda line: print(line, flush=True))
+    if _EVALUATE.value:
+      config_checks.validate_eval(config)  # fail now, not after hours of training
+    result = train.train(config, workdir, log=log)
+    if result.interrupted:
+      sys.exit(130)
+    if _EVALUATE.value:
+      robustness.evaluate_run(config, workdir, result.run, result.summary, log=log)
   except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
-  if result.interrupted:
-    sys.exit(130)
 
 
 if __name__ == '__main__':

@@ -13,4 +13,11 @@ def get_config():
   config.max_steps = 40
   config.chunk_steps = 20
   config.success.eve_bits = 7.3 / 16 * 8
+  config.success.retrained_eve_bits = 6.0 / 16 * 8
+  config.eval.num_eves = 2
+  config.eval.steps = 40
+  config.eval.every = 20
+  config.eval.batch_size = 64
+  config.eval.eval_batch_size = 128
+  config.eval.mlp_hidden = (32, 32)
   return config

@@ -1,0 +1,55 @@
+"""The family of fresh Eves that attack a frozen Alice (config.eval.attackers).
+
+  'paper'  the training config's Eve (config.eve_arch resolved) with the
+           paper's L1 loss: the attacker of the paper's robustness check.
+  'mlp'    a ReLU multilayer perceptron (config.eval.mlp_hidden) trained with
+           config.eval.mlp_loss, by default a per-bit logistic loss. SPEC
+           section 7: it breaks pairs that the paper's Eve cannot.
+"""
+
+from typing import Callable, NamedTuple
+
+from adversarial_crypto import config_checks
+from adversarial_crypto import networks
+from adversarial_crypto import symmetric
+
+
+class Attacker(NamedTuple):
+  """One kind of fresh Eve: a network and the loss it trains with."""
+  name: str
+  network: networks.Network  # ciphertext [..., N] -> guess of the plaintext
+  loss_name: str             # 'l1' or 'logistic'
+  loss: Callable             # (eve_params, ciphertext, plaintext) -> scalar
+  description: str
+
+
+def make_attacker(name, config):
+  """The attacker called `name` for a symmetric config with an eval section.
+
+  Args:
+    name: one of config_checks.ATTACKERS.
+    config: a symmetric config.
+
+  Returns:
+    An Attacker whose network maps msg_bits ciphertext bits to msg_bits guesses.
+  """
+  n = config.msg_bits
+  if name == 'paper':
+    eve = networks.make_parties(config).eve
+    arch = config.arch if config.eve_arch == 'same' else config.eve_arch
+    if arch == 'mlp':
+      arch = f'mlp {tuple(config.eve_hidden)}'
+    return Attacker(name, eve, 'l1', symmetric.make_eve_loss('l1', eve),
+                    f"the training Eve's network ({arch}), L1 loss")
+  if name == 'mlp':
+    hidden = tuple(config.eval.mlp_hidden)
+    eve = networks.make_network('mlp', n, n, hidden)
+    loss = config.eval.mlp_loss
+    return Attacker(name, eve, loss, symmetric.make_eve_loss(loss, eve),
+                    f'MLP {"x".join(map(str, hidden))} ReLU, {loss} loss')
+  raise ValueError(f'unknown attacker {name!r}; choose from {config_checks.ATTACKERS}')
+
+
+def make_attackers(config):
+  """Every attacker named in config.eval.attackers, in order."""
+  return tuple(make_attacker(name, config) for name in config_checks.attacker_names(config))

@@ -1,0 +1,66 @@
+"""Evaluates a finished run again with fresh Eves, without training.
+
+  python -m adversarial_crypto.evaluate --workdir=DIR
+  python -m adversarial_crypto.evaluate --workdir=DIR --config.eval.steps=20000 \
+      --config.eval.attackers=paper,mlp --config.eval.mlp_hidden='(512, 512)'
+
+--config starts from the run's own config.json (runs made before the
+evaluator get configs/sym16.py's evaluation); only config.eval and
+config.success.retrained_eve_bits may change, anything else is refused.
+summary.json, eval_metrics.csv and the figures are rewritten.
+"""
+
+import sys
+
+from absl import app
+from absl import flags
+from ml_collections import config_flags
+
+from adversarial_crypto import config_checks
+from adversarial_crypto import robustness
+from adversarial_crypto import workdir as workdir_lib
+
+
+def _workdir_from_argv(argv):
+  """--workdir's value, needed before the flags parse: it holds the config to override."""
+  for i, arg in enumerate(argv):
+    if arg.startswith('--workdir='):
+      return arg.split('=', 1)[1]
+    if arg == '--workdir' and i + 1 < len(argv):
+      return argv[i + 1]
+  return None
+
+
+def main(argv, config):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  workdir = flags.FLAGS.workdir
+  log = lambda line: print(line, flush=True)
+  try:
+    config, run, train_summary = robustness.load_run(workdir, config)
+    if not train_summary['finished']:
+      log(f'warning: the run in {workdir} has not finished training '
+          f"(step {train_summary['steps']} of {config.max_steps}); evaluating it as it is")
+    robustness.evaluate_run(config, workdir, run, train_summary, log=log)
+  except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
+    sys.exit(f'error: {e}')
+
+
+def run_cli(argv=None):
+  """Parses --workdir first, then its config's overrides, then evaluates."""
+  argv = sys.argv if argv is None else argv
+  workdir = _workdir_from_argv(argv)
+  if workdir is None:
+    sys.exit('usage: python -m adversarial_crypto.evaluate --workdir=DIR [--config.eval.X=...]')
+  try:
+    config = robustness.complete_config(workdir_lib.load_config_dict(workdir))
+  except workdir_lib.WorkdirError as e:
+    sys.exit(f'error: {e}')
+  flags.DEFINE_string('workdir', None, 'The finished run to evaluate.')
+  config_flags.DEFINE_config_dict('config', config, 'The run\'s config; override '
+                                  'config.eval.* to change the evaluation.', lock_config=True)
+  app.run(lambda args: main(args, flags.FLAGS.config), argv=argv)
+
+
+if __name__ == '__main__':
+  run_cli()

@@ -1,0 +1,116 @@
+"""The paper's Figures 2 and 3 for a run, as PNG files in its workdir.
+
+  figure2_training.png    Bob's and Eve's bits wrong against step (metrics.csv).
+  figure3_robustness.png  per seed, Bob's final bits wrong against the best
+                          retrained Eve's, with the success region marked.
+"""
+
+import os
+
+import matplotlib
+matplotlib.use('Agg')  # files only; no display on these machines
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import numpy as np
+
+FIGURE2_FILE = 'figure2_training.png'
+FIGURE3_FILE = 'figure3_robustness.png'
+
+
+def plot_training(metrics, msg_bits, path, title=''):
+  """Figure 2: Bob's and Eve's bits wrong on a fresh batch against training step.
+
+  Every seed is a thin line; the first seed that met the training goals (else
+  seed 0) is drawn bold, as the paper shows one run.
+
+  Args:
+    metrics: rows of metrics.csv (workdir.read_metrics).
+    msg_bits: N, the top of the y axis.
+    path: the PNG to write.
+    title: the figure's title.
+  """
+  seeds = sorted({r['seed'] for r in metrics})
+  by_seed = {s: [r for r in metrics if r['seed'] == s] for s in seeds}
+  trained = [s for s in seeds if by_seed[s][-1]['stopped']]
+  shown = trained[0] if trained else seeds[0]
+  fig, ax = plt.subplots(figsize=(7, 4.5))
+  for s in seeds:
+    rows = by_seed[s]
+    step = [r['step'] for r in rows]
+    bold = s == shown
+    kwargs = {'lw': 1.8 if bold else 0.6, 'alpha': 1.0 if bold else 0.3}
+    ax.plot(step, [r['bob_bits'] for r in rows], color='tab:blue',
+            label=f'Bob (seed {s})' if bold else None, **kwargs)
+    ax.plot(step, [r['eve_bits'] for r in rows], color='tab:red',
+            label=f'Eve (seed {s})' if bold else None, **kwargs)
+  ax.set_xlabel('training step')
+  ax.set_ylabel(f'bits wrong (of {msg_bits})')
+  ax.set_ylim(0, msg_bits)
+  ax.set_title(title or 'Figure 2: reconstruction error during training')
+  ax.legend(loc='upper right')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def plot_robustness(summary, msg_bits, bob_bound, path, title=''):
+  """Figure 3: per seed, Bob's final bits wrong against the best retrained Eve's.
+
+  The success region (Bob <= bob_bound, paper Eve >= retrained_eve_bits) is
+  shaded; hollow markers are seeds that failed training. Other attackers are
+  drawn in their hard-decision measure, the one that decides 'secure'.
+
+  Args:
+    summary: an evaluated summary (verdicts.summarize).
+    msg_bits: N.
+    bob_bound: success.bob_bits.
+    path: the PNG to write.
+    title: the figure's title.
+  """
+  bound = summary['evaluation']['retrained_eve_bits']
+  seeds = summary['seeds']
+  bob = np.array([s['bob_bits'] for s in seeds])
+  trained = np.array([s['trained'] for s in seeds])
+  fig, ax = plt.subplots(figsize=(7, 4.5))
+  ax.fill_between([0, bob_bound], bound, msg_bits, color='tab:green', alpha=0.15,
+                  label='robust region')
+  styles = {'paper': ('o', 'tab:red'), 'mlp': ('s', 'tab:purple')}
+  for name in summary['evaluation']['attackers']:
+    measure = 'best_bits' if name == 'paper' else 'best_hard_bits'
+    eve = np.array([s['retrained_eves'][name][measure] for s in seeds])
+    marker, color = styles.get(name, ('^', 'tab:gray'))
+    label = f'{name} Eve ({"L1/2" if name == "paper" else "hard decisions"})'
+    ax.scatter(bob[trained], eve[trained], marker=marker, color=color, label=label)
+    ax.scatter(bob[~trained], eve[~trained], marker=marker, facecolors='none',
+               edgecolors=color, label=f'{label}, training failed' if (~trained).any() else None)
+  ax.axhline(bound, color='tab:green', lw=0.8, ls='--')
+  ax.axvline(bob_bound, color='tab:green', lw=0.8, ls='--')
+  ax.set_xscale('symlog', linthresh=0.01)
+  ax.set_xlim(0, msg_bits)
+  ax.set_ylim(0, msg_bits)
+  ax.set_xlabel("Bob's final bits wrong")
+  ax.set_ylabel("best retrained Eve's bits wrong")
+  ax.set_title(title or 'Figure 3: Bob against the best retrained Eve, per seed')
+  ax.legend(loc='lower right', fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def write_figures(workdir, config, summary, metrics):
+  """Writes Figures 2 and 3 of a run into its workdir.
+
+  Args:
+    workdir: the run's directory.
+    config: the run's config.
+    summary: an evaluated summary, or None to draw Figure 2 only.
+    metrics: rows of metrics.csv.
+
+  Returns:
+    The paths written.
+  """
+  paths = [os.path.join(workdir, FIGURE2_FILE)]
+  plot_training(metrics, config.msg_bits, paths[0])
+  if summary is not None:
+    paths.append(os.path.join(workdir, FIGURE3_FILE))
+    plot_robustness(summary, config.msg_bits, config.success.bob_bits, paths[1])
+  return paths

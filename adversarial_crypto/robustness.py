@@ -1,0 +1,118 @@
+"""Evaluates a run's trained pairs and records the verdicts in its workdir.
+
+Writes summary.json (training outcome, each retrained Eve's best bits wrong,
+verdicts and rates), eval_metrics.csv (every Eve at every measurement) and
+the Figures 2 and 3 (figures.py). Used after training by main.py and alone,
+on a finished workdir, by evaluate.py.
+"""
+
+import copy
+import csv
+import os
+
+import jax
+import ml_collections
+
+from adversarial_crypto import config_checks
+from adversarial_crypto import evaluator
+from adversarial_crypto import figures
+from adversarial_crypto import runner as runner_lib
+from adversarial_crypto import train
+from adversarial_crypto import verdicts
+from adversarial_crypto import workdir as workdir_lib
+
+EVAL_METRICS_FILE = 'eval_metrics.csv'
+
+
+def complete_config(config_dict):
+  """A run's config (as config.json holds it) as a ConfigDict ready to evaluate.
+
+  Runs made before the evaluator existed lack config.eval and
+  success.retrained_eve_bits; they get configs/sym16.py's evaluation and the
+  paper's bound scaled to N. JSON turned tuples into lists; they turn back.
+
+  Args:
+    config_dict: the config as a dict.
+
+  Returns:
+    An unlocked ConfigDict.
+  """
+  from configs import sym16  # pylint: disable=g-import-not-at-top
+  fields = copy.deepcopy(dict(config_dict))
+  fields['eval'] = {**sym16.eval_config().to_dict(), **fields.get('eval', {})}
+  # ConfigDict keeps a field's type, so the lists must become tuples before it.
+  fields['eve_hidden'] = tuple(fields['eve_hidden'])
+  fields['eval']['mlp_hidden'] = tuple(fields['eval']['mlp_hidden'])
+  fields['success'] = {'retrained_eve_bits': 6.0 / 16 * fields['msg_bits'],
+                       **fields['success']}
+  return ml_collections.ConfigDict(fields)
+
+
+def load_run(workdir, config=None):
+  """The config, trained state and training summary of a workdir's run.
+
+  Args:
+    workdir: a directory written by train.train.
+    config: the config to evaluate with (its eval section may differ from the
+      run's); by default the run's own, completed by complete_config.
+
+  Returns:
+    (config, run, train_summary), the summary recomputed from the checkpoint.
+
+  Raises:
+    workdir_lib.WorkdirError: no run, or a checkpoint of another config.
+  """
+  if config is None:
+    config = complete_config(workdir_lib.load_config_dict(workdir))
+  template = jax.eval_shape(runner_lib.make_runner(config).init)
+  run, _ = workdir_lib.load_checkpoint(workdir, template, config)
+  wall_s = 0.0
+  try:
+    wall_s = workdir_lib.read_summary(workdir).get('wall_s', 0.0)
+  except workdir_lib.WorkdirError:
+    pass
+  return config, run, train.summarize(config, run, wall_s)
+
+
+def write_eval_metrics(workdir, result):
+  """Every Eve's bits wrong at every measurement, one row each, to eval_metrics.csv."""
+  with open(os.path.join(workdir, EVAL_METRICS_FILE), 'w', newline='') as f:
+    writer = csv.writer(f)
+    writer.writerow(('step', 'seed', 'attacker', 'eve', 'bits', 'hard_bits'))
+    for row in result.history:
+      for a in result.attackers:
+        bits, hard = row[a.name]['bits'], row[a.name]['hard_bits']
+        for seed in range(bits.shape[0]):
+          for eve in range(bits.shape[1]):
+            writer.writerow((row['step'], seed, a.name, eve, f'{bits[seed, eve]:.4f}',
+                             f'{hard[seed, eve]:.4f}'))
+
+
+def evaluate_run(config, workdir, run, train_summary, log=print):
+  """Retrains fresh Eves against every seed's Alice, judges, and records it all.
+
+  Pairs that failed training are evaluated too; they are failures whatever
+  their Eves find.
+
+  Args:
+    config: the run's config, with an eval section.
+    workdir: the run's directory.
+    run: the trained RunState (train.train's result, or load_run's).
+    train_summary: train.summarize's dict for `run`.
+    log: where progress lines and the table go.
+
+  Returns:
+    The summary written to summary.json (verdicts.summarize).
+  """
+  config_checks.validate_eval(config)
+  log(f"retraining {config.eval.num_eves} fresh Eves per attacker "
+      f"({config.eval.attackers}) against each of {len(train_summary['seeds'])} Alices, "
+      f'{config.eval.steps} steps each')
+  result = evaluator.evaluate_alices(config, run.train.alice_bob['alice'], log)
+  summary = verdicts.summarize(config, train_summary, result)
+  workdir_lib.write_summary(workdir, summary)
+  write_eval_metrics(workdir, result)
+  log(verdicts.table(summary))
+  paths = figures.write_figures(workdir, config, summary, workdir_lib.read_metrics(workdir))
+  log('figures: ' + ', '.join(paths))
+  return summary
