@@ -1,0 +1,270 @@
+"""The robustness evaluator: fresh Eves, verdicts, rates, and controls it must judge right."""
+
+import json
+import os
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from adversarial_crypto import attackers as attackers_lib
+from adversarial_crypto import config_checks
+from adversarial_crypto import evaluator
+from adversarial_crypto import networks
+from adversarial_crypto import robustness
+from adversarial_crypto import runner as runner_lib
+from adversarial_crypto import stats
+from adversarial_crypto import symmetric
+from adversarial_crypto import train
+from adversarial_crypto import verdicts
+from configs import sym16
+from configs import sym32
+from configs import tiny
+
+
+def _leaves_differ(a, b):
+  return all(not np.allclose(x, y) for x, y in
+             zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+
+
+def test_fresh_eves_shapes_keys_and_optimizer_state():
+  config = tiny.get_config()
+  config.eval.num_eves = 3
+  num_pairs = 2
+  alice = networks.make_parties(config).alice
+  ev = evaluator.make_evaluator(evaluator.alice_encrypt(alice), 8, 8, config.eval,
+                                attackers_lib.make_attackers(config))
+  root = evaluator.eval_root_key(config)
+  keys = ev.eve_keys(root, num_pairs)
+  states = ev.init(keys)
+  assert set(states) == {'paper', 'mlp'}
+  for name, state in states.items():
+    single = ev.trainers[name].init(keys[name][0, 0])
+    for leaf, one in zip(jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(single)):
+      chex.assert_shape(leaf, (num_pairs, 3) + one.shape)
+    # Every Eve starts with Adam's fresh state: no steps, zero moments.
+    np.testing.assert_array_equal(state.opt_state[0].count, 0)
+    for moment in jax.tree_util.tree_leaves((state.opt_state[0].mu, state.opt_state[0].nu)):
+      np.testing.assert_array_equal(moment, 0.0)
+    assert np.all(np.isinf(state.best_bits)) and np.all(np.isinf(state.best_hard_bits))
+    # Eve (p, e) equals the single-Eve init of her key: lax.map keeps the order.
+    chex.assert_trees_all_close(jax.tree_util.tree_map(lambda x: x[1, 2], state.params),
+                                ev.trainers[name].init(keys[name][1, 2]).params, atol=0)
+    flat = [jax.tree_util.tree_map(lambda x, p=p, e=e: x[p, e], state.params)
+            for p in range(num_pairs) for e in range(3)]
+    for i in range(len(flat)):
+      for j in range(i):
+        assert _leaves_differ(flat[i], flat[j]), (name, i, j)
+  # The paper's attacker has the trained Eve's shapes, yet none of her values.
+  seed_keys = runner_lib.seed_keys(config.seed, config.num_seeds)
+  trained_eve = symmetric.make_experiment(config).init(seed_keys[0]).eve
+  paper = jax.tree_util.tree_map(lambda x: x[0, 0], states['paper'].params)
+  chex.assert_trees_all_equal_shapes(paper, trained_eve)
+  for p in range(num_pairs):
+    for e in range(3):
+      assert _leaves_differ(jax.tree_util.tree_map(lambda x, p=p, e=e: x[p, e],
+                                                   states['paper'].params), trained_eve)
+  # Keys do not depend on how many pairs are evaluated, nor on the other attackers.
+  more = ev.eve_keys(root, num_pairs + 3)
+  np.testing.assert_array_equal(more['paper'][:num_pairs], keys['paper'])
+  config.eval.attackers = 'paper'
+  alone = evaluator.make_evaluator(evaluator.alice_encrypt(alice), 8, 8, config.eval,
+                                   attackers_lib.make_attackers(config))
+  np.testing.assert_array_equal(alone.eve_keys(root, num_pairs)['paper'], keys['paper'])
+
+
+def test_vmapped_chunk_equals_one_eve_alone():
+  """The evaluator's vmap over (cipher, Eve) changes nothing about each Eve."""
+  config = tiny.get_config()
+  config.eval.attackers = 'paper'
+  encrypt = lambda scale, plaintext, key: jnp.tanh(scale * plaintext * key + 0.5 * plaintext)
+  ciphers = jnp.array([1.0, 2.0])
+  ev = evaluator.make_evaluator(encrypt, 8, 8, config.eval,
+                                attackers_lib.make_attackers(config))
+  keys = ev.eve_keys(jax.random.PRNGKey(3), 2)
+  states, measures = ev.run_chunk(ev.init(keys), ciphers, keys, jnp.int32(0), 5)
+  trainer = ev.trainers['paper']
+  one, one_measure = jax.jit(trainer.run_chunk, static_argnums=4)(
+      trainer.init(keys['paper'][1, 1]), ciphers[1], keys['paper'][1, 1], jnp.int32(0), 5)
+  chex.assert_trees_all_close(jax.tree_util.tree_map(lambda x: x[1, 1], states['paper']),
+                              one, atol=1e-5)
+  np.testing.assert_allclose(measures['paper'].bits[1, 1], one_measure.bits, atol=1e-5)
+  assert np.all(states['paper'].opt_state[0].count == 5)
+  np.testing.assert_array_equal(states['paper'].best_bits, measures['paper'].bits)
+
+
+def test_clopper_pearson_known_values():
+  # SPEC section 1: the paper's 10/20 and 14/20.
+  np.testing.assert_allclose(stats.clopper_pearson(10, 20), (0.272, 0.728), atol=5e-4)
+  np.testing.assert_allclose(stats.clopper_pearson(14, 20), (0.457, 0.881), atol=5e-4)
+  # k = 0 and k = n have closed forms: (alpha/2)^(1/n).
+  assert stats.clopper_pearson(0, 20) == (0.0, pytest.approx(1 - 0.025 ** (1 / 20)))
+  assert stats.clopper_pearson(20, 20) == (pytest.approx(0.025 ** (1 / 20)), 1.0)
+  r = stats.rate(1, 3)
+  assert (r['count'], r['n']) == (1, 3) and r['rate'] == pytest.approx(1 / 3)
+  np.testing.assert_allclose((r['ci_low'], r['ci_high']), (0.0084, 0.9057), atol=5e-4)
+  assert stats.format_rate(stats.rate(10, 20)) == '10/20 = 0.50 [0.27, 0.73]'
+
+
+def _fake_result(best, hard, names=('paper', 'mlp')):
+  attackers = tuple(attackers_lib.Attacker(n, None, 'l1', None, n) for n in names)
+  return evaluator.EvalResult(attackers, {n: np.asarray(best[n], np.float32) for n in names},
+                              {n: np.asarray(hard[n], np.float32) for n in names}, [], 10, 1.0)
+
+
+def test_verdicts_by_hand():
+  config = sym16.get_config()   # bound 6.0
+  seeds = [{'seed': i, 'trained': t, 'bob_bits': 0.0} for i, t in
+           enumerate([True, True, True, False])]
+  best = {'paper': [[6.5, 6.0], [7.0, 5.9], [7.0, 7.0], [8.0, 8.0]],
+          'mlp': [[7.0, 7.0], [7.0, 7.0], [7.0, 7.0], [8.0, 8.0]]}
+  hard = {'paper': [[6.4, 6.2], [6.0, 6.0], [6.5, 6.5], [8.0, 8.0]],
+          'mlp': [[6.0, 6.1], [6.0, 6.0], [1.0, 7.0], [8.0, 8.0]]}
+  judged = verdicts.judge_seeds(config, seeds, _fake_result(best, hard))
+  # Seed 0 sits exactly on the bound: robust and secure. Seed 1: one paper Eve
+  # at 5.9 breaks it. Seed 2: the paper Eve fails, one MLP Eve succeeds in hard
+  # bits: robust, not secure. Seed 3 failed training: a failure whatever its Eves.
+  assert [s['robust'] for s in judged] == [True, False, True, False]
+  assert [s['secure'] for s in judged] == [True, False, False, False]
+  assert [s['best_retrained_eve_bits'] for s in judged] == pytest.approx([6.0, 5.9, 7.0, 8.0])
+  assert judged[2]['retrained_eves']['mlp']['best_hard_bits'] == 1.0
+  assert judged[2]['retrained_eves']['mlp']['hard_bits'] == [1.0, 7.0]
+
+
+def test_summary_rates_and_table():
+  config = sym16.get_config()
+  train_summary = {'steps': 10, 'wall_s': 1.0, 'trained': stats.rate(3, 4),
+                   'seeds': [{'seed': i, 'trained': i < 3, 'bob_bits': 0.01,
+                              'steps_trained': 10, 'eve_bits': 7.5} for i in range(4)]}
+  best = {'paper': [[6.5], [4.0], [7.0], [8.0]], 'mlp': [[7.0], [7.0], [7.0], [8.0]]}
+  hard = {'paper': [[6.4], [6.0], [6.5], [8.0]], 'mlp': [[6.0], [6.0], [1.0], [8.0]]}
+  summary = verdicts.summarize(config, train_summary, _fake_result(best, hard))
+  assert summary['robust']['count'] == 2 and summary['secure']['count'] == 1
+  assert summary['trained']['count'] == 3 and summary['robust']['n'] == 4
+  spread = summary['evaluation']['attackers']['paper']['trained_pairs_best_bits']
+  assert spread == {'mean': pytest.approx(17.5 / 3), 'min': 4.0, 'max': 7.0, 'n': 3}
+  assert summary['evaluation']['attackers']['mlp']['trained_pairs_below_bound_hard_bits'] == 1
+  json.dumps(summary)  # summary.json must be able to hold it
+  text = verdicts.table(summary)
+  assert 'robust  2/4 = 0.50 [0.07, 0.93]' in text
+  assert 'steps per retrained Eve: 10' not in text  # config.eval.steps is the paper's
+  # The paper's protocol itself differs only by what goes beyond it.
+  diffs = verdicts.protocol_differences(config)
+  assert len(diffs) == 2 and diffs[-1].startswith('beyond the paper')
+  config.batch_size, config.eval.steps = 512, 3000
+  diffs = verdicts.protocol_differences(config)
+  assert 'minibatch: 512 (paper 4096)' in diffs
+  assert 'steps per retrained Eve: 3000 (paper 250000)' in diffs
+
+
+def test_config_fields_and_checks():
+  assert sym16.get_config().success.retrained_eve_bits == 6.0
+  assert sym32.get_config().success.retrained_eve_bits == 12.0
+  assert tiny.get_config().success.retrained_eve_bits == 3.0
+  config = sym16.get_config()
+  assert config_checks.attacker_names(config) == ('paper', 'mlp')
+  # The bound and the evaluation do not define the training run.
+  other = sym16.get_config()
+  other.success.retrained_eve_bits, other.eval.steps = 5.0, 10
+  assert config_checks.identity(config) == config_checks.identity(other)
+  assert 'retrained_eve_bits' in config.success  # identity() did not mutate it
+  for field, value, message in (('attackers', 'mlp', "must include 'paper'"),
+                                ('attackers', 'paper,cnn', 'distinct names'),
+                                ('num_eves', 0, 'config.eval.num_eves'),
+                                ('mlp_loss', 'l2', 'config.eval.mlp_loss'),
+                                ('mlp_hidden', (), 'config.eval.mlp_hidden')):
+    bad = sym16.get_config()
+    bad.eval[field] = value
+    with pytest.raises(config_checks.ConfigError, match=message):
+      config_checks.validate(bad)
+  bad = sym16.get_config()
+  bad.success.retrained_eve_bits = 17.0
+  with pytest.raises(config_checks.ConfigError, match='retrained_eve_bits'):
+    config_checks.validate(bad)
+
+
+# Controls, N = 8, bound 3 bits: ciphertext = tanh(a * plaintext * key + b * plaintext).
+CONTROLS = {'identity': (0.0, 1.0),   # passes the plaintext through
+            'one_time_pad': (1.0, 0.0),   # tanh(P x K): a perfect pad
+            'leaky_pad': (1.0, 0.3)}  # the sign is the pad's, the magnitude leaks P
+
+
+def _control_encrypt(params, plaintext, key):
+  a, b = params[0], params[1]
+  return jnp.tanh(a * plaintext * key + b * plaintext)
+
+
+def test_controls_are_judged_right():
+  config = tiny.get_config()
+  ev_config = config.eval
+  ev_config.num_eves, ev_config.steps, ev_config.every = 2, 600, 200
+  ev_config.batch_size, ev_config.eval_batch_size = 256, 1024
+  ev_config.mlp_hidden = (64, 64)
+  # A faster learning rate than the paper's keeps the budget short; the paper's
+  # Eve then learns the identity within 400 steps and the MLP the leak within 200.
+  ev_config.learning_rate = 0.003
+  params = jnp.array(list(CONTROLS.values()))
+  result = evaluator.evaluate_cipher(_control_encrypt, params, 8, 8, ev_config,
+                                     jax.random.PRNGKey(0),
+                                     attackers_lib.make_attackers(config), log=lambda s: None)
+  assert result.best_bits['paper'].shape == (3, 2) and len(result.history) == 3
+  seeds = [{'seed': i, 'trained': True, 'bob_bits': 0.0} for i in range(3)]
+  judged = dict(zip(CONTROLS, verdicts.judge_seeds(config, seeds, result)))
+  identity, pad, leaky = judged['identity'], judged['one_time_pad'], judged['leaky_pad']
+  # The identity is broken by every Eve: not robust.
+  assert identity['retrained_eves']['paper']['best_bits'] < 0.5
+  assert max(identity['retrained_eves']['mlp']['hard_bits']) < 0.1
+  assert not identity['robust'] and not identity['secure']
+  # Against a one-time pad no Eve does better than guessing: N/2 = 4 bits.
+  for name in ('paper', 'mlp'):
+    assert min(pad['retrained_eves'][name]['bits']) > 3.8
+    assert min(pad['retrained_eves'][name]['hard_bits']) > 3.8
+  assert pad['robust'] and pad['secure']
+  # The leaky pad: the MLP Eve reads the plaintext from the magnitude.
+  assert max(leaky['retrained_eves']['mlp']['hard_bits']) < 1.0
+  assert not leaky['secure']
+
+
+def test_reevaluate_a_finished_tiny_run(tmp_path, tiny_config):
+  workdir = str(tmp_path / 'run')
+  result = train.train(tiny_config, workdir, log=lambda s: None)
+  # What adversarial_crypto.evaluate does: the run's own config, a new evaluation.
+  config, run, train_summary = robustness.load_run(workdir)
+  assert config.eval.num_eves == 2 and config.eval.mlp_hidden == (32, 32)
+  np.testing.assert_array_equal(run.steps, result.run.steps)
+  for a, b in zip(train_summary['seeds'], result.summary['seeds']):
+    assert a['trained'] == b['trained'] and a['bob_bits'] == pytest.approx(b['bob_bits'])
+  config.eval.num_eves, config.eval.steps, config.eval.every = 3, 20, 10
+  summary = robustness.evaluate_run(config, workdir, run, train_summary, log=lambda s: None)
+  for name in ('summary.json', 'eval_metrics.csv', 'figure2_training.png',
+               'figure3_robustness.png'):
+    assert os.path.getsize(os.path.join(workdir, name)) > 0, name
+  with open(os.path.join(workdir, 'summary.json')) as f:
+    assert json.load(f) == json.loads(json.dumps(summary))
+  assert summary['evaluation']['config']['num_eves'] == 3
+  assert [s['seed'] for s in summary['seeds']] == [0, 1]
+  for seed in summary['seeds']:
+    for name in ('paper', 'mlp'):
+      eves = seed['retrained_eves'][name]
+      assert len(eves['bits']) == len(eves['hard_bits']) == 3
+      assert eves['best_bits'] == min(eves['bits'])
+      assert all(0.0 <= b <= 8.0 for b in eves['bits'] + eves['hard_bits'])
+    # 40 steps cannot train a pair; it is evaluated all the same, and fails.
+    assert not seed['trained'] and not seed['robust'] and not seed['secure']
+  # 2 measurements x 2 seeds x 2 attackers x 3 Eves, and a header.
+  with open(os.path.join(workdir, 'eval_metrics.csv')) as f:
+    assert len(f.readlines()) == 1 + 2 * 2 * 2 * 3
+
+  # A run made before the evaluator: no eval section, no retrained bound.
+  with open(os.path.join(workdir, 'config.json')) as f:
+    old = json.load(f)
+  del old['eval'], old['success']['retrained_eve_bits']
+  with open(os.path.join(workdir, 'config.json'), 'w') as f:
+    json.dump(old, f)
+  completed, run, _ = robustness.load_run(workdir)
+  assert completed.success.retrained_eve_bits == 3.0
+  assert completed.eval.steps == sym16.get_config().eval.steps
+  assert completed.eval.mlp_hidden == (256, 256)
+  np.testing.assert_array_equal(run.steps, result.run.steps)
