@@ -72,7 +72,7 @@ def plot_robustness(summary, msg_bits, bob_bound, path, title=''):
   trained = np.array([s['trained'] for s in seeds])
   fig, ax = plt.subplots(figsize=(7, 4.5))
   ax.fill_between([0, bob_bound], bound, msg_bits, color='tab:green', alpha=0.15,
-                  label='robust region')
+                  label=f'success: Bob <= {bob_bound:g}, Eve >= {bound:g}')
   styles = {'paper': ('o', 'tab:red'), 'mlp': ('s', 'tab:purple')}
   for name in summary['evaluation']['attackers']:
     measure = 'best_bits' if name == 'paper' else 'best_hard_bits'

@@ -268,3 +268,40 @@ def test_reevaluate_a_finished_tiny_run(tmp_path, tiny_config):
   assert completed.eval.steps == sym16.get_config().eval.steps
   assert completed.eval.mlp_hidden == (256, 256)
   np.testing.assert_array_equal(run.steps, result.run.steps)
+
+
+def _load_benchmark():
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                      'benchmarks', 'success_rate.py')
+  spec = importlib.util.spec_from_file_location('success_rate', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_benchmark_presets_and_table():
+  bench = _load_benchmark()
+  cpu = bench.make_config('sym16', bench.PRESETS['cpu'])
+  # Exactly the overrides of a run trained by main.py with these flags, so the
+  # benchmark can reuse such a workdir.
+  trained = sym16.get_config()
+  trained.batch_size, trained.max_steps, trained.chunk_steps = 512, 20_000, 500
+  assert config_checks.identity(cpu) == config_checks.identity(trained)
+  config_checks.validate(cpu)
+  assert bench.make_config('sym16', bench.PRESETS['paper']).to_dict() == sym16.get_config().to_dict()
+  extra = bench.make_config('sym32', bench.PRESETS['cpu'], num_seeds=4,
+                            extra=['eval.steps=10', "eval.attackers=paper"])
+  assert (extra.num_seeds, extra.eval.steps, extra.eval.attackers) == (4, 10, 'paper')
+  assert extra.success.retrained_eve_bits == 12.0
+  with pytest.raises(ValueError, match='unknown config field'):
+    bench.make_config('sym16', bench.PRESETS['cpu'], extra=['eval.stepz=10'])
+  train_summary = {'trained': stats.rate(1, 2), 'seeds': [
+      {'seed': i, 'trained': i == 0, 'bob_bits': 0.0} for i in range(2)]}
+  best = {'paper': [[6.5], [4.0]], 'mlp': [[1.0], [7.0]]}
+  summary = verdicts.summarize(cpu, train_summary, _fake_result(best, best))
+  table = bench.format_table('cpu', [bench.row('sym16', cpu, summary, 1.0, 2.0)])
+  assert ' 1/2  0.50 [0.01,0.99]' in table   # trained and robust
+  assert ' 0/2  0.00 [0.00,0.84]' in table   # secure: the MLP Eve breaks seed 0
+  assert 'steps per retrained Eve: 2000 (paper 250000)' in table
+  assert 'minibatch: 512 (paper 4096)' in table
