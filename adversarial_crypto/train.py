@@ -47,7 +47,13 @@ def _progress_line(config, run, steps_per_s):
 
 
 def summarize(config, run, wall_s):
-  """The per-seed outcome of training and the rate of trained seeds."""
+  """The per-seed outcome of training and the rate of trained seeds.
+
+  Args:
+    config: the run's config.
+    run: its RunState.
+    wall_s: training time so far, summed over every session of the run.
+  """
   run = jax.device_get(run)
   seeds = [{'seed': i, 'steps_trained': int(run.steps[i]),
             'bob_bits': float(run.bob_bits[i]), 'eve_bits': float(run.eve_bits[i]),
@@ -137,6 +143,12 @@ def train(config, workdir, log=print):
   metrics = workdir_lib.MetricsWriter(workdir, chunk)
   if chunk == 0:
     metrics.write(0, run)
+    earlier_wall_s = 0.0
+  else:  # summary.json is rewritten with the checkpoint; it may lag by one chunk
+    try:
+      earlier_wall_s = workdir_lib.read_summary(workdir).get('wall_s', 0.0)
+    except (workdir_lib.WorkdirError, ValueError):
+      earlier_wall_s = 0.0
 
   start, interrupted, first = time.time(), False, True
   with _Interrupts() as interrupts:
@@ -150,6 +162,8 @@ def train(config, workdir, log=print):
           run, chunk = new_run, chunk + 1
           metrics.write(chunk, run)
           workdir_lib.save_checkpoint(workdir, run, chunk, config)
+          workdir_lib.write_summary(workdir, summarize(
+              config, run, earlier_wall_s + time.time() - start))
           log(_progress_line(config, run, num_steps / elapsed) +
               (f' | this chunk {elapsed:.0f}s, with compile' if first else ''))
           first = False
@@ -159,7 +173,7 @@ def train(config, workdir, log=print):
       log(f'interrupted: saved step {int(run.step)} to {workdir}; '
           'run the same command to resume')
 
-  summary = summarize(config, run, time.time() - start)
+  summary = summarize(config, run, earlier_wall_s + time.time() - start)
   workdir_lib.write_summary(workdir, summary)
   if not interrupted:
     log(seed_table(summary))

@@ -124,6 +124,7 @@ def test_resuming_continues_where_the_run_stopped(tiny_config, tmp_path):
   resumed = train.train(tiny_config, str(tmp_path / 'resumed'), log=lines.append)
   assert lines[0].startswith('resumed from') and 'step 20' in lines[0]
   jax.tree_util.tree_map(np.testing.assert_array_equal, _final(straight), _final(resumed))
+  assert resumed.summary['wall_s'] > first.summary['wall_s'] > 0  # summed over sessions
   assert workdir_lib.read_metrics(str(tmp_path / 'straight')) == workdir_lib.read_metrics(
       str(tmp_path / 'resumed'))
 
