@@ -1,0 +1,114 @@
+"""A finished run as a cipher: load it, then encrypt, decrypt and eavesdrop.
+
+    run = load_run('runs/sym16')
+    alice, bob, eve = run.seed_params(3)
+    ciphertext = encrypt(alice, plaintext, key, run.config)
+    plaintext_bob = decrypt(bob, ciphertext, key, run.config)
+    plaintext_eve = eavesdrop(eve, ciphertext, run.config)
+
+Arrays are -1/+1 floats of shape [..., N] (keys [..., K]); outputs lie in
+(-1, 1), and their signs are the decoded bits. The functions are pure: jit
+them with the config static (`run.config` is a hashable FrozenConfigDict) or
+vmap them over seeds.
+"""
+
+import json
+import os
+from typing import Any, NamedTuple, Optional
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from adversarial_crypto import networks
+from adversarial_crypto import runner as runner_lib
+from adversarial_crypto import workdir as workdir_lib
+
+
+class Run(NamedTuple):
+  """A run loaded from its workdir; parameters carry a leading seed axis."""
+  config: ml_collections.FrozenConfigDict
+  summary: Optional[dict]   # None while the run has not written one
+  alice: Any
+  bob: Any
+  eve: Any                  # the Eve trained beside Alice and Bob
+  steps: Any                # [S] training steps of each seed
+  trained: Any              # [S] whether each seed met the training goals
+
+  @property
+  def num_seeds(self):
+    return int(self.steps.shape[0])
+
+  def seed_params(self, seed):
+    """(alice, bob, eve) parameters of one seed."""
+    if not 0 <= seed < self.num_seeds:
+      raise IndexError(f'seed {seed} is not in this run: it has seeds 0..{self.num_seeds - 1}')
+    pick = lambda tree: jax.tree_util.tree_map(lambda x: x[seed], tree)
+    return pick(self.alice), pick(self.bob), pick(self.eve)
+
+
+def _as_tuples(value):
+  """JSON turned the config's tuples into lists; FrozenConfigDict needs them hashable."""
+  if isinstance(value, dict):
+    return {k: _as_tuples(v) for k, v in value.items()}
+  if isinstance(value, list):
+    return tuple(_as_tuples(v) for v in value)
+  return value
+
+
+def load_run(workdir):
+  """Loads a run's config, summary and every seed's trained parameters.
+
+  Args:
+    workdir: the directory a training run wrote (config.json, checkpoint.msgpack).
+
+  Returns:
+    A Run.
+
+  Raises:
+    WorkdirError: the workdir is missing, holds no run, or its checkpoint is
+      missing, corrupt or of another config.
+  """
+  if not os.path.isdir(workdir):
+    raise workdir_lib.WorkdirError(f'{workdir} does not exist')
+  try:
+    config_dict = workdir_lib.load_config_dict(workdir)
+  except ValueError as e:
+    raise workdir_lib.WorkdirError(f'the config.json in {workdir} is corrupt ({e})') from e
+  config = ml_collections.ConfigDict(_as_tuples(config_dict))
+  template = jax.eval_shape(runner_lib.make_runner(config).init)
+  state, _ = workdir_lib.load_checkpoint(workdir, template, config)
+  try:
+    summary = workdir_lib.read_summary(workdir)
+  except (workdir_lib.WorkdirError, json.JSONDecodeError):
+    summary = None
+  return Run(ml_collections.FrozenConfigDict(config), summary,
+             state.train.alice_bob['alice'], state.train.alice_bob['bob'],
+             state.train.eve, state.steps, state.stopped)
+
+
+def _check_bits(name, x, bits):
+  if x.shape[-1] != bits:
+    raise ValueError(f'{name} has {x.shape[-1]} bits in its last axis, the config wants {bits}')
+
+
+def encrypt(alice_params, plaintext, key, config):
+  """Alice: the ciphertext [..., N] of plaintext [..., N] under key [..., K]."""
+  _check_bits('plaintext', plaintext, config.msg_bits)
+  _check_bits('key', key, config.key_bits)
+  alice = networks.make_parties(config).alice
+  return alice.apply(alice_params, jnp.concatenate([plaintext, key], -1))
+
+
+def decrypt(bob_params, ciphertext, key, config):
+  """Bob: his guess [..., N] of the plaintext, from the ciphertext and the key."""
+  _check_bits('ciphertext', ciphertext, config.msg_bits)
+  _check_bits('key', key, config.key_bits)
+  bob = networks.make_parties(config).bob
+  return bob.apply(bob_params, jnp.concatenate([ciphertext, key], -1))
+
+
+def eavesdrop(eve_params, ciphertext, config):
+  """Eve: her guess [..., N] of the plaintext, from the ciphertext alone."""
+  _check_bits('ciphertext', ciphertext, config.msg_bits)
+  return networks.make_parties(config).eve.apply(eve_params, ciphertext)

@@ -1,0 +1,169 @@
+"""The research API on a small trained run, byte blocks, and the cipher analysis."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import adversarial_crypto as ac
+from adversarial_crypto import analyse
+from adversarial_crypto import bits
+from adversarial_crypto import cipher_analysis
+from adversarial_crypto import losses
+from adversarial_crypto import train
+from adversarial_crypto import workdir as workdir_lib
+from configs import tiny
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope='module')
+def trained_workdir(tmp_path_factory):
+  """N = 16, 2 seeds, minibatch 256, 2,500 steps: Bob learns (see test_training)."""
+  config = tiny.get_config()
+  config.msg_bits = config.key_bits = 16
+  config.batch_size, config.eval_batch_size = 256, 2048
+  config.max_steps = config.chunk_steps = 2500
+  config.success.eve_bits = 16.0   # never met: both seeds train the full budget
+  workdir = str(tmp_path_factory.mktemp('run'))
+  train.train(config, workdir, log=lambda _: None)
+  return workdir
+
+
+def test_load_run_gives_config_summary_and_every_seeds_parameters(trained_workdir):
+  run = ac.load_run(trained_workdir)
+  assert run.config.msg_bits == 16 and run.num_seeds == 2
+  assert run.alice['fc']['w'].shape == (2, 32, 32)
+  assert run.eve['fc']['w'].shape == (2, 16, 32)
+  np.testing.assert_array_equal(run.steps, [2500, 2500])
+  assert [s['steps_trained'] for s in run.summary['seeds']] == [2500, 2500]
+  alice, bob, eve = run.seed_params(1)
+  np.testing.assert_array_equal(alice['fc']['w'], run.alice['fc']['w'][1])
+  with pytest.raises(IndexError, match='seeds 0..1'):
+    run.seed_params(2)
+
+
+def test_encrypt_then_decrypt_matches_bobs_measured_accuracy(trained_workdir):
+  run = ac.load_run(trained_workdir)
+  k_p, k_k = jax.random.split(jax.random.PRNGKey(7))
+  plaintext = bits.random_bits(k_p, (8192, 16))
+  key = bits.random_bits(k_k, (8192, 16))
+  for seed in range(2):
+    alice, bob, _ = run.seed_params(seed)
+    guess = ac.decrypt(bob, ac.encrypt(alice, plaintext, key, run.config), key, run.config)
+    measured = run.summary['seeds'][seed]['bob_bits']   # on training's own 2048 examples
+    assert measured < 2.0                                # Bob did learn
+    # Two independent estimates of one mean; their standard errors are about 0.02.
+    assert float(jnp.mean(losses.bits_wrong(plaintext, guess))) == pytest.approx(measured, abs=0.1)
+
+
+def test_the_functions_jit_and_vmap_over_seeds(trained_workdir):
+  run = ac.load_run(trained_workdir)
+  plaintext = bits.random_bits(jax.random.PRNGKey(1), (5, 16))
+  key = bits.random_bits(jax.random.PRNGKey(2), (5, 16))
+  per_seed = jax.vmap(ac.encrypt, in_axes=(0, None, None, None))(run.alice, plaintext, key,
+                                                                  run.config)
+  jitted = jax.jit(ac.encrypt, static_argnums=3)
+  for seed in range(2):
+    alice, _, eve = run.seed_params(seed)
+    np.testing.assert_allclose(per_seed[seed], jitted(alice, plaintext, key, run.config),
+                               rtol=1e-5, atol=1e-6)
+    assert ac.eavesdrop(eve, per_seed[seed], run.config).shape == (5, 16)
+  with pytest.raises(ValueError, match='key has 8 bits'):
+    ac.encrypt(alice, plaintext, key[:, :8], run.config)
+
+
+@pytest.mark.parametrize('block_bits', [8, 16, 64])
+@pytest.mark.parametrize('data', [b'', b'A', b'attack at dawn', bytes(range(256))])
+def test_bytes_round_trip_exactly(data, block_bits):
+  blocks = ac.bytes_to_blocks(data, block_bits)
+  assert blocks.shape == (-(-8 * len(data) // block_bits), block_bits)
+  assert set(np.unique(blocks)) <= {-1.0, 1.0}
+  assert ac.blocks_to_bytes(blocks, len(data)) == data
+
+
+def test_bytes_to_blocks_takes_the_high_bit_first():
+  np.testing.assert_array_equal(ac.bytes_to_blocks(b'\x81', 8)[0], [1, -1, -1, -1, -1, -1, -1, 1])
+  np.testing.assert_array_equal(ac.bytes_to_blocks(b'\xff', 16)[0, 8:], -np.ones(8))  # padding
+
+
+def xor_cipher(plaintext, key):
+  return plaintext * key        # XOR in -1/+1 form: the one-time pad
+
+
+def test_xor_changes_exactly_one_element_per_flipped_bit():
+  result = cipher_analysis.analyse_cipher(xor_cipher, 16, 16, jax.random.PRNGKey(0), 2048)
+  for part in ('key_bit', 'plaintext_bit'):
+    assert result['diffusion'][part]['mean_changed'] == 1.0
+    assert result['diffusion'][part]['distribution'][1] == 1.0
+  # Flipping plaintext bit i or key bit i moves ciphertext element i by exactly 2.
+  np.testing.assert_allclose(result['influence'], 2 * np.vstack([np.eye(16), np.eye(16)]))
+  # A product of independent bits has no affine part: R^2 is only the fit's
+  # chance level, about 33 regressors / 2048 samples.
+  assert result['affine_r2']['max'] < 0.05
+
+
+def test_an_affine_cipher_is_fully_linear_and_ignores_its_key():
+  scramble = lambda p, k: 0.5 * p[:, ::-1] + 0.1
+  result = cipher_analysis.analyse_cipher(scramble, 8, 8, jax.random.PRNGKey(0), 512,
+                                          threshold=0.5)
+  assert result['affine_r2']['min'] == pytest.approx(1.0)
+  assert result['diffusion']['key_bit']['mean_changed'] == 0.0
+  assert result['diffusion']['plaintext_bit']['mean_changed'] == 1.0   # each moves by 1.0
+  assert result['diffusion_by_threshold']['0.05']['plaintext_bit']['mean_changed'] == 1.0
+
+
+def test_analyse_run_covers_every_seed(trained_workdir):
+  analysis = analyse.analyse_run(ac.load_run(trained_workdir), num_samples=256)
+  assert [s['seed'] for s in analysis['seeds']] == [0, 1]
+  for s in analysis['seeds']:
+    assert np.asarray(s['influence']).shape == (32, 16)
+    assert 0 <= s['diffusion']['key_bit']['mean_changed'] <= 16
+    assert len(s['affine_r2']['per_element']) == 16
+
+
+def test_loading_bad_workdirs_gives_clear_errors(trained_workdir, tmp_path):
+  with pytest.raises(workdir_lib.WorkdirError, match='does not exist'):
+    ac.load_run(str(tmp_path / 'nowhere'))
+  with pytest.raises(workdir_lib.WorkdirError, match='holds no run'):
+    ac.load_run(str(tmp_path))
+  copy = tmp_path / 'copy'
+  copy.mkdir()
+  config = json.loads(open(os.path.join(trained_workdir, 'config.json')).read())
+  config['batch_size'] = 512
+  (copy / 'config.json').write_text(json.dumps(config))
+  with open(os.path.join(trained_workdir, 'checkpoint.msgpack'), 'rb') as f:
+    checkpoint = f.read()
+  (copy / 'checkpoint.msgpack').write_bytes(checkpoint)
+  with pytest.raises(workdir_lib.WorkdirError, match='another config'):
+    ac.load_run(str(copy))
+  (copy / 'config.json').write_text(json.dumps(dict(config, batch_size=256)))
+  (copy / 'checkpoint.msgpack').write_bytes(checkpoint[:len(checkpoint) // 2])
+  with pytest.raises(workdir_lib.WorkdirError, match='corrupt'):
+    ac.load_run(str(copy))
+
+
+def _run_module(module, *args):
+  return subprocess.run([sys.executable, '-m', module, *args], cwd=REPO,
+                        capture_output=True, text=True, timeout=600)
+
+
+def test_demo_and_analyse_command_lines(trained_workdir, tmp_path):
+  done = _run_module('adversarial_crypto.demo', f'--workdir={trained_workdir}', '--seed=0',
+                     'attack at dawn')
+  assert done.returncode == 0, done.stderr[-2000:]
+  assert 'not security' in done.stdout
+  assert 'Bob decrypts:' in done.stdout and '/112 bits wrong' in done.stdout
+  done = _run_module('adversarial_crypto.analyse', f'--workdir={trained_workdir}',
+                     '--num_samples=256', f'--out={tmp_path}')
+  assert done.returncode == 0, done.stderr[-2000:]
+  analysis = json.loads((tmp_path / 'analysis.json').read_text())
+  assert len(analysis['seeds']) == 2 and (tmp_path / 'influence.png').stat().st_size > 0
+  missing = _run_module('adversarial_crypto.demo', f'--workdir={tmp_path}/none', 'hi')
+  assert missing.returncode != 0 and 'does not exist' in missing.stderr
+  assert 'Traceback' not in missing.stderr
