@@ -26,6 +26,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 Params = Any
 
@@ -73,9 +74,9 @@ def same_padding(length, window, stride):
 def conv1d(x, kernel, stride):
   """1-D convolution with 'SAME' padding, as window slices and one einsum.
 
-  XLA's CPU backend runs vmapped `lax.conv_general_dilated` as slow grouped
-  convolutions (SPEC section 6); slices and an einsum vmap into batched
-  matrix products instead. Tests check this against `lax.conv_general_dilated`.
+  A readable batch-first reference; `mix_transform` computes the same
+  convolutions in a faster layout. XLA's CPU backend runs vmapped
+  `lax.conv_general_dilated` as slow grouped convolutions (SPEC section 6).
 
   Args:
     x: [..., length, in_depth].
@@ -97,8 +98,60 @@ def conv1d(x, kernel, stride):
   return jnp.einsum('...lwc,wcd->...ld', windows, kernel)
 
 
+def _taps(length, window, stride):
+  """0/1 taps T[w, o, l] = 1 where output o reads input l at window offset w.
+
+  'SAME' padding as TensorFlow (pad left = total // 2); taps that fall on
+  padding have no entry, since padding contributes zero.
+  """
+  left, _, out = same_padding(length, window, stride)
+  taps = np.zeros((window, out, length), np.float32)
+  for w in range(window):
+    for o in range(out):
+      i = o * stride + w - left
+      if 0 <= i < length:
+        taps[w, o, i] = 1.0
+  return taps
+
+
+def _phase_order(length, stride):
+  """Positions grouped by phase: all l % stride == 0 first, then 1, ...
+
+  A convolution with window == stride and no padding reads, for its output
+  o, the inputs o * stride + p, p < stride; with its input stored in this
+  order, tap p of every output is one contiguous slab, so the convolution
+  is a small matrix product without any slicing.
+  """
+  return np.array([p + stride * i for p in range(stride) for i in range(length // stride)])
+
+
+def _conv_kinds(width, convs):
+  """'split' for a convolution whose windows tile its input (window == stride,
+  no padding), else 'dense' (overlapping or padded windows)."""
+  kinds, length = [], width
+  for window, _, _, stride in convs:
+    left, right, out = same_padding(length, window, stride)
+    kinds.append('split' if window == stride and left == right == 0 else 'dense')
+    length = out
+  return kinds
+
+
 def mix_transform(in_bits, out_bits, convs, fc_activation, init):
   """The mix & transform network: fully connected to 2*out_bits, then convolutions.
+
+  The fast path (SPEC section 6: layout and how the seed axis enters matter
+  more than FLOPs). Activations are batch-last, [depth, position, batch], so
+  the batch is the long, contiguous axis of every elementwise op and the tiny
+  depth axis never is. A convolution with overlapping or padded windows is
+  one dense (Toeplitz) matrix built from its kernel, [out depth * out
+  length, in depth * in length], times the activations: one real matrix
+  product instead of shifted slices, whose gradients XLA's CPU backend
+  lowers to slow padded fusions. A convolution whose windows tile the input
+  reads it in phase order (see `_phase_order`; the layer before writes it so
+  by permuting its own output rows) and is a small einsum. Under vmap over
+  seeds every op gains a leading batch dimension and stays a matrix product
+  or an elementwise op. The parameters keep the layout of `conv1d`; tests
+  check outputs and gradients against `lax.conv_general_dilated`.
 
   Args:
     in_bits: input length (2N for Alice and Bob, N for Eve).
@@ -108,6 +161,23 @@ def mix_transform(in_bits, out_bits, convs, fc_activation, init):
     init: 'fan_in' or 'glorot'.
   """
   width = 2 * out_bits
+  kinds = _conv_kinds(width, convs)
+  # Layer i writes its output in the phase order of layer i + 1 if that
+  # layer is 'split' (stride > 1), else in natural order.
+  out_stride = [convs[i + 1][3] if i + 1 < len(convs) and kinds[i + 1] == 'split' else 1
+                for i in range(len(convs))]
+  fc_stride = convs[0][3] if kinds[0] == 'split' else 1
+  lengths = [width]
+  for window, _, _, stride in convs:
+    lengths.append(same_padding(lengths[-1], window, stride)[2])
+  if lengths[-1] != out_bits or convs[-1][2] != 1:
+    raise ValueError(f'convolutions {convs} do not map {width} positions to {out_bits}')
+  taps = []
+  for i, (window, _, _, stride) in enumerate(convs):
+    t = _taps(lengths[i], window, stride) if kinds[i] == 'dense' else None
+    if t is not None and out_stride[i] > 1:
+      t = t[:, _phase_order(lengths[i + 1], out_stride[i])]
+    taps.append(t)
 
   def init_fn(key):
     keys = jax.random.split(key, len(convs) + 1)
@@ -118,16 +188,31 @@ def mix_transform(in_bits, out_bits, convs, fc_activation, init):
     return params
 
   def logits_fn(params, x):
-    h = x @ params['fc']['w'] + params['fc']['b']
+    batch_shape = x.shape[:-1]
+    m = math.prod(batch_shape)
+    w, b = params['fc']['w'], params['fc']['b']
+    if fc_stride > 1:
+      order = _phase_order(width, fc_stride)
+      w, b = w[:, order], b[order]
+    h = jnp.einsum('io,mi->om', w, x.reshape(m, in_bits)) + b[:, None]
     if fc_activation:
       h = jax.nn.sigmoid(h)
-    h = h[..., None]  # [..., length, depth 1]
-    for i, (_, _, _, stride) in enumerate(convs):
-      layer = params[f'conv{i}']
-      h = conv1d(h, layer['w'], stride) + layer['b']
+    h = h.reshape(1, width, m)  # [depth, position, batch]
+    for i, (_, d_in, d_out, stride) in enumerate(convs):
+      kernel, bias = params[f'conv{i}']['w'], params[f'conv{i}']['b']
+      length, out = lengths[i], lengths[i + 1]
+      if kinds[i] == 'dense':
+        toeplitz = jnp.einsum('wol,wcd->docl', taps[i], kernel).reshape(
+            d_out * out, d_in * length)
+        h = (toeplitz @ h.reshape(d_in * length, m)).reshape(d_out, out, m)
+      else:
+        h = jnp.einsum('pcd,cplm->dlm', kernel, h.reshape(d_in, stride, out, m))
+        if out_stride[i] > 1:  # a second tiling convolution right after this one
+          h = h[:, _phase_order(out, out_stride[i])]
+      h = h + bias[:, None, None]
       if i < len(convs) - 1:
         h = jax.nn.sigmoid(h)
-    return h[..., 0]
+    return h.reshape(out_bits, m).T.reshape(batch_shape + (out_bits,))
 
   return Network(init_fn, logits_fn, in_bits, out_bits)
 

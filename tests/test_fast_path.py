@@ -1,0 +1,159 @@
+"""The fast mix & transform path computes exactly the paper's network.
+
+`networks.mix_transform` runs batch-last with convolutions as Toeplitz
+matrix products and phase-split einsums (see its docstring). Here it is
+checked, outputs and gradients, against a plain batch-first reference built
+on `lax.conv_general_dilated` with TensorFlow's 'SAME' padding.
+
+Tolerances: float32 throughout; the fast path sums the same products in a
+different order (and adds exact zeros for the taps that fall on padding),
+so outputs agree to a few ulps of values in (-1, 1) (atol 1e-5), and
+gradients, sums over the batch of up to 8 * 64 products, to rtol 1e-4 with
+atol 1e-5 for entries near zero.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from adversarial_crypto import networks
+
+OUT_ATOL = 1e-5
+GRAD_RTOL, GRAD_ATOL = 1e-4, 1e-5
+
+ARCH_SPECS = {
+    'paper': (networks.PAPER_CONVS, True, 'fan_in'),
+    'tf_models': (networks.TF_MODELS_CONVS, False, 'glorot'),
+}
+
+
+def reference_logits(params, x, convs, fc_activation):
+  """The mix & transform network, batch-first, convolutions by lax."""
+  h = x @ params['fc']['w'] + params['fc']['b']
+  if fc_activation:
+    h = jax.nn.sigmoid(h)
+  h = h[..., None]  # [batch, length, depth]
+  for i, (_, _, _, stride) in enumerate(convs):
+    layer = params[f'conv{i}']
+    h = jax.lax.conv_general_dilated(
+        h, layer['w'], (stride,), 'SAME',
+        dimension_numbers=('NWC', 'WIO', 'NWC'),
+        precision=jax.lax.Precision.HIGHEST) + layer['b']
+    if i < len(convs) - 1:
+      h = jax.nn.sigmoid(h)
+  return h[..., 0]
+
+
+def _inputs(key, batch, in_bits):
+  return jax.random.rademacher(key, (batch, in_bits), dtype=jnp.float32)
+
+
+def _check(net, convs, fc_activation, batch=8, seed=0):
+  k_p, k_x, k_w = jax.random.split(jax.random.PRNGKey(seed), 3)
+  params = net.init(k_p)
+  x = _inputs(k_x, batch, net.in_bits)
+  weights = jax.random.normal(k_w, (batch, net.out_bits))
+
+  def fast(p, x):
+    return jnp.sum(weights * jnp.tanh(net.logits(p, x)))
+
+  def ref(p, x):
+    return jnp.sum(weights * jnp.tanh(reference_logits(p, x, convs, fc_activation)))
+
+  np.testing.assert_allclose(
+      jax.jit(net.logits)(params, x),
+      jax.jit(reference_logits, static_argnums=(2, 3))(params, x, convs, fc_activation),
+      atol=OUT_ATOL, rtol=0)
+  g_fast = jax.jit(jax.grad(fast, argnums=(0, 1)))(params, x)
+  g_ref = jax.jit(jax.grad(ref, argnums=(0, 1)))(params, x)
+  # Gradients must be non-trivial for the comparison to mean anything.
+  assert float(jnp.max(jnp.abs(g_ref[0]['conv0']['w']))) > 1e-3
+  jax.tree_util.tree_map(
+      lambda a, b: np.testing.assert_allclose(a, b, rtol=GRAD_RTOL, atol=GRAD_ATOL),
+      g_fast, g_ref)
+
+
+@pytest.mark.parametrize('arch', ['paper', 'tf_models'])
+@pytest.mark.parametrize('n', [16, 32, 64])
+def test_alice_matches_reference(arch, n):
+  convs, fc_activation, _ = ARCH_SPECS[arch]
+  _check(networks.make_network(arch, 2 * n, n), convs, fc_activation)
+
+
+@pytest.mark.parametrize('arch', ['paper', 'tf_models'])
+def test_eve_matches_reference(arch):
+  # Eve reads N bits, not 2N: only the fully connected layer's input differs.
+  convs, fc_activation, _ = ARCH_SPECS[arch]
+  _check(networks.make_network(arch, 16, 16), convs, fc_activation, seed=1)
+
+
+def test_key_shorter_than_message_matches_reference():
+  convs, fc_activation, _ = ARCH_SPECS['paper']
+  _check(networks.make_network('paper', 16 + 8, 16), convs, fc_activation, seed=2)
+
+
+def test_pointwise_before_tiling_conv_matches_reference():
+  """A stride-1 window-1 layer feeding a tiling (window = stride) layer: the
+  one case where the fast path reorders positions by a gather."""
+  convs = ((1, 1, 2, 1), (2, 2, 3, 2), (1, 3, 1, 1))
+  net = networks.mix_transform(32, 16, convs, True, 'fan_in')
+  _check(net, convs, True, seed=3)
+
+
+def test_leading_batch_dims_and_apply():
+  net = networks.make_network('paper', 32, 16)
+  params = net.init(jax.random.PRNGKey(4))
+  x = jax.random.rademacher(jax.random.PRNGKey(5), (3, 5, 32), dtype=jnp.float32)
+  apply = jax.jit(net.apply)
+  out = apply(params, x)
+  assert out.shape == (3, 5, 16)
+  flat = apply(params, x.reshape(15, 32)).reshape(3, 5, 16)
+  np.testing.assert_allclose(out, flat, atol=1e-6, rtol=0)
+  ref = jnp.tanh(reference_logits(params, x.reshape(15, 32), networks.PAPER_CONVS, True))
+  np.testing.assert_allclose(flat, ref.reshape(3, 5, 16), atol=OUT_ATOL, rtol=0)
+
+
+def test_vmap_over_seeds_equals_each_seed():
+  net = networks.make_network('paper', 32, 16)
+  params = jax.tree_util.tree_map(
+      lambda *a: jnp.stack(a), *[net.init(k) for k in jax.random.split(jax.random.PRNGKey(6), 3)])
+  x = jax.random.rademacher(jax.random.PRNGKey(7), (3, 8, 32), dtype=jnp.float32)
+  batched = jax.jit(jax.vmap(net.apply))(params, x)
+  apply = jax.jit(net.apply)
+  for i in range(3):
+    one = apply(jax.tree_util.tree_map(lambda a: a[i], params), x[i])
+    np.testing.assert_allclose(batched[i], one, atol=1e-6, rtol=0)
+
+
+def test_parameter_structure_unchanged():
+  params = jax.eval_shape(networks.make_network('paper', 32, 16).init,
+                          jax.random.PRNGKey(0))
+  shapes = jax.tree_util.tree_map(lambda a: a.shape, params)
+  assert shapes == {
+      'fc': {'w': (32, 32), 'b': (32,)},
+      'conv0': {'w': (4, 1, 2), 'b': (2,)},
+      'conv1': {'w': (2, 2, 4), 'b': (4,)},
+      'conv2': {'w': (1, 4, 4), 'b': (4,)},
+      'conv3': {'w': (1, 4, 1), 'b': (1,)},
+  }
+  assert networks.count_params(params) == 32 * 32 + 32 + 8 + 2 + 16 + 4 + 16 + 4 + 4 + 1
+
+
+def test_same_padding_is_tensorflows():
+  # Window 4 over 32 positions, stride 1: 3 padding positions, 1 left, 2 right.
+  assert networks.same_padding(32, 4, 1) == (1, 2, 32)
+  # Window 2, stride 2 over 32: tiles exactly, no padding.
+  assert networks.same_padding(32, 2, 2) == (0, 0, 16)
+  # Window 3, stride 2 over 5: out 3, total (3-1)*2+3-5 = 2.
+  assert networks.same_padding(5, 3, 2) == (1, 1, 3)
+
+
+@pytest.mark.parametrize('window,stride', [(4, 1), (2, 2), (3, 2), (1, 1)])
+def test_conv1d_reference_matches_lax(window, stride):
+  kernel = jax.random.normal(jax.random.PRNGKey(8), (window, 2, 3))
+  x = jax.random.normal(jax.random.PRNGKey(9), (4, 11, 2))
+  ref = jax.lax.conv_general_dilated(x, kernel, (stride,), 'SAME',
+                                     dimension_numbers=('NWC', 'WIO', 'NWC'),
+                                     precision=jax.lax.Precision.HIGHEST)
+  np.testing.assert_allclose(networks.conv1d(x, kernel, stride), ref, atol=1e-5, rtol=0)
