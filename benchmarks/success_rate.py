@@ -16,11 +16,15 @@ Presets:
   paper  the full protocol of SPEC section 1: minibatch 4096, up to 150,000
          steps, 5 fresh Eves x 250,000 steps per attacker. Meant for a GPU.
   cpu    a reduction for the 2-core CPU, about an hour for 20 seeds at N = 16:
-         minibatch 512 and up to 20,000 training steps (about 35 minutes),
-         5 fresh Eves per attacker x 2,000 steps of minibatch 512 (about 20
-         minutes for 20 pairs; measured at about 170 Eve-steps/s with both
-         attackers). Fewer Eve steps make Eves weaker, so 'robust' is
-         optimistic next to the paper's 250,000 steps.
+         minibatch 512 and up to 20,000 training steps (about 35 minutes on
+         an idle CPU), then 5 fresh Eves per attacker x 2,000 steps of
+         minibatch 512: 20 pairs x 10 Eves x 2,000 = 400,000 Eve-steps.
+         Measured: 187 Eve-steps/s for those 200 Eves while other jobs shared
+         the CPU (this one got 0.64 of its 2 cores), 3.4 ms of CPU time per
+         Eve-step; about 400 Eve-steps/s expected on an idle CPU, so about 17
+         minutes (36 as shared), plus about 40 s of compilation. Eves this
+         short are weaker than the paper's (250,000 steps of 4096), so
+         'robust' here is optimistic next to the paper's.
   tiny   seconds; checks that the benchmark runs, measures nothing.
 """
 

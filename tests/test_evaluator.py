@@ -87,6 +87,9 @@ def test_fresh_eves_shapes_keys_state_and_vmap():
   chex.assert_trees_all_close(jax.tree_util.tree_map(lambda x: x[1, 2], new_states['paper']),
                               one, atol=1e-5)
   np.testing.assert_allclose(measures['paper'].bits[1, 2], one_measure.bits, atol=1e-5)
+  # A later chunk of the same length reuses the compiled chunk.
+  ev.run_chunk(new_states, ciphers, keys, jnp.int32(5), 5)
+  assert ev.run_chunk._cache_size() == 1
   for name in ('paper', 'mlp'):
     assert np.all(new_states[name].opt_state[0].count == 5)
     np.testing.assert_array_equal(new_states[name].best_bits, measures[name].bits)
