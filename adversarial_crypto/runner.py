@@ -1,7 +1,10 @@
 """Many independent seeds trained at once, each stopping when it meets the goals.
 
-This module owns the vmap over seeds. Seed i's key is fold_in(PRNGKey(seed), i),
-so seed i trains identically whether 1 or 20 seeds run beside it.
+This module owns the loop over seeds. Seed i's key is fold_in(PRNGKey(seed), i),
+so seed i trains identically whether 1 or 20 seeds run beside it. The seed
+axis is split over all local devices (sharding.py); each device runs its
+block of seeds one after another (`lax.map`), which keeps one seed's
+activations in cache and lets a seed that has stopped skip its chunk.
 """
 
 import functools
@@ -10,7 +13,10 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from adversarial_crypto import sharding
 from adversarial_crypto import symmetric
+
+SEED_LOOPS = ('map', 'vmap')
 
 
 class RunState(NamedTuple):
@@ -28,6 +34,7 @@ class Runner(NamedTuple):
   experiment: symmetric.Experiment
   init: Any       # () -> RunState
   run_chunk: Any  # (RunState, num_steps) -> RunState, jitted; num_steps static
+  mesh: Any       # the devices the seed axis is split over
 
 
 def seed_keys(seed, num_seeds):
@@ -36,41 +43,68 @@ def seed_keys(seed, num_seeds):
   return jax.vmap(lambda i: jax.random.fold_in(root, i))(jnp.arange(num_seeds))
 
 
-def _keep(stopped, old, new):
-  mask = stopped.reshape(stopped.shape + (1,) * (new.ndim - 1))
-  return jnp.where(mask, old, new)
+def _over_seeds(fn, seed_loop):
+  """`fn` of one seed, applied to every seed of a block."""
+  if seed_loop == 'vmap':
+    return jax.vmap(fn)
+  if seed_loop == 'map':
+    return lambda *args: jax.lax.map(lambda a: fn(*a), args)
+  raise ValueError(f'unknown seed_loop {seed_loop!r}; choose one of {SEED_LOOPS}')
 
 
-def make_runner(config):
-  """The vmapped, jitted functions of a symmetric config.
+def make_runner(config, devices=None, seed_loop='map'):
+  """The sharded, jitted functions of a symmetric config.
 
   Args:
     config: a symmetric config (see configs/sym16.py).
+    devices: devices to split the seeds over (default: all local devices; as
+      many as divide config.num_seeds evenly are used).
+    seed_loop: how each device runs its block of seeds: 'map' (one after
+      another; the faster on CPU) or 'vmap' (all at once).
   """
   experiment = symmetric.make_experiment(config)
   bob_goal, eve_goal = config.success.bob_bits, config.success.eve_bits
+  mesh = sharding.make_mesh(config.num_seeds, devices)
+  over_seeds = functools.partial(_over_seeds, seed_loop=seed_loop)
 
+  split, whole = sharding.leading_sharding(mesh), sharding.replicated(mesh)
+  placement = RunState(split, split, split, split, split, split, whole)
+
+  def init_block(keys):
+    train = over_seeds(experiment.init)(keys)
+    measure = over_seeds(lambda t, k: experiment.measure(t, k, 0))(train, keys)
+    return train, measure.bob_bits, measure.eve_bits
+
+  @functools.partial(jax.jit, out_shardings=placement)
   def init():
     keys = seed_keys(config.seed, config.num_seeds)
-    train = jax.vmap(experiment.init)(keys)
-    measure = jax.vmap(experiment.measure, in_axes=(0, 0, None))(train, keys, 0)
+    train, bob, eve = sharding.shard_leading(init_block, mesh)(keys)
     zeros = jnp.zeros(config.num_seeds, jnp.int32)
     return RunState(train, keys, zeros, jnp.zeros(config.num_seeds, bool),
-                    measure.bob_bits, measure.eve_bits, jnp.zeros((), jnp.int32))
+                    bob, eve, jnp.zeros((), jnp.int32))
+
+  def chunk_block(train, keys, steps, stopped, bob, eve, num_steps):
+    def one_seed(train, key, steps, stopped, bob, eve):
+      def advance():
+        new_train, _ = experiment.train_chunk(train, key, steps, num_steps)
+        measure = experiment.measure(new_train, key, steps + num_steps)
+        return new_train, steps + num_steps, measure.bob_bits, measure.eve_bits
+
+      # A stopped seed keeps its state; only chunk boundaries can stop a seed,
+      # so skipping its chunk is the same as never having stepped it.
+      train, steps, bob, eve = jax.lax.cond(
+          stopped, lambda: (train, steps, bob, eve), advance)
+      return train, steps, stopped | ((bob <= bob_goal) & (eve >= eve_goal)), bob, eve
+
+    return over_seeds(one_seed)(train, keys, steps, stopped, bob, eve)
 
   # No buffer donation: on Ctrl-C the last completed state must still be readable.
-  @functools.partial(jax.jit, static_argnums=1)
+  # Inputs placed elsewhere (a checkpoint put on one device) are moved by jit.
+  @functools.partial(jax.jit, static_argnums=1, out_shardings=placement)
   def run_chunk(run, num_steps):
-    train, _ = jax.vmap(experiment.train_chunk, in_axes=(0, 0, 0, None))(
-        run.train, run.seed_keys, run.steps, num_steps)
-    # A stopped seed keeps its state; only chunk boundaries can stop a seed, so
-    # discarding its chunk is the same as never having stepped it.
-    train = jax.tree_util.tree_map(functools.partial(_keep, run.stopped), run.train, train)
-    steps = jnp.where(run.stopped, run.steps, run.steps + num_steps)
-    measure = jax.vmap(experiment.measure)(train, run.seed_keys, steps)
-    bob = jnp.where(run.stopped, run.bob_bits, measure.bob_bits)
-    eve = jnp.where(run.stopped, run.eve_bits, measure.eve_bits)
-    stopped = run.stopped | ((bob <= bob_goal) & (eve >= eve_goal))
+    block = functools.partial(chunk_block, num_steps=num_steps)
+    train, steps, stopped, bob, eve = sharding.shard_leading(block, mesh)(
+        run.train, run.seed_keys, run.steps, run.stopped, run.bob_bits, run.eve_bits)
     return RunState(train, run.seed_keys, steps, stopped, bob, eve, run.step + num_steps)
 
-  return Runner(experiment, jax.jit(init), run_chunk)
+  return Runner(experiment, init, run_chunk, mesh)
