@@ -7,6 +7,7 @@
 To evaluate a finished workdir again without training: adversarial_crypto.evaluate.
 """
 
+import ast
 import os
 import sys
 
@@ -32,6 +33,28 @@ def default_workdir(config_path):
   return os.path.join('runs', os.path.splitext(os.path.basename(config_path))[0])
 
 
+def parse_flags(argv):
+  """absl's flag parsing, with bad --config overrides reported in one line.
+
+  config_flags raises plain AttributeError/KeyError/TypeError/ValueError for a
+  misspelt field or a value of the wrong type; its message already holds the
+  "did you mean" hint, so the traceback around it only hides it.
+  """
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    sys.exit(f'error: {e}\nSee --helpfull for the flags.')
+  except (AttributeError, KeyError, TypeError, ValueError) as e:
+    message = str(e)
+    while message[:1] in '\'"':  # KeyError and AttributeError quote their message
+      try:
+        message = ast.literal_eval(message)
+      except (ValueError, SyntaxError):
+        break
+    sys.exit(f'error: bad --config override, no such field or wrong value: '
+             f'{" ".join(str(message).split())}; the fields are those of the config file')
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
@@ -53,4 +76,4 @@ def main(argv):
 
 if __name__ == '__main__':
   flags.mark_flags_as_required(['config'])
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -5,6 +5,7 @@ is one jitted lax.scan over steps, vmapped over seeds (runner.py).
 """
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -150,7 +151,7 @@ def train(config, workdir, log=print):
     except (workdir_lib.WorkdirError, ValueError):
       earlier_wall_s = 0.0
 
-  start, interrupted, first = time.time(), False, True
+  start, interrupted, chunks_now = time.time(), False, 0
   with _Interrupts() as interrupts:
     try:
       while int(run.step) < config.max_steps and not bool(run.stopped.all()):
@@ -165,8 +166,8 @@ def train(config, workdir, log=print):
           workdir_lib.write_summary(workdir, summarize(
               config, run, earlier_wall_s + time.time() - start))
           log(_progress_line(config, run, num_steps / elapsed) +
-              (f' | this chunk {elapsed:.0f}s, with compile' if first else ''))
-          first = False
+              (f' | this chunk {elapsed:.0f}s, with compile' if chunks_now == 0 else ''))
+          chunks_now += 1
     except KeyboardInterrupt:
       interrupted = True
       workdir_lib.save_checkpoint(workdir, run, chunk, config)
@@ -174,7 +175,11 @@ def train(config, workdir, log=print):
           'run the same command to resume')
 
   summary = summarize(config, run, earlier_wall_s + time.time() - start)
-  workdir_lib.write_summary(workdir, summary)
+  if chunks_now or not os.path.exists(os.path.join(workdir, workdir_lib.SUMMARY_FILE)):
+    workdir_lib.write_summary(workdir, summary)
+  else:  # nothing trained now: keep what later stages (the evaluation) added to it
+    summary = {**workdir_lib.read_summary(workdir),
+               **{k: v for k, v in summary.items() if k != 'wall_s'}}
   if not interrupted:
     log(seed_table(summary))
   return TrainResult(run, summary, interrupted)

@@ -32,14 +32,26 @@ def test_main_trains_the_tiny_config_and_writes_its_files(tmp_path):
   assert [s['steps_trained'] for s in summary['seeds']] == [40, 40]
   assert json.loads((workdir / 'config.json').read_text())['msg_bits'] == 8
 
-  again = run_main('--config=configs/tiny.py', f'--workdir={workdir}')
+  assert summary['robust']['n'] == 2 and 'retrained_eves' in summary['seeds'][0]
+
+  again = run_main('--config=configs/tiny.py', f'--workdir={workdir}', '--evaluate=false')
   assert again.returncode == 0 and 'resumed from' in again.stdout
   assert '\nstep ' not in again.stdout               # nothing left to train
+  # Nothing trained, so the evaluation recorded before is kept.
+  assert json.loads((workdir / 'summary.json').read_text()) == summary
 
-  other = run_main('--config=configs/tiny.py', '--config.msg_bits=16', f'--workdir={workdir}')
+  other = run_main('--config=configs/tiny.py', '--config.msg_bits=16', f'--workdir={workdir}',
+                   '--evaluate=false')
   assert other.returncode != 0
   assert 'holds a run of a different config' in other.stderr
   assert 'msg_bits: 8 in the workdir, 16 now' in other.stderr
+
+
+def test_a_misspelt_field_is_refused_with_a_hint(tmp_path):
+  done = run_main('--config=configs/tiny.py', '--config.max_step=5', f'--workdir={tmp_path}')
+  assert done.returncode != 0
+  assert 'Did you mean "max_steps"' in done.stderr
+  assert 'Traceback' not in done.stderr
 
 
 def test_an_odd_bit_count_is_refused_with_a_message(tmp_path):
