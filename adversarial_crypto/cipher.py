@@ -47,15 +47,6 @@ class Run(NamedTuple):
     return pick(self.alice), pick(self.bob), pick(self.eve)
 
 
-def _as_tuples(value):
-  """JSON turned the config's tuples into lists; FrozenConfigDict needs them hashable."""
-  if isinstance(value, dict):
-    return {k: _as_tuples(v) for k, v in value.items()}
-  if isinstance(value, list):
-    return tuple(_as_tuples(v) for v in value)
-  return value
-
-
 def load_run(workdir):
   """Loads a run's config, summary and every seed's trained parameters.
 
@@ -75,7 +66,7 @@ def load_run(workdir):
     config_dict = workdir_lib.load_config_dict(workdir)
   except ValueError as e:
     raise workdir_lib.WorkdirError(f'the config.json in {workdir} is corrupt ({e})') from e
-  config = ml_collections.ConfigDict(_as_tuples(config_dict))
+  config = ml_collections.ConfigDict(workdir_lib.tuples_from_json(config_dict))
   template = jax.eval_shape(runner_lib.make_runner(config).init)
   state, _ = workdir_lib.load_checkpoint(workdir, template, config)
   try:

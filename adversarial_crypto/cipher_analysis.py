@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from adversarial_crypto import bits
+from adversarial_crypto import cipher
 
 THRESHOLDS = (0.05, 0.1, 0.25, 0.5)
 
@@ -99,3 +100,45 @@ def analyse_cipher(encrypt, msg_bits, key_bits, rng, num_samples=4096, threshold
           'influence': influence(responses).tolist(),
           'affine_r2': {'per_element': r2.tolist(), 'mean': float(r2.mean()),
                         'min': float(r2.min()), 'max': float(r2.max())}}
+
+
+def analyse_run(run, num_samples=4096, threshold=0.1, rng_seed=0):
+  """analyse_cipher for every seed of a loaded Run; returns a JSON-ready dict."""
+  seeds = []
+  for seed in range(run.num_seeds):
+    alice, _, _ = run.seed_params(seed)
+    encrypt = jax.jit(lambda p, k, alice=alice: cipher.encrypt(alice, p, k, run.config))
+    result = analyse_cipher(
+        encrypt, run.config.msg_bits, run.config.key_bits,
+        jax.random.fold_in(jax.random.PRNGKey(rng_seed), seed), num_samples, threshold)
+    result.update(seed=seed, trained=bool(run.trained[seed]))
+    seeds.append(result)
+  key_means = [s['diffusion']['key_bit']['mean_changed'] for s in seeds]
+  return {'msg_bits': run.config.msg_bits, 'key_bits': run.config.key_bits,
+          'num_samples': num_samples, 'threshold': threshold, 'seeds': seeds,
+          'key_bit_mean_changed_over_seeds': {
+              'min': min(key_means), 'mean': float(np.mean(key_means)), 'max': max(key_means)}}
+
+
+def plot_influence(analysis, path):
+  """One heatmap per seed of mean |ciphertext change| per flipped input bit."""
+  import matplotlib
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt
+  seeds = analysis['seeds']
+  cols = min(5, len(seeds))
+  rows = -(-len(seeds) // cols)
+  fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
+  n = analysis['msg_bits']
+  for ax in axes.flat:
+    ax.axis('off')
+  for ax, s in zip(axes.flat, seeds):
+    ax.axis('on')
+    image = ax.imshow(np.asarray(s['influence']), vmin=0, vmax=2, cmap='viridis', aspect='auto')
+    ax.axhline(n - 0.5, color='white', lw=0.8)   # plaintext bits above, key bits below
+    ax.set_title(f"seed {s['seed']}{' (trained)' if s['trained'] else ''}", fontsize=9)
+    ax.set_xlabel('ciphertext element', fontsize=8)
+    ax.set_ylabel('flipped bit: plaintext | key', fontsize=8)
+  fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label='mean |change|')
+  fig.savefig(path, dpi=100)
+  plt.close(fig)

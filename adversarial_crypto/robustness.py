@@ -40,12 +40,9 @@ def complete_config(config_dict):
   from configs import sym16  # pylint: disable=g-import-not-at-top
   fields = copy.deepcopy(dict(config_dict))
   fields['eval'] = {**sym16.eval_config().to_dict(), **fields.get('eval', {})}
-  # ConfigDict keeps a field's type, so the lists must become tuples before it.
-  fields['eve_hidden'] = tuple(fields['eve_hidden'])
-  fields['eval']['mlp_hidden'] = tuple(fields['eval']['mlp_hidden'])
   fields['success'] = {'retrained_eve_bits': 6.0 / 16 * fields['msg_bits'],
                        **fields['success']}
-  return ml_collections.ConfigDict(fields)
+  return ml_collections.ConfigDict(workdir_lib.tuples_from_json(fields))
 
 
 def load_run(workdir, config=None):

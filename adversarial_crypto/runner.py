@@ -52,7 +52,7 @@ def _over_seeds(fn, seed_loop):
   raise ValueError(f'unknown seed_loop {seed_loop!r}; choose one of {SEED_LOOPS}')
 
 
-def make_runner(config, devices=None, seed_loop='map'):
+def make_runner(config, devices=None, seed_loop=None):
   """The sharded, jitted functions of a symmetric config.
 
   Args:
@@ -60,8 +60,12 @@ def make_runner(config, devices=None, seed_loop='map'):
     devices: devices to split the seeds over (default: all local devices; as
       many as divide config.num_seeds evenly are used).
     seed_loop: how each device runs its block of seeds: 'map' (one after
-      another; the faster on CPU) or 'vmap' (all at once).
+      another; on CPU it compiles faster and runs as fast) or 'vmap' (all at
+      once, which an accelerator needs to be kept busy). Default: 'map' on
+      CPU, 'vmap' elsewhere.
   """
+  if seed_loop is None:
+    seed_loop = 'map' if jax.default_backend() == 'cpu' else 'vmap'
   experiment = symmetric.make_experiment(config)
   bob_goal, eve_goal = config.success.bob_bits, config.success.eve_bits
   mesh = sharding.make_mesh(config.num_seeds, devices)

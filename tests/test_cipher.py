@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import adversarial_crypto as ac
-from adversarial_crypto import analyse
 from adversarial_crypto import bits
 from adversarial_crypto import cipher_analysis
 from adversarial_crypto import losses
@@ -119,7 +118,7 @@ def test_an_affine_cipher_is_fully_linear_and_ignores_its_key():
 
 
 def test_analyse_run_covers_every_seed(trained_workdir):
-  analysis = analyse.analyse_run(ac.load_run(trained_workdir), num_samples=256)
+  analysis = cipher_analysis.analyse_run(ac.load_run(trained_workdir), num_samples=256)
   assert [s['seed'] for s in analysis['seeds']] == [0, 1]
   for s in analysis['seeds']:
     assert np.asarray(s['influence']).shape == (32, 16)
