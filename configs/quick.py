@@ -17,7 +17,7 @@ def get_config():
   config.eval_batch_size = 1024
   config.max_steps = 10_000
   config.chunk_steps = 500
-  config.eval.steps = 3_000
-  config.eval.every = 500
-  config.eval.batch_size = 1024
+  config.eval.steps = 2_000
+  config.eval.every = 250
+  config.eval.batch_size = 512
   return config
