@@ -15,3 +15,10 @@ def random_bits(key, shape):
     A float32 array of -1.0 and +1.0.
   """
   return jax.random.rademacher(key, shape, dtype=jnp.float32)
+
+
+def random_messages(key, size, msg_bits, key_bits):
+  """A batch of fresh plaintexts [size, msg_bits] and keys [size, key_bits]."""
+  k_plaintext, k_key = jax.random.split(key)
+  return (random_bits(k_plaintext, (size, msg_bits)),
+          random_bits(k_key, (size, key_bits)))

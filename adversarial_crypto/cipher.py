@@ -67,8 +67,7 @@ def load_run(workdir):
   except ValueError as e:
     raise workdir_lib.WorkdirError(f'the config.json in {workdir} is corrupt ({e})') from e
   config = ml_collections.ConfigDict(workdir_lib.tuples_from_json(config_dict))
-  template = jax.eval_shape(runner_lib.make_runner(config).init)
-  state, _ = workdir_lib.load_checkpoint(workdir, template, config)
+  state, _ = runner_lib.load_state(workdir, config)
   try:
     summary = workdir_lib.read_summary(workdir)
   except (workdir_lib.WorkdirError, json.JSONDecodeError):

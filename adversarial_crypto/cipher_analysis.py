@@ -30,9 +30,7 @@ def flip_responses(encrypt, msg_bits, key_bits, num_samples, rng):
     [num_samples, N + K, N]: |ciphertext change| at each element when input
     bit i (plaintext bits first, then key bits) is flipped.
   """
-  k_p, k_k = jax.random.split(rng)
-  plaintext = bits.random_bits(k_p, (num_samples, msg_bits))
-  key = bits.random_bits(k_k, (num_samples, key_bits))
+  plaintext, key = bits.random_messages(rng, num_samples, msg_bits, key_bits)
   ciphertext = encrypt(plaintext, key)
   flips = 1.0 - 2.0 * jnp.eye(msg_bits + key_bits)           # row i flips bit i
   inputs = jnp.concatenate([plaintext, key], -1)[:, None, :] * flips[None]
@@ -71,9 +69,7 @@ def affine_fit(encrypt, msg_bits, key_bits, num_samples, rng):
     [N] R^2 of the least-squares affine predictor of each ciphertext element
     (1: exactly affine; near 0: no affine signal, as for XOR).
   """
-  k_p, k_k = jax.random.split(rng)
-  plaintext = bits.random_bits(k_p, (num_samples, msg_bits))
-  key = bits.random_bits(k_k, (num_samples, key_bits))
+  plaintext, key = bits.random_messages(rng, num_samples, msg_bits, key_bits)
   ciphertext = np.asarray(encrypt(plaintext, key), np.float64)
   design = np.concatenate([np.asarray(plaintext), np.asarray(key),
                            np.ones((num_samples, 1))], -1).astype(np.float64)

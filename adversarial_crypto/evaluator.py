@@ -109,8 +109,7 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config):
   batch, held_out = eval_config.batch_size, eval_config.eval_batch_size
 
   def draw(key, size):
-    k_p, k_k = jax.random.split(key)
-    return bits.random_bits(k_p, (size, msg_bits)), bits.random_bits(k_k, (size, key_bits))
+    return bits.random_messages(key, size, msg_bits, key_bits)
 
   def init(eve_key):
     params = eve.init(jax.random.fold_in(eve_key, INIT_STREAM))

@@ -10,7 +10,6 @@ import copy
 import csv
 import os
 
-import jax
 import ml_collections
 
 from adversarial_crypto import config_checks
@@ -61,8 +60,7 @@ def load_run(workdir, config=None):
   """
   if config is None:
     config = complete_config(workdir_lib.load_config_dict(workdir))
-  template = jax.eval_shape(runner_lib.make_runner(config).init)
-  run, _ = workdir_lib.load_checkpoint(workdir, template, config)
+  run, _ = runner_lib.load_state(workdir, config)
   wall_s = 0.0
   try:
     wall_s = workdir_lib.read_summary(workdir).get('wall_s', 0.0)

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 
 from adversarial_crypto import sharding
 from adversarial_crypto import symmetric
+from adversarial_crypto import workdir as workdir_lib
 
 SEED_LOOPS = ('map', 'vmap')
 
@@ -35,6 +36,21 @@ class Runner(NamedTuple):
   init: Any       # () -> RunState
   run_chunk: Any  # (RunState, num_steps) -> RunState, jitted; num_steps static
   mesh: Any       # the devices the seed axis is split over
+
+
+def load_state(workdir, config, runner=None):
+  """The RunState a workdir's checkpoint holds, and the chunks it had completed.
+
+  Args:
+    workdir: a training run's directory.
+    config: the config the run must have been made with.
+    runner: make_runner(config), if the caller has one already.
+
+  Raises:
+    WorkdirError: the checkpoint is missing, corrupt or of another config.
+  """
+  runner = runner or make_runner(config)
+  return workdir_lib.load_checkpoint(workdir, jax.eval_shape(runner.init), config)
 
 
 def seed_keys(seed, num_seeds):

@@ -72,8 +72,7 @@ def make_experiment(config):
   eve_loss_fn = make_eve_loss(config.eve_loss, eve)
 
   def draw(key, size):
-    k_p, k_k = jax.random.split(key)
-    return bits.random_bits(k_p, (size, n)), bits.random_bits(k_k, (size, k))
+    return bits.random_messages(key, size, n, k)
 
   def init(seed_key):
     k_a, k_b, k_e = jax.random.split(jax.random.fold_in(seed_key, INIT_STREAM), 3)

@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 import time
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -135,8 +135,7 @@ def train(config, workdir, log=print):
   workdir_lib.check_or_write_config(workdir, config)
   runner = runner_lib.make_runner(config)
   if workdir_lib.has_checkpoint(workdir):
-    template = jax.eval_shape(runner.init)
-    run, chunk = workdir_lib.load_checkpoint(workdir, template, config)
+    run, chunk = runner_lib.load_state(workdir, config, runner)
     run = jax.device_put(run)
     log(f'resumed from {workdir} at step {int(run.step)}')
   else:
