@@ -11,7 +11,7 @@ from typing import Callable, NamedTuple
 
 from adversarial_crypto import config_checks
 from adversarial_crypto import networks
-from adversarial_crypto import symmetric
+from adversarial_crypto import adversarial
 
 
 class Attacker(NamedTuple):
@@ -24,28 +24,30 @@ class Attacker(NamedTuple):
 
 
 def make_attacker(name, config):
-  """The attacker called `name` for a symmetric config with an eval section.
+  """The attacker called `name` for a config with an eval section.
 
   Args:
     name: one of config_checks.ATTACKERS.
-    config: a symmetric config.
+    config: a symmetric or asymmetric config.
 
   Returns:
-    An Attacker whose network maps msg_bits ciphertext bits to msg_bits guesses.
+    An Attacker whose network maps what Eve sees (the ciphertext, and the
+    public key when asymmetric) to msg_bits guesses.
   """
   n = config.msg_bits
+  view_bits = adversarial.make_scheme(config).eve_in_bits
   if name == 'paper':
-    eve = networks.make_parties(config).eve
+    eve = adversarial.make_eve(config, view_bits)
     arch = config.arch if config.eve_arch == 'same' else config.eve_arch
     if arch == 'mlp':
       arch = f'mlp {tuple(config.eve_hidden)}'
-    return Attacker(name, eve, 'l1', symmetric.make_eve_loss('l1', eve),
+    return Attacker(name, eve, 'l1', adversarial.make_eve_loss('l1', eve),
                     f"the training Eve's network ({arch}), L1 loss")
   if name == 'mlp':
     hidden = tuple(config.eval.mlp_hidden)
-    eve = networks.make_network('mlp', n, n, hidden)
+    eve = networks.make_network('mlp', view_bits, n, hidden)
     loss = config.eval.mlp_loss
-    return Attacker(name, eve, loss, symmetric.make_eve_loss(loss, eve),
+    return Attacker(name, eve, loss, adversarial.make_eve_loss(loss, eve),
                     f'MLP {"x".join(map(str, hidden))} ReLU, {loss} loss')
   raise ValueError(f'unknown attacker {name!r}; choose from {config_checks.ATTACKERS}')
 

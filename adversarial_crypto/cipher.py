@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from adversarial_crypto import networks
+from adversarial_crypto import adversarial
+from adversarial_crypto import config_checks
 from adversarial_crypto import runner as runner_lib
 from adversarial_crypto import workdir as workdir_lib
 
@@ -67,6 +68,11 @@ def load_run(workdir):
   except ValueError as e:
     raise workdir_lib.WorkdirError(f'the config.json in {workdir} is corrupt ({e})') from e
   config = ml_collections.ConfigDict(workdir_lib.tuples_from_json(config_dict))
+  if config_checks.experiment_name(config) != 'symmetric':
+    raise workdir_lib.WorkdirError(
+        f'{workdir} holds a {config.experiment} run; load_run, encrypt, decrypt and '
+        'eavesdrop cover symmetric runs. Build its functions with '
+        'adversarial_crypto.adversarial.make_experiment(config) instead.')
   state, _ = runner_lib.load_state(workdir, config)
   try:
     summary = workdir_lib.read_summary(workdir)
@@ -86,7 +92,7 @@ def encrypt(alice_params, plaintext, key, config):
   """Alice: the ciphertext [..., N] of plaintext [..., N] under key [..., K]."""
   _check_bits('plaintext', plaintext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
-  alice = networks.make_parties(config).alice
+  alice = adversarial.make_scheme(config).networks['alice']
   return alice.apply(alice_params, jnp.concatenate([plaintext, key], -1))
 
 
@@ -94,11 +100,11 @@ def decrypt(bob_params, ciphertext, key, config):
   """Bob: his guess [..., N] of the plaintext, from the ciphertext and the key."""
   _check_bits('ciphertext', ciphertext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
-  bob = networks.make_parties(config).bob
+  bob = adversarial.make_scheme(config).networks['bob']
   return bob.apply(bob_params, jnp.concatenate([ciphertext, key], -1))
 
 
 def eavesdrop(eve_params, ciphertext, config):
   """Eve: her guess [..., N] of the plaintext, from the ciphertext alone."""
   _check_bits('ciphertext', ciphertext, config.msg_bits)
-  return networks.make_parties(config).eve.apply(eve_params, ciphertext)
+  return adversarial.make_eve(config, config.msg_bits).apply(eve_params, ciphertext)

@@ -10,6 +10,8 @@ RESUMABLE_FIELDS = ('max_steps', 'eval')
 RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits',)
 # Attackers the evaluator knows (attackers.py); 'paper' decides robustness.
 ATTACKERS = ('paper', 'mlp')
+# Experiments of adversarial.SCHEMES: Section 2 and Appendix A.
+EXPERIMENTS = ('symmetric', 'asymmetric')
 
 
 class ConfigError(ValueError):
@@ -28,8 +30,21 @@ def _positive_int(config, name):
            f'set it with --config.{name}=...')
 
 
+def experiment_name(config):
+  """config.experiment; configs made before it existed are symmetric."""
+  return config.get('experiment', 'symmetric')
+
+
 def validate(config):
-  """Raises ConfigError if a symmetric config cannot be run."""
+  """Raises ConfigError if a symmetric or asymmetric config cannot be run."""
+  experiment = experiment_name(config)
+  _require(experiment in EXPERIMENTS,
+           f'config.experiment must be one of {EXPERIMENTS}, got {experiment!r}')
+  if experiment == 'asymmetric':
+    _require('public_key_bits' in config,
+             'config.public_key_bits is missing: the asymmetric experiment needs the '
+             'public key\'s length (see configs/asym16.py)')
+    _positive_int(config, 'public_key_bits')
   for name in ('msg_bits', 'key_bits', 'num_seeds', 'batch_size', 'eval_batch_size',
                'eve_steps_per_ab_step', 'max_steps', 'chunk_steps'):
     _positive_int(config, name)
@@ -105,6 +120,8 @@ def identity(config):
     config: a ConfigDict, or a config already turned into a dict.
   """
   fields = copy.deepcopy(dict(config) if isinstance(config, dict) else config.to_dict())
+  # Runs made before the asymmetric experiment existed were symmetric.
+  fields.setdefault('experiment', 'symmetric')
   for name in RESUMABLE_FIELDS:
     fields.pop(name, None)
   for name in RESUMABLE_SUCCESS_FIELDS:

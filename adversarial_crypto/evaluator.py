@@ -24,10 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from adversarial_crypto import adversarial
 from adversarial_crypto import attackers as attackers_lib
 from adversarial_crypto import bits
 from adversarial_crypto import losses
-from adversarial_crypto import networks
 
 # Streams folded into an Eve's key, so init, training and measurement never share draws.
 INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = 0, 1, 2
@@ -35,7 +35,8 @@ INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = 0, 1, 2
 # fold_in(PRNGKey(seed), i)), so fresh Eves never reuse a training key.
 EVAL_ROOT_STREAM = 0x45766573
 
-# encrypt(cipher_params, plaintext [B, N], key [B, K]) -> ciphertext [B, N]
+# encrypt(cipher_params, plaintext [B, N], key [B, K]) -> what Eve sees [B, V]:
+# the ciphertext, or for a public-key scheme the ciphertext and the public key.
 Encrypt = Callable[[Any, jax.Array, jax.Array], jax.Array]
 
 
@@ -96,7 +97,7 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config):
 
   Args:
     attacker: an attackers.Attacker.
-    encrypt: encrypt(cipher_params, plaintext, key) -> ciphertext, for one cipher.
+    encrypt: encrypt(cipher_params, plaintext, key) -> what Eve sees, for one cipher.
     msg_bits: N, the plaintext and ciphertext length.
     key_bits: the key length.
     eval_config: config.eval (batch_size, eval_batch_size, learning_rate).
@@ -151,7 +152,7 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers):
   """Vmaps every attacker's single-Eve functions over (cipher, Eve) and jits them.
 
   Args:
-    encrypt: encrypt(cipher_params, plaintext, key) -> ciphertext, for one cipher.
+    encrypt: encrypt(cipher_params, plaintext, key) -> what Eve sees, for one cipher.
     msg_bits: N.
     key_bits: the key length.
     eval_config: config.eval.
@@ -210,7 +211,7 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
   """Trains fresh Eves of every attacker against each frozen cipher.
 
   Args:
-    encrypt: encrypt(params, plaintext [B, N], key [B, K]) -> ciphertext [B, N],
+    encrypt: encrypt(params, plaintext [B, N], key [B, K]) -> what Eve sees [B, V],
       for ONE cipher; vmapped here over ciphers and Eves.
     cipher_params: a pytree whose leaves have a leading axis of P ciphers.
     msg_bits: N.
@@ -255,25 +256,21 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
                     history, total, time.time() - start)
 
 
-def alice_encrypt(alice):
-  """A trained Alice network as an encrypt(params, plaintext, key) function."""
-  return lambda params, plaintext, key: alice.apply(
-      params, jnp.concatenate([plaintext, key], -1))
-
-
-def evaluate_alices(config, alice_params, log=print):
+def evaluate_alices(config, alice_bob_params, log=print):
   """Trains the fresh Eves of config.eval against every seed's frozen Alice.
 
   Args:
-    config: the symmetric config the Alices were trained with, with an eval section.
-    alice_params: Alice's parameters with a leading seed axis [S, ...], as in
-      `run.train.alice_bob['alice']`.
+    config: the config the pairs were trained with, with an eval section.
+    alice_bob_params: Alice and Bob's parameters (the scheme's dict, with the
+      public-key generator when asymmetric) with a leading seed axis [S, ...],
+      as in `run.train.alice_bob`.
     log: where progress lines go.
 
   Returns:
     An EvalResult over the S seeds.
   """
-  alice = networks.make_parties(config).alice
-  return evaluate_cipher(alice_encrypt(alice), alice_params, config.msg_bits,
+  scheme = adversarial.make_scheme(config)
+  # Eve sees the scheme's view: the ciphertext, and the public key when asymmetric.
+  return evaluate_cipher(scheme.eve_view, alice_bob_params, config.msg_bits,
                          config.key_bits, config.eval, eval_root_key(config),
                          attackers_lib.make_attackers(config), log)

@@ -256,24 +256,6 @@ def make_network(arch, in_bits, out_bits, hidden=(256, 256)):
   raise ValueError(f'unknown arch {arch!r}; choose one of {ARCHS}')
 
 
-class Parties(NamedTuple):
-  """The three networks of the symmetric experiment."""
-  alice: Network  # [plaintext, key] -> ciphertext
-  bob: Network    # [ciphertext, key] -> plaintext
-  eve: Network    # ciphertext -> plaintext
-
-
-def make_parties(config):
-  """Alice, Bob and Eve for a symmetric config (msg_bits, key_bits, arch, eve_arch)."""
-  n, k = config.msg_bits, config.key_bits
-  eve_arch = config.arch if config.eve_arch == 'same' else config.eve_arch
-  return Parties(
-      alice=make_network(config.arch, n + k, n),
-      bob=make_network(config.arch, n + k, n),
-      eve=make_network(eve_arch, n, n, config.eve_hidden),
-  )
-
-
 def count_params(params):
   """Number of scalar parameters in a pytree."""
   return sum(x.size for x in jax.tree_util.tree_leaves(params))

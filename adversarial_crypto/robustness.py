@@ -103,7 +103,7 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
   log(f"retraining {config.eval.num_eves} fresh Eves per attacker "
       f"({config.eval.attackers}) against each of {len(train_summary['seeds'])} Alices, "
       f'{config.eval.steps} steps each')
-  result = evaluator.evaluate_alices(config, run.train.alice_bob['alice'], log)
+  result = evaluator.evaluate_alices(config, run.train.alice_bob, log)
   summary = verdicts.summarize(config, train_summary, result)
   workdir_lib.write_summary(workdir, summary)
   write_eval_metrics(workdir, result)

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from adversarial_crypto import sharding
-from adversarial_crypto import symmetric
+from adversarial_crypto import adversarial
 from adversarial_crypto import workdir as workdir_lib
 
 SEED_LOOPS = ('map', 'vmap')
@@ -22,7 +22,7 @@ SEED_LOOPS = ('map', 'vmap')
 
 class RunState(NamedTuple):
   """All seeds of a run; every leaf has a leading seed axis except `step`."""
-  train: symmetric.TrainState
+  train: adversarial.TrainState
   seed_keys: jax.Array   # [S, 2] uint32
   steps: jax.Array       # [S] training steps each seed has taken
   stopped: jax.Array     # [S] met the training goals and stopped changing
@@ -32,7 +32,7 @@ class RunState(NamedTuple):
 
 
 class Runner(NamedTuple):
-  experiment: symmetric.Experiment
+  experiment: adversarial.Experiment
   init: Any       # () -> RunState
   run_chunk: Any  # (RunState, num_steps) -> RunState, jitted; num_steps static
   mesh: Any       # the devices the seed axis is split over
@@ -69,10 +69,10 @@ def _over_seeds(fn, seed_loop):
 
 
 def make_runner(config, devices=None, seed_loop=None):
-  """The sharded, jitted functions of a symmetric config.
+  """The sharded, jitted functions of a config (symmetric or asymmetric).
 
   Args:
-    config: a symmetric config (see configs/sym16.py).
+    config: a config (see configs/sym16.py, configs/asym16.py).
     devices: devices to split the seeds over (default: all local devices; as
       many as divide config.num_seeds evenly are used).
     seed_loop: how each device runs its block of seeds: 'map' (one after
@@ -82,7 +82,7 @@ def make_runner(config, devices=None, seed_loop=None):
   """
   if seed_loop is None:
     seed_loop = 'map' if jax.default_backend() == 'cpu' else 'vmap'
-  experiment = symmetric.make_experiment(config)
+  experiment = adversarial.make_experiment(config)
   bob_goal, eve_goal = config.success.bob_bits, config.success.eve_bits
   mesh = sharding.make_mesh(config.num_seeds, devices)
   over_seeds = functools.partial(_over_seeds, seed_loop=seed_loop)

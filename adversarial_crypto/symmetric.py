@@ -1,127 +1,49 @@
-"""Symmetric adversarial training (Section 2), written for ONE seed.
+"""Symmetric encryption (Section 2): Alice and Bob share the key.
 
-One training step is one Alice/Bob minibatch, then `eve_steps_per_ab_step`
-Eve minibatches, each on fresh random plaintexts and keys. Every random draw
-comes from `fold_in(seed_key, step)`, so a seed's run does not depend on
-chunk sizes or on which other seeds train beside it. `trainer.py` owns the
-vmap over seeds.
+A scheme is the part of an experiment that Alice and Bob own: their
+parameters, how Alice turns a plaintext and a key into a ciphertext, what Eve
+gets to see, and how Bob decrypts. `adversarial.py` trains any scheme the
+same way (Section 2.5); `asymmetric.py` is Appendix A's public-key scheme.
 """
 
-from typing import Any, NamedTuple
+from typing import Callable, Dict, NamedTuple
 
-import jax
 import jax.numpy as jnp
-import optax
 
-from adversarial_crypto import bits
-from adversarial_crypto import losses
 from adversarial_crypto import networks
 
-# Streams folded into a seed's key, so training and measurement never share draws.
-TRAIN_STREAM, EVAL_STREAM, INIT_STREAM = 0, 1, 2
+
+class Scheme(NamedTuple):
+  """The pure functions of Alice and Bob's side of one experiment, for one seed.
+
+  `params` below is a dict with one entry per network of `networks`, in its
+  order; Alice and Bob's optimizer updates all of them together.
+  """
+  networks: Dict[str, networks.Network]
+  eve_in_bits: int   # length of what Eve sees
+  encrypt: Callable  # (params, plaintext [B, N], key [B, K]) -> (ciphertext, eve_view)
+  decrypt: Callable  # (params, ciphertext [B, N], key [B, K]) -> Bob's guess [B, N]
+
+  def eve_view(self, params, plaintext, key):
+    """What an eavesdropper sees when Alice encrypts `plaintext` under `key`."""
+    return self.encrypt(params, plaintext, key)[1]
 
 
-class TrainState(NamedTuple):
-  """One seed's networks and optimizer states."""
-  alice_bob: Any      # {'alice': params, 'bob': params}: one optimizer for both
-  alice_bob_opt: Any
-  eve: Any
-  eve_opt: Any
-
-
-class Measure(NamedTuple):
-  """Mean bits wrong of Bob and Eve on one batch."""
-  bob_bits: jax.Array
-  eve_bits: jax.Array
-
-
-class Experiment(NamedTuple):
-  """Pure functions of one symmetric config, for one seed."""
-  parties: networks.Parties
-  init: Any        # seed_key -> TrainState
-  train_step: Any  # (state, step_key) -> (state, Measure on the Alice/Bob batch)
-  train_chunk: Any  # (state, seed_key, first_step, num_steps) -> (state, per-step Measure)
-  measure: Any     # (state, seed_key, step) -> Measure on a fresh evaluation batch
-
-
-def make_eve_loss(name, eve):
-  """Eve's training loss as a function of (eve_params, ciphertext, plaintext)."""
-  if name == 'l1':
-    return lambda p, c, x: losses.eve_loss(x, eve.apply(p, c))
-  if name == 'logistic':
-    return lambda p, c, x: losses.logistic_eve_loss(x, eve.logits(p, c))
-  raise ValueError(f"unknown eve_loss {name!r}; choose 'l1' or 'logistic'")
-
-
-def make_experiment(config):
-  """Builds the single-seed functions of a symmetric config.
+def make_scheme(config):
+  """Alice([P, K]) -> C; Bob([C, K]) -> P; Eve sees C alone.
 
   Args:
-    config: a config with msg_bits, key_bits, arch, eve_arch, eve_hidden,
-      eve_loss, batch_size, eval_batch_size, learning_rate and
-      eve_steps_per_ab_step.
-
-  Returns:
-    An Experiment.
+    config: a config with msg_bits, key_bits and arch.
   """
-  parties = networks.make_parties(config)
-  alice, bob, eve = parties
   n, k = config.msg_bits, config.key_bits
-  batch, eval_batch = config.batch_size, config.eval_batch_size
-  optimizer = optax.adam(config.learning_rate)
-  eve_loss_fn = make_eve_loss(config.eve_loss, eve)
+  nets = {'alice': networks.make_network(config.arch, n + k, n),
+          'bob': networks.make_network(config.arch, n + k, n)}
 
-  def draw(key, size):
-    return bits.random_messages(key, size, n, k)
+  def encrypt(params, plaintext, key):
+    ciphertext = nets['alice'].apply(params['alice'], jnp.concatenate([plaintext, key], -1))
+    return ciphertext, ciphertext
 
-  def init(seed_key):
-    k_a, k_b, k_e = jax.random.split(jax.random.fold_in(seed_key, INIT_STREAM), 3)
-    alice_bob = {'alice': alice.init(k_a), 'bob': bob.init(k_b)}
-    eve_params = eve.init(k_e)
-    return TrainState(alice_bob, optimizer.init(alice_bob),
-                      eve_params, optimizer.init(eve_params))
+  def decrypt(params, ciphertext, key):
+    return nets['bob'].apply(params['bob'], jnp.concatenate([ciphertext, key], -1))
 
-  def encrypt_decrypt(alice_bob, plaintext, key):
-    ciphertext = alice.apply(alice_bob['alice'], jnp.concatenate([plaintext, key], -1))
-    bob_guess = bob.apply(alice_bob['bob'], jnp.concatenate([ciphertext, key], -1))
-    return ciphertext, bob_guess
-
-  def alice_bob_objective(alice_bob, eve_params, plaintext, key):
-    ciphertext, bob_guess = encrypt_decrypt(alice_bob, plaintext, key)
-    return losses.alice_bob_loss(plaintext, bob_guess, eve.apply(eve_params, ciphertext))
-
-  def train_step(state, step_key):
-    keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
-    plaintext, key = draw(keys[0], batch)
-    grads, (bob_bits, eve_bits) = jax.grad(alice_bob_objective, has_aux=True)(
-        state.alice_bob, state.eve, plaintext, key)
-    updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
-    alice_bob = optax.apply_updates(state.alice_bob, updates)
-
-    eve_params, eve_opt = state.eve, state.eve_opt
-    for eve_key in keys[1:]:
-      plaintext, key = draw(eve_key, batch)
-      ciphertext = alice.apply(alice_bob['alice'], jnp.concatenate([plaintext, key], -1))
-      grads = jax.grad(eve_loss_fn)(eve_params, ciphertext, plaintext)
-      updates, eve_opt = optimizer.update(grads, eve_opt, eve_params)
-      eve_params = optax.apply_updates(eve_params, updates)
-    return (TrainState(alice_bob, alice_bob_opt, eve_params, eve_opt),
-            Measure(bob_bits, eve_bits))
-
-  def train_chunk(state, seed_key, first_step, num_steps):
-    train_key = jax.random.fold_in(seed_key, TRAIN_STREAM)
-
-    def body(state, step):
-      return train_step(state, jax.random.fold_in(train_key, step))
-
-    return jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
-
-  def measure(state, seed_key, step):
-    eval_key = jax.random.fold_in(jax.random.fold_in(seed_key, EVAL_STREAM), step)
-    plaintext, key = draw(eval_key, eval_batch)
-    ciphertext, bob_guess = encrypt_decrypt(state.alice_bob, plaintext, key)
-    eve_guess = eve.apply(state.eve, ciphertext)
-    return Measure(jnp.mean(losses.bits_wrong(plaintext, bob_guess)),
-                   jnp.mean(losses.bits_wrong(plaintext, eve_guess)))
-
-  return Experiment(parties, init, train_step, train_chunk, measure)
+  return Scheme(nets, n, encrypt, decrypt)

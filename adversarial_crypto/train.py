@@ -1,4 +1,4 @@
-"""Trains all seeds of a symmetric config in a workdir, resuming where it stopped.
+"""Trains all seeds of a config in a workdir, resuming where it stopped.
 
 Python loops over chunks only to log, checkpoint and decide to stop; each chunk
 is one jitted lax.scan over steps, vmapped over seeds (runner.py).
@@ -124,7 +124,7 @@ def train(config, workdir, log=print):
   again resumes from there.
 
   Args:
-    config: a symmetric config.
+    config: a symmetric or asymmetric config.
     workdir: directory for config.json, checkpoint, metrics.csv, summary.json.
     log: where progress lines go.
 

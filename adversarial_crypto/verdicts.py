@@ -40,7 +40,7 @@ def protocol_differences(config):
   """How a run's protocol differs from the paper's, one line per difference.
 
   Args:
-    config: a symmetric config with an eval section.
+    config: a config with an eval section.
 
   Returns:
     A list of strings; the last ones name what goes beyond the paper.

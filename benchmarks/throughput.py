@@ -108,11 +108,11 @@ def bench_training(args, num_seeds):
 
 def bench_eval(args, run):
   config = make_config(args, args.seeds)
-  alice = runner_lib.make_runner(config).experiment.parties.alice
+  scheme = runner_lib.make_runner(config).experiment.scheme
   evaluator = evaluator_lib.make_evaluator(
-      evaluator_lib.alice_encrypt(alice), config.msg_bits, config.key_bits,
+      scheme.eve_view, config.msg_bits, config.key_bits,
       config.eval, attackers_lib.make_attackers(config))
-  ciphers = run.train.alice_bob['alice']
+  ciphers = run.train.alice_bob
   keys = evaluator.eve_keys(evaluator_lib.eval_root_key(config), args.seeds)
   state = {'eves': jax.block_until_ready(evaluator.init(keys)), 'step': 0}
 

@@ -6,6 +6,7 @@ import ml_collections
 def get_config():
   """Returns the paper's defaults for N = 16."""
   config = ml_collections.ConfigDict()
+  config.experiment = 'symmetric'  # 'symmetric' (Section 2); configs/asym16.py: Appendix A
   config.msg_bits = 16             # N: plaintext and ciphertext length
   config.key_bits = 16             # may differ from msg_bits
   config.arch = 'paper'            # Alice and Bob: 'paper' or 'tf_models'

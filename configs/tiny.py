@@ -1,12 +1,23 @@
-"""A tiny config for tests: seconds on a CPU, not a meaningful experiment."""
+"""A tiny config for tests: seconds on a CPU, not a meaningful experiment.
 
+`--config=configs/tiny.py` is symmetric; `--config=configs/tiny.py:asymmetric`
+is the same size with Appendix A's public-key generator.
+"""
+
+from configs import asym16
 from configs import sym16
 
 
-def get_config():
-  config = sym16.get_config()
+def get_config(experiment='symmetric'):
+  """Returns the tiny config of `experiment`: 'symmetric' or 'asymmetric'."""
+  bases = {'symmetric': sym16, 'asymmetric': asym16}
+  if experiment not in bases:
+    raise ValueError(f'configs/tiny.py:{experiment}: choose one of {tuple(bases)}')
+  config = bases[experiment].get_config()
   config.msg_bits = 8
   config.key_bits = 8
+  if experiment == 'asymmetric':
+    config.public_key_bits = 8
   config.num_seeds = 2
   config.batch_size = 64
   config.eval_batch_size = 128

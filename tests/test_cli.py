@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from adversarial_crypto import runner as runner_lib
 

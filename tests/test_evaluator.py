@@ -9,14 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from adversarial_crypto import adversarial
 from adversarial_crypto import attackers as attackers_lib
 from adversarial_crypto import config_checks
 from adversarial_crypto import evaluator
-from adversarial_crypto import networks
 from adversarial_crypto import robustness
 from adversarial_crypto import runner as runner_lib
 from adversarial_crypto import stats
-from adversarial_crypto import symmetric
 from adversarial_crypto import train
 from adversarial_crypto import verdicts
 from configs import sym16
@@ -60,7 +59,7 @@ def test_fresh_eves_shapes_keys_state_and_vmap():
         assert _leaves_differ(flat[i], flat[j]), (name, i, j)
   # The paper's attacker has the trained Eve's shapes, yet none of her values.
   seed_keys = runner_lib.seed_keys(config.seed, config.num_seeds)
-  trained_eve = symmetric.make_experiment(config).init(seed_keys[0]).eve
+  trained_eve = adversarial.make_experiment(config).init(seed_keys[0]).eve
   chex.assert_trees_all_equal_shapes(
       jax.tree_util.tree_map(lambda x: x[0, 0], states['paper'].params), trained_eve)
   for p in range(num_pairs):

@@ -5,7 +5,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from adversarial_crypto import adversarial
 from adversarial_crypto import networks
+from adversarial_crypto import symmetric
 
 
 def paper_params(in_bits, n):
@@ -43,7 +45,9 @@ def test_paper_counts_by_hand_for_n16():
 
 def test_key_shorter_than_message(tiny_config):
   tiny_config.msg_bits, tiny_config.key_bits = 16, 8
-  alice, bob, eve = networks.make_parties(tiny_config)
+  scheme = symmetric.make_scheme(tiny_config)
+  alice, bob = scheme.networks['alice'], scheme.networks['bob']
+  eve = adversarial.make_eve(tiny_config, scheme.eve_in_bits)
   assert (alice.in_bits, bob.in_bits, eve.in_bits) == (24, 24, 16)
   params = alice.init(jax.random.PRNGKey(0))
   assert params['fc']['w'].shape == (24, 32)
@@ -53,7 +57,7 @@ def test_key_shorter_than_message(tiny_config):
 def test_mlp_eve_shape_and_count(tiny_config):
   tiny_config.msg_bits = tiny_config.key_bits = 16
   tiny_config.eve_arch, tiny_config.eve_hidden = 'mlp', (32, 8)
-  eve = networks.make_parties(tiny_config).eve
+  eve = adversarial.make_eve(tiny_config, tiny_config.msg_bits)
   params = eve.init(jax.random.PRNGKey(0))
   assert networks.count_params(params) == 16 * 32 + 32 + 32 * 8 + 8 + 8 * 16 + 16
   assert eve.apply(params, jnp.ones((4, 16))).shape == (4, 16)

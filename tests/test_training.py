@@ -11,7 +11,7 @@ import pytest
 
 from adversarial_crypto import config_checks
 from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import symmetric
+from adversarial_crypto import adversarial
 from adversarial_crypto import train
 from adversarial_crypto import workdir as workdir_lib
 
@@ -21,7 +21,7 @@ def _quiet(_):
 
 
 def test_vmapped_seeds_equal_each_seed_alone(tiny_config):
-  experiment = symmetric.make_experiment(tiny_config)
+  experiment = adversarial.make_experiment(tiny_config)
   keys = runner_lib.seed_keys(0, 3)
   states = jax.vmap(experiment.init)(keys)
   chunk = jax.jit(experiment.train_chunk, static_argnums=3)

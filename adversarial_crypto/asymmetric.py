@@ -1,0 +1,46 @@
+"""Asymmetric (public-key) encryption, the paper's Appendix A.
+
+A public-key generator network maps Bob's secret key to a public key and
+trains jointly with Alice and Bob (its parameters are one more entry of
+their parameters, under their optimizer and loss). Alice gets the
+plaintext and the public key; Bob gets the ciphertext and the secret key;
+Eve gets the ciphertext and the public key, never the secret key. The
+generator has the same mix & transform structure as Alice and Bob
+(config.arch), from key_bits inputs to public_key_bits outputs; like every
+network here it ends in tanh, so the public key is real-valued in (-1, 1).
+The paper does not give the public key's length; config.public_key_bits
+sets it (configs/asym16.py: as long as the secret key).
+"""
+
+import jax.numpy as jnp
+
+from adversarial_crypto import networks
+from adversarial_crypto import symmetric
+
+
+def make_scheme(config):
+  """Keygen(S) -> K_pub; Alice([P, K_pub]) -> C; Bob([C, S]) -> P; Eve sees [C, K_pub].
+
+  Args:
+    config: a config with msg_bits, key_bits (the secret key), public_key_bits
+      and arch.
+
+  Returns:
+    A symmetric.Scheme whose `key` arguments are secret keys.
+  """
+  n, k, pub = config.msg_bits, config.key_bits, config.public_key_bits
+  nets = {'keygen': networks.make_network(config.arch, k, pub),
+          'alice': networks.make_network(config.arch, n + pub, n),
+          'bob': networks.make_network(config.arch, n + k, n)}
+
+  def encrypt(params, plaintext, secret_key):
+    public_key = nets['keygen'].apply(params['keygen'], secret_key)
+    ciphertext = nets['alice'].apply(params['alice'],
+                                     jnp.concatenate([plaintext, public_key], -1))
+    # Eve's view is built from Alice's outputs and the public key only.
+    return ciphertext, jnp.concatenate([ciphertext, public_key], -1)
+
+  def decrypt(params, ciphertext, secret_key):
+    return nets['bob'].apply(params['bob'], jnp.concatenate([ciphertext, secret_key], -1))
+
+  return symmetric.Scheme(nets, n + pub, encrypt, decrypt)
