@@ -52,6 +52,7 @@ class Experiment(NamedTuple):
   train_step: Any  # (state, step_key) -> (state, Measure on the Alice/Bob batch)
   train_chunk: Any  # (state, seed_key, first_step, num_steps) -> (state, per-step Measure)
   measure: Any     # (state, seed_key, step) -> Measure on a fresh evaluation batch
+  goals_met: Any   # Measure -> whether the seed is trained and stops (config.success)
 
 
 def make_scheme(config):
@@ -146,4 +147,8 @@ def make_experiment(config):
     return Measure(jnp.mean(losses.bits_wrong(plaintext, bob_guess)),
                    jnp.mean(losses.bits_wrong(plaintext, eve_guess)))
 
-  return Experiment(scheme, eve, init, alice_bob_objective, train_step, train_chunk, measure)
+  def goals_met(m):
+    return (m.bob_bits <= config.success.bob_bits) & (m.eve_bits >= config.success.eve_bits)
+
+  return Experiment(scheme, eve, init, alice_bob_objective, train_step, train_chunk, measure,
+                    goals_met)

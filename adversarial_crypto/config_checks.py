@@ -10,8 +10,8 @@ RESUMABLE_FIELDS = ('max_steps', 'eval')
 RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits',)
 # Attackers the evaluator knows (attackers.py); 'paper' decides robustness.
 ATTACKERS = ('paper', 'mlp')
-# Experiments of adversarial.SCHEMES: Section 2 and Appendix A.
-EXPERIMENTS = ('symmetric', 'asymmetric')
+# Section 2, Appendix A (adversarial.py) and Section 3 (selective.py).
+EXPERIMENTS = ('symmetric', 'asymmetric', 'selective')
 
 
 class ConfigError(ValueError):
@@ -40,6 +40,9 @@ def validate(config):
   experiment = experiment_name(config)
   _require(experiment in EXPERIMENTS,
            f'config.experiment must be one of {EXPERIMENTS}, got {experiment!r}')
+  if experiment == 'selective':
+    validate_selective(config)
+    return
   if experiment == 'asymmetric':
     _require('public_key_bits' in config,
              'config.public_key_bits is missing: the asymmetric experiment needs the '
@@ -72,6 +75,33 @@ def validate(config):
   # evaluator fills them in (robustness.complete_config) and calls validate_eval.
   if 'eval' in config or 'retrained_eve_bits' in config.success:
     validate_eval(config)
+
+
+def validate_selective(config):
+  """Raises ConfigError if a selective-protection config cannot be run."""
+  from adversarial_crypto import selective  # pylint: disable=g-import-not-at-top
+  for name in ('key_bits', 'cipher_len', 'num_seeds', 'batch_size', 'eval_batch_size',
+               'eve_steps_per_ab_step', 'max_steps', 'chunk_steps'):
+    _positive_int(config, name)
+  _require(config.arch in ('paper', 'tf_models'),
+           f"config.arch must be 'paper' or 'tf_models', got {config.arch!r}")
+  try:
+    selective.cholesky_factor(config.correlation)
+  except ValueError as e:
+    raise ConfigError(f'config.correlation: {e}') from e
+  weights = config.loss
+  _require(min(weights.public_weight, weights.bob_weight, weights.covariance_weight) >= 0,
+           f'config.loss weights must be >= 0, got {weights.to_dict()}')
+  _require(config.learning_rate > 0,
+           f'config.learning_rate must be positive, got {config.learning_rate}')
+  ev = config.eval
+  for name in ('num_eves', 'steps', 'every', 'batch_size', 'eval_batch_size'):
+    _require(isinstance(ev[name], int) and ev[name] > 0,
+             f'config.eval.{name} must be a positive integer, got {ev[name]!r}')
+  names = attacker_names(config)
+  _require(names and set(names) <= {'paper', 'mlp'} and len(set(names)) == len(names),
+           f"config.eval.attackers must be distinct names from ('paper', 'mlp'), "
+           f'comma-separated, got {ev.attackers!r}')
 
 
 def attacker_names(config):

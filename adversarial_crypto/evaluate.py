@@ -7,7 +7,8 @@
 --config starts from the run's own config.json (runs made before the
 evaluator get configs/sym16.py's evaluation); only config.eval and
 config.success.retrained_eve_bits may change, anything else is refused.
-summary.json, eval_metrics.csv and the figures are rewritten.
+summary.json, eval_metrics.csv and the figures are rewritten (for a
+selective-protection run: summary.json and Figure 4).
 """
 
 import sys
@@ -18,6 +19,7 @@ from ml_collections import config_flags
 
 from adversarial_crypto import config_checks
 from adversarial_crypto import robustness
+from adversarial_crypto import selective_eves
 from adversarial_crypto import workdir as workdir_lib
 
 
@@ -41,7 +43,9 @@ def main(argv, config):
     if not train_summary['finished']:
       log(f'warning: the run in {workdir} has not finished training '
           f"(step {train_summary['steps']} of {config.max_steps}); evaluating it as it is")
-    robustness.evaluate_run(config, workdir, run, train_summary, log=log)
+    selective = config_checks.experiment_name(config) == 'selective'
+    evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
+    evaluate(config, workdir, run, train_summary, log=log)
   except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -227,6 +227,9 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
   """
   evaluator = make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers)
   num_ciphers = _num_ciphers(cipher_params)
+  # One placement for every input: ciphers sharded over a training mesh would
+  # give the Eves' states a second layout after the first chunk, and a recompile.
+  cipher_params = jax.device_put(jax.device_get(cipher_params))
   keys = evaluator.eve_keys(root_key, num_ciphers)
   states = evaluator.init(keys)
   total, every = eval_config.steps, eval_config.every

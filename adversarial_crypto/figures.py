@@ -1,8 +1,10 @@
-"""The paper's Figures 2 and 3 for a run, as PNG files in its workdir.
+"""The paper's Figures 2, 3 and 4 for a run, as PNG files in its workdir.
 
   figure2_training.png    Bob's and Eve's bits wrong against step (metrics.csv).
   figure3_robustness.png  per seed, Bob's final bits wrong against the best
                           retrained Eve's, with the success region marked.
+  figure4_selective.png   selective protection: D-public's, Bob's, Eve's and
+                          Blind Eve's errors, and Eve's advantage, against step.
 """
 
 import os
@@ -14,6 +16,7 @@ import numpy as np
 
 FIGURE2_FILE = 'figure2_training.png'
 FIGURE3_FILE = 'figure3_robustness.png'
+FIGURE4_FILE = 'figure4_selective.png'
 
 
 def plot_training(metrics, msg_bits, path, title=''):
@@ -114,3 +117,46 @@ def write_figures(workdir, config, summary, metrics):
     paths.append(os.path.join(workdir, FIGURE3_FILE))
     plot_robustness(summary, config.msg_bits, config.success.bob_bits, paths[1])
   return paths
+
+
+def plot_selective(metrics, yardsticks, path, title=''):
+  """Figure 4: selective protection's errors and Eve's advantage against step.
+
+  Top: medians over seeds of the mean squared errors of D-public and Bob
+  (against D) and of Eve and Blind Eve (against C), the range over seeds
+  shaded, and the analytic optima dashed. Bottom: each seed's Eve advantage
+  over Blind Eve as dots, as the paper draws it.
+
+  Args:
+    metrics: rows of metrics.csv of a selective run.
+    yardsticks: selective.yardsticks of its correlation matrix.
+    path: the PNG to write.
+    title: the figure's title.
+  """
+  steps = sorted({r['step'] for r in metrics})
+  fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True,
+                                    gridspec_kw={'height_ratios': (2, 1)})
+  for name, color, label in (('public_mse', 'tab:red', 'D-public error'),
+                             ('bob_mse', 'tab:green', 'Bob error'),
+                             ('eve_mse', 'tab:blue', 'Eve error (on C)'),
+                             ('blind_eve_mse', 'tab:gray', 'Blind Eve error (on C)')):
+    by_step = [[r[name] for r in metrics if r['step'] == s] for s in steps]
+    top.plot(steps, [np.median(v) for v in by_step], color=color, label=label)
+    top.fill_between(steps, [min(v) for v in by_step], [max(v) for v in by_step],
+                     color=color, alpha=0.15, lw=0)
+  top.axhline(yardsticks['bob_best_mse'], color='tab:green', ls='--', lw=0.8,
+              label='best estimate of D given A, B, C')
+  top.axhline(yardsticks['public_best_mse'], color='tab:red', ls='--', lw=0.8,
+              label='best linear estimate of D hiding C')
+  top.set_ylabel('mean squared error')
+  top.set_ylim(0, 1.6)
+  top.legend(loc='upper right', fontsize=8)
+  top.set_title(title or 'Figure 4: training to estimate D while hiding C')
+  bottom.scatter([r['step'] for r in metrics], [r['eve_advantage'] for r in metrics], s=4,
+                 color='tab:blue', alpha=0.5)
+  bottom.axhline(0.0, color='k', lw=0.8)
+  bottom.set_ylabel("Eve's advantage\nover Blind Eve")
+  bottom.set_xlabel('training step')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)

@@ -3,6 +3,8 @@
   python -m adversarial_crypto.main --config=configs/sym16.py [--workdir=DIR]
   python -m adversarial_crypto.main --config=configs/sym16.py --config.max_steps=2000
   python -m adversarial_crypto.main --config=configs/sym16.py --evaluate=false
+  python -m adversarial_crypto.main --config=configs/asym16.py     # Appendix A
+  python -m adversarial_crypto.main --config=configs/selective.py  # Section 3
 
 To evaluate a finished workdir again without training: adversarial_crypto.evaluate.
 """
@@ -17,6 +19,7 @@ from ml_collections import config_flags
 
 from adversarial_crypto import config_checks
 from adversarial_crypto import robustness
+from adversarial_crypto import selective_eves
 from adversarial_crypto import train
 from adversarial_crypto import workdir as workdir_lib
 
@@ -63,13 +66,15 @@ def main(argv):
   print(f'workdir: {workdir}\nconfig:\n{config}', flush=True)
   log = lambda line: print(line, flush=True)
   try:
-    if _EVALUATE.value:
+    selective = config_checks.experiment_name(config) == 'selective'
+    if _EVALUATE.value and not selective:
       config_checks.validate_eval(config)  # fail now, not after hours of training
     result = train.train(config, workdir, log=log)
     if result.interrupted:
       sys.exit(130)
     if _EVALUATE.value:
-      robustness.evaluate_run(config, workdir, result.run, result.summary, log=log)
+      evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
+      evaluate(config, workdir, result.run, result.summary, log=log)
   except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -38,6 +38,8 @@ def complete_config(config_dict):
   """
   from configs import sym16  # pylint: disable=g-import-not-at-top
   fields = copy.deepcopy(dict(config_dict))
+  if config_checks.experiment_name(fields) == 'selective':  # made with its evaluation
+    return ml_collections.ConfigDict(workdir_lib.tuples_from_json(fields))
   fields['eval'] = {**sym16.eval_config().to_dict(), **fields.get('eval', {})}
   fields['success'] = {'retrained_eve_bits': 6.0 / 16 * fields['msg_bits'],
                        **fields['success']}

@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from adversarial_crypto import experiments
 from adversarial_crypto import sharding
-from adversarial_crypto import adversarial
 from adversarial_crypto import workdir as workdir_lib
 
 SEED_LOOPS = ('map', 'vmap')
@@ -22,17 +22,27 @@ SEED_LOOPS = ('map', 'vmap')
 
 class RunState(NamedTuple):
   """All seeds of a run; every leaf has a leading seed axis except `step`."""
-  train: adversarial.TrainState
+  train: Any             # the experiment's TrainState
   seed_keys: jax.Array   # [S, 2] uint32
   steps: jax.Array       # [S] training steps each seed has taken
   stopped: jax.Array     # [S] met the training goals and stopped changing
-  bob_bits: jax.Array    # [S] at the last chunk boundary, fresh evaluation batch
-  eve_bits: jax.Array    # [S]
+  measure: Any           # the experiment's Measure, [S] per field: at the last
+                         # chunk boundary, on a fresh evaluation batch
   step: jax.Array        # scalar: steps taken by the seeds still training
+
+  @property
+  def bob_bits(self):
+    """[S] Bob's bits wrong (symmetric and asymmetric experiments)."""
+    return self.measure.bob_bits
+
+  @property
+  def eve_bits(self):
+    """[S] Eve's bits wrong (symmetric and asymmetric experiments)."""
+    return self.measure.eve_bits
 
 
 class Runner(NamedTuple):
-  experiment: adversarial.Experiment
+  experiment: Any  # adversarial.Experiment or selective.Experiment
   init: Any       # () -> RunState
   run_chunk: Any  # (RunState, num_steps) -> RunState, jitted; num_steps static
   mesh: Any       # the devices the seed axis is split over
@@ -82,49 +92,47 @@ def make_runner(config, devices=None, seed_loop=None):
   """
   if seed_loop is None:
     seed_loop = 'map' if jax.default_backend() == 'cpu' else 'vmap'
-  experiment = adversarial.make_experiment(config)
-  bob_goal, eve_goal = config.success.bob_bits, config.success.eve_bits
+  experiment = experiments.make_experiment(config)
   mesh = sharding.make_mesh(config.num_seeds, devices)
   over_seeds = functools.partial(_over_seeds, seed_loop=seed_loop)
 
   split, whole = sharding.leading_sharding(mesh), sharding.replicated(mesh)
-  placement = RunState(split, split, split, split, split, split, whole)
+  placement = RunState(split, split, split, split, split, whole)
 
   def init_block(keys):
     train = over_seeds(experiment.init)(keys)
-    measure = over_seeds(lambda t, k: experiment.measure(t, k, 0))(train, keys)
-    return train, measure.bob_bits, measure.eve_bits
+    return train, over_seeds(lambda t, k: experiment.measure(t, k, 0))(train, keys)
 
   @functools.partial(jax.jit, out_shardings=placement)
   def init():
     keys = seed_keys(config.seed, config.num_seeds)
-    train, bob, eve = sharding.shard_leading(init_block, mesh)(keys)
+    train, measure = sharding.shard_leading(init_block, mesh)(keys)
     zeros = jnp.zeros(config.num_seeds, jnp.int32)
     return RunState(train, keys, zeros, jnp.zeros(config.num_seeds, bool),
-                    bob, eve, jnp.zeros((), jnp.int32))
+                    measure, jnp.zeros((), jnp.int32))
 
-  def chunk_block(train, keys, steps, stopped, bob, eve, num_steps):
-    def one_seed(train, key, steps, stopped, bob, eve):
+  def chunk_block(train, keys, steps, stopped, measure, num_steps):
+    def one_seed(train, key, steps, stopped, measure):
       def advance():
         new_train, _ = experiment.train_chunk(train, key, steps, num_steps)
-        measure = experiment.measure(new_train, key, steps + num_steps)
-        return new_train, steps + num_steps, measure.bob_bits, measure.eve_bits
+        return new_train, steps + num_steps, experiment.measure(
+            new_train, key, steps + num_steps)
 
       # A stopped seed keeps its state; only chunk boundaries can stop a seed,
       # so skipping its chunk is the same as never having stepped it.
-      train, steps, bob, eve = jax.lax.cond(
-          stopped, lambda: (train, steps, bob, eve), advance)
-      return train, steps, stopped | ((bob <= bob_goal) & (eve >= eve_goal)), bob, eve
+      train, steps, measure = jax.lax.cond(
+          stopped, lambda: (train, steps, measure), advance)
+      return train, steps, stopped | experiment.goals_met(measure), measure
 
-    return over_seeds(one_seed)(train, keys, steps, stopped, bob, eve)
+    return over_seeds(one_seed)(train, keys, steps, stopped, measure)
 
   # No buffer donation: on Ctrl-C the last completed state must still be readable.
   # Inputs placed elsewhere (a checkpoint put on one device) are moved by jit.
   @functools.partial(jax.jit, static_argnums=1, out_shardings=placement)
   def run_chunk(run, num_steps):
     block = functools.partial(chunk_block, num_steps=num_steps)
-    train, steps, stopped, bob, eve = sharding.shard_leading(block, mesh)(
-        run.train, run.seed_keys, run.steps, run.stopped, run.bob_bits, run.eve_bits)
-    return RunState(train, run.seed_keys, steps, stopped, bob, eve, run.step + num_steps)
+    train, steps, stopped, measure = sharding.shard_leading(block, mesh)(
+        run.train, run.seed_keys, run.steps, run.stopped, run.measure)
+    return RunState(train, run.seed_keys, steps, stopped, measure, run.step + num_steps)
 
   return Runner(experiment, init, run_chunk, mesh)

@@ -36,19 +36,29 @@ def _duration(seconds):
   return f'{seconds}s'
 
 
+def _has_goals(config):
+  """Whether seeds stop once trained (config.success); selective runs have no goals."""
+  return 'success' in config
+
+
+def _medians(run):
+  return ' '.join(f'{name} {np.median(value):.3f}'
+                  for name, value in jax.device_get(run.measure)._asdict().items())
+
+
 def _progress_line(config, run, steps_per_s):
   step = int(run.step)
   stopped = np.asarray(run.stopped)
   active = int((~stopped).sum())
   left = (config.max_steps - step) / steps_per_s if steps_per_s and active else 0.0
+  trained = f'trained {int(stopped.sum())}/{len(stopped)} | ' if _has_goals(config) else ''
   return (f'step {step:>7d}/{config.max_steps} | {steps_per_s:6.2f} steps/s '
           f'({steps_per_s * active:7.1f} seed-steps/s) | left <= {_duration(left):>7s} | '
-          f'trained {int(stopped.sum())}/{len(stopped)} | median bits wrong: '
-          f'Bob {np.median(run.bob_bits):.3f} Eve {np.median(run.eve_bits):.3f}')
+          f'{trained}median over seeds: {_medians(run)}')
 
 
 def summarize(config, run, wall_s):
-  """The per-seed outcome of training and the rate of trained seeds.
+  """The per-seed outcome of training and, if seeds have goals, the rate of trained seeds.
 
   Args:
     config: the run's config.
@@ -56,23 +66,35 @@ def summarize(config, run, wall_s):
     wall_s: training time so far, summed over every session of the run.
   """
   run = jax.device_get(run)
-  seeds = [{'seed': i, 'steps_trained': int(run.steps[i]),
-            'bob_bits': float(run.bob_bits[i]), 'eve_bits': float(run.eve_bits[i]),
-            'trained': bool(run.stopped[i])} for i in range(config.num_seeds)]
-  trained = sum(s['trained'] for s in seeds)
-  return {'steps': int(run.step), 'max_steps': config.max_steps,
-          'finished': bool(run.stopped.all() or int(run.step) >= config.max_steps),
-          'wall_s': wall_s, 'seeds': seeds,
-          'trained': stats.rate(trained, config.num_seeds)}
+  measure = run.measure._asdict()
+  seeds = []
+  for i in range(config.num_seeds):
+    seed = {'seed': i, 'steps_trained': int(run.steps[i]),
+            **{name: float(value[i]) for name, value in measure.items()}}
+    if _has_goals(config):
+      seed['trained'] = bool(run.stopped[i])
+    seeds.append(seed)
+  summary = {'experiment': config_checks.experiment_name(config),
+             'steps': int(run.step), 'max_steps': config.max_steps,
+             'finished': bool(run.stopped.all() or int(run.step) >= config.max_steps),
+             'wall_s': wall_s, 'seeds': seeds}
+  if _has_goals(config):
+    summary['trained'] = stats.rate(sum(s['trained'] for s in seeds), config.num_seeds)
+  return summary
 
 
 def seed_table(summary):
   """The per-seed table printed at the end of training."""
-  lines = ['seed  steps    Bob bits  Eve bits  trained']
+  first = summary['seeds'][0]
+  fields = [k for k in first if k not in ('seed', 'steps_trained', 'trained')]
+  lines = ['seed    steps  ' + ''.join(f'{f:>14s}' for f in fields) +
+           ('  trained' if 'trained' in first else '')]
   for s in summary['seeds']:
-    lines.append(f"{s['seed']:>4d}  {s['steps_trained']:>7d}  {s['bob_bits']:8.3f}  "
-                 f"{s['eve_bits']:8.3f}  {'yes' if s['trained'] else 'no'}")
-  lines.append(f"trained {stats.format_rate(summary['trained'])} (95% Clopper-Pearson)")
+    lines.append(f"{s['seed']:>4d}  {s['steps_trained']:>7d}  " +
+                 ''.join(f'{s[f]:14.4f}' for f in fields) +
+                 (f"  {'yes' if s['trained'] else 'no'}" if 'trained' in s else ''))
+  if 'trained' in summary:
+    lines.append(f"trained {stats.format_rate(summary['trained'])} (95% Clopper-Pearson)")
   return '\n'.join(lines)
 
 
@@ -140,7 +162,7 @@ def train(config, workdir, log=print):
     log(f'resumed from {workdir} at step {int(run.step)}')
   else:
     run, chunk = runner.init(), 0
-  metrics = workdir_lib.MetricsWriter(workdir, chunk)
+  metrics = workdir_lib.MetricsWriter(workdir, chunk, run.measure._fields)
   if chunk == 0:
     metrics.write(0, run)
     earlier_wall_s = 0.0

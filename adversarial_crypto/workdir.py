@@ -21,7 +21,6 @@ CONFIG_FILE = 'config.json'
 CHECKPOINT_FILE = 'checkpoint.msgpack'
 METRICS_FILE = 'metrics.csv'
 SUMMARY_FILE = 'summary.json'
-METRICS_FIELDS = ('chunk', 'step', 'seed', 'bob_bits', 'eve_bits', 'stopped')
 
 
 class WorkdirError(RuntimeError):
@@ -129,8 +128,13 @@ def load_checkpoint(workdir, template, config):
   diffs = _differences(payload['config'], _jsonable(config_checks.identity(config)))
   if diffs:
     raise WorkdirError(f'{path} is a checkpoint of another config:\n  ' + '\n  '.join(diffs))
+  state = payload['run']
+  if isinstance(state, dict) and 'measure' not in state and 'bob_bits' in state:
+    # Written before RunState grouped the measures: same arrays, one level up.
+    state = dict(state)
+    state['measure'] = {name: state.pop(name) for name in ('bob_bits', 'eve_bits')}
   try:
-    run = serialization.from_state_dict(template, payload['run'])
+    run = serialization.from_state_dict(template, state)
   except Exception as e:
     raise WorkdirError(f'{path} does not hold a run of this config\'s shape ({e})') from e
   for want, got in zip(jax.tree_util.tree_leaves(template), jax.tree_util.tree_leaves(run)):
@@ -141,36 +145,44 @@ def load_checkpoint(workdir, template, config):
 
 
 class MetricsWriter:
-  """Appends one row per seed at each chunk boundary to metrics.csv."""
+  """Appends one row per seed at each chunk boundary to metrics.csv.
 
-  def __init__(self, workdir, completed_chunks):
+  Columns: chunk, step, seed, the experiment's measures (for the symmetric
+  and asymmetric experiments bob_bits and eve_bits), stopped.
+  """
+
+  def __init__(self, workdir, completed_chunks, measures):
     self.path = os.path.join(workdir, METRICS_FILE)
+    self.measures = tuple(measures)
     rows = []
     if os.path.exists(self.path):
       with open(self.path, newline='') as f:
         # Rows past the checkpoint were written by a chunk that will run again.
         rows = [r for r in csv.DictReader(f) if int(r['chunk']) <= completed_chunks]
     with open(self.path, 'w', newline='') as f:
-      writer = csv.DictWriter(f, METRICS_FIELDS)
+      writer = csv.DictWriter(f, ('chunk', 'step', 'seed') + self.measures + ('stopped',))
       writer.writeheader()
       writer.writerows(rows)
 
   def write(self, chunk, run):
-    steps, bob, eve, stopped = jax.device_get(
-        (run.steps, run.bob_bits, run.eve_bits, run.stopped))
+    steps, measure, stopped = jax.device_get((run.steps, run.measure, run.stopped))
+    values = [np.asarray(getattr(measure, name)) for name in self.measures]
     with open(self.path, 'a', newline='') as f:
       writer = csv.writer(f)
       for seed in range(len(steps)):
-        writer.writerow([chunk, int(steps[seed]), seed, f'{bob[seed]:.4f}',
-                         f'{eve[seed]:.4f}', int(stopped[seed])])
+        writer.writerow([chunk, int(steps[seed]), seed] +
+                        [f'{v[seed]:.4f}' for v in values] + [int(stopped[seed])])
 
 
 def read_metrics(workdir):
   """metrics.csv as a list of dicts with numeric values."""
+  def parse(name, value):
+    if name in ('chunk', 'step', 'seed'):
+      return int(value)
+    return bool(int(value)) if name == 'stopped' else float(value)
+
   with open(os.path.join(workdir, METRICS_FILE), newline='') as f:
-    return [{'chunk': int(r['chunk']), 'step': int(r['step']), 'seed': int(r['seed']),
-             'bob_bits': float(r['bob_bits']), 'eve_bits': float(r['eve_bits']),
-             'stopped': bool(int(r['stopped']))} for r in csv.DictReader(f)]
+    return [{k: parse(k, v) for k, v in r.items()} for r in csv.DictReader(f)]
 
 
 def write_summary(workdir, summary):

@@ -1,21 +1,26 @@
 """A tiny config for tests: seconds on a CPU, not a meaningful experiment.
 
-`--config=configs/tiny.py` is symmetric; `--config=configs/tiny.py:asymmetric`
-is the same size with Appendix A's public-key generator.
+`--config=configs/tiny.py` is symmetric; `configs/tiny.py:asymmetric` is the
+same size with Appendix A's public-key generator; `configs/tiny.py:selective`
+is Section 3's experiment at the same budget.
 """
 
 from configs import asym16
+from configs import selective
 from configs import sym16
 
 
 def get_config(experiment='symmetric'):
-  """Returns the tiny config of `experiment`: 'symmetric' or 'asymmetric'."""
-  bases = {'symmetric': sym16, 'asymmetric': asym16}
+  """Returns the tiny config of `experiment`: 'symmetric', 'asymmetric' or 'selective'."""
+  bases = {'symmetric': sym16, 'asymmetric': asym16, 'selective': selective}
   if experiment not in bases:
     raise ValueError(f'configs/tiny.py:{experiment}: choose one of {tuple(bases)}')
   config = bases[experiment].get_config()
-  config.msg_bits = 8
-  config.key_bits = 8
+  if experiment != 'selective':
+    config.msg_bits = 8
+    config.key_bits = 8
+    config.success.eve_bits = 7.3 / 16 * 8
+    config.success.retrained_eve_bits = 6.0 / 16 * 8
   if experiment == 'asymmetric':
     config.public_key_bits = 8
   config.num_seeds = 2
@@ -23,8 +28,6 @@ def get_config(experiment='symmetric'):
   config.eval_batch_size = 128
   config.max_steps = 40
   config.chunk_steps = 20
-  config.success.eve_bits = 7.3 / 16 * 8
-  config.success.retrained_eve_bits = 6.0 / 16 * 8
   config.eval.num_eves = 2
   config.eval.steps = 40
   config.eval.every = 20

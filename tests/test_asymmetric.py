@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from adversarial_crypto import adversarial
-from adversarial_crypto import asymmetric
 from adversarial_crypto import bits
 from adversarial_crypto import config_checks
 from adversarial_crypto import robustness

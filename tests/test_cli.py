@@ -23,8 +23,9 @@ def test_main_trains_the_tiny_config_and_writes_its_files(tmp_path):
   out = done.stdout
   assert 'msg_bits: 8' in out                       # the config is printed first
   assert out.count('\nstep ') == 2                  # one progress line per chunk
-  assert 'seed-steps/s' in out and 'trained 0/2' in out and 'median bits wrong' in out
-  assert 'seed  steps    Bob bits  Eve bits  trained' in out
+  assert 'seed-steps/s' in out and 'trained 0/2' in out
+  assert 'median over seeds: bob_bits' in out and ' eve_bits ' in out
+  assert 'seed    steps        bob_bits      eve_bits  trained' in out
   for name in ('config.json', 'checkpoint.msgpack', 'metrics.csv', 'summary.json'):
     assert (workdir / name).exists(), name
   summary = json.loads((workdir / 'summary.json').read_text())
