@@ -16,6 +16,7 @@ import numpy as np
 
 from adversarial_crypto import config_checks
 from adversarial_crypto import runner as runner_lib
+from adversarial_crypto import selective
 from adversarial_crypto import stats
 from adversarial_crypto import workdir as workdir_lib
 
@@ -80,6 +81,8 @@ def summarize(config, run, wall_s):
              'wall_s': wall_s, 'seeds': seeds}
   if _has_goals(config):
     summary['trained'] = stats.rate(sum(s['trained'] for s in seeds), config.num_seeds)
+  if summary['experiment'] == 'selective':
+    summary['yardsticks'] = selective.yardsticks(config.correlation)
   return summary
 
 
