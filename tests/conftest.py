@@ -1,8 +1,27 @@
 """Shared fixtures: tiny configs that run in seconds on a CPU."""
 
+import atexit
+import os
+import shutil
+import tempfile
+
+import jax
 import pytest
 
 from configs import tiny
+
+# Many tests build the same tiny programs afresh (a new runner each time), and
+# compiling dominates their time; a compilation cache shared by the session
+# compiles each program once. Results do not change: the cache keys on the program.
+_CACHE = tempfile.mkdtemp(prefix='adversarial_crypto_jax_cache_')
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+# The command-line tests' subprocesses share it through the environment.
+os.environ['JAX_COMPILATION_CACHE_DIR'] = _CACHE
+os.environ['JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'] = '0'
+os.environ['JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES'] = '0'
+jax.config.update('jax_compilation_cache_dir', _CACHE)
+jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.0)
+jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
 
 
 @pytest.fixture

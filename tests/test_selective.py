@@ -13,6 +13,7 @@ import pytest
 from adversarial_crypto import config_checks
 from adversarial_crypto import runner as runner_lib
 from adversarial_crypto import selective
+from adversarial_crypto import selective_eves
 from configs import tiny
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -117,6 +118,20 @@ def test_bob_learns_on_a_small_problem(sel_config):
   assert np.all(np.asarray(run.measure.bob_mse) > 0.9)
   run = r.run_chunk(run, 2000)
   assert np.all(np.asarray(run.measure.bob_mse) < 0.75), run.measure
+
+
+def test_fresh_eves_find_nothing_in_an_alice_that_outputs_nothing(sel_config):
+  # Control: an Alice with every parameter zero outputs constants. An Eve that
+  # outputs a constant b has advantage 2 b mean(C) - b^2 <= mean(C)^2 over Blind
+  # Eve, about 1 / 128 on a held-out batch of 128; training longer cannot help.
+  sel_config.eval.attackers = 'mlp'
+  experiment = selective.make_experiment(sel_config)
+  keys = runner_lib.seed_keys(0, 2)
+  alice = jax.vmap(experiment.init)(keys).alice_bob['alice']
+  silent = jax.tree_util.tree_map(jnp.zeros_like, alice)
+  result = selective_eves.evaluate_alices(sel_config, silent, log=lambda _: None)
+  assert result.final_advantage['mlp'].shape == (2, 2)
+  assert np.all(result.best_advantage['mlp'] < 0.05), result.best_advantage
 
 
 def test_main_trains_and_evaluates_the_tiny_selective_config(tmp_path):
