@@ -12,7 +12,11 @@ The paper does not give the public key's length; config.public_key_bits
 sets it (configs/asym16.py: as long as the secret key).
 """
 
+import jax
 import jax.numpy as jnp
+import numpy as np
+
+from adversarial_crypto import bits
 
 from adversarial_crypto import networks
 from adversarial_crypto import symmetric
@@ -44,3 +48,32 @@ def make_scheme(config):
     return nets['bob'].apply(params['bob'], jnp.concatenate([ciphertext, secret_key], -1))
 
   return symmetric.Scheme(nets, n + pub, encrypt, decrypt)
+
+
+def secret_bits_recovered(keygen, keygen_params, key_bits, num_keys, rng):
+  """How much of the secret key each seed's public key gives away.
+
+  Fits a least-squares linear read-out (with a bias) from public key to
+  secret-key bits on `num_keys` fresh secret keys and scores the sign of its
+  guess on `num_keys` others.
+
+  Args:
+    keygen: the generator network.
+    keygen_params: its parameters with a leading seed axis [S, ...].
+    key_bits: the secret key's length.
+    num_keys: secret keys to fit on, and as many to test on.
+    rng: a PRNG key.
+
+  Returns:
+    Per seed, the held-out fraction of secret-key bits recovered: 0.5 is
+    chance, 1.0 means the public key publishes the secret key.
+  """
+  secret = np.asarray(bits.random_bits(rng, (2 * num_keys, key_bits)))
+  out = []
+  for seed in range(jax.tree_util.tree_leaves(keygen_params)[0].shape[0]):
+    params = jax.tree_util.tree_map(lambda x, s=seed: x[s], keygen_params)
+    public = np.asarray(keygen.apply(params, secret), np.float64)
+    x = np.concatenate([public, np.ones((len(public), 1))], 1)
+    w, *_ = np.linalg.lstsq(x[:num_keys], secret[:num_keys], rcond=None)
+    out.append(float((np.sign(x[num_keys:] @ w) == secret[num_keys:]).mean()))
+  return out

@@ -1,0 +1,56 @@
+"""How much of the secret key an asymmetric run's public key gives away.
+
+For each seed of a trained asymmetric run, draws fresh secret keys, computes
+their public keys with that seed's generator, fits a least-squares linear
+read-out (with a bias) from public key to each secret-key bit on one half,
+and reports the fraction of secret-key bits whose sign it gets right on the
+other half. 0.5 is chance; 1.0 means the public key publishes the secret key.
+
+  python benchmarks/public_key_leak.py --workdir=runs/asym16 [--out=leak.json]
+"""
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+import jax
+import ml_collections
+import numpy as np
+
+from adversarial_crypto import adversarial
+from adversarial_crypto import asymmetric
+from adversarial_crypto import config_checks
+from adversarial_crypto import runner as runner_lib
+from adversarial_crypto import workdir as workdir_lib
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--workdir', required=True, help='a trained asymmetric run')
+  parser.add_argument('--keys', type=int, default=4096, help='secret keys to fit and to test')
+  parser.add_argument('--out', help='write the results as JSON here')
+  args = parser.parse_args()
+  config = ml_collections.ConfigDict(
+      workdir_lib.tuples_from_json(workdir_lib.load_config_dict(args.workdir)))
+  if config_checks.experiment_name(config) != 'asymmetric':
+    sys.exit(f'error: {args.workdir} holds a {config_checks.experiment_name(config)} run; '
+             'this measures asymmetric runs')
+  run, _ = runner_lib.load_state(args.workdir, config)
+  keygen = adversarial.make_scheme(config).networks['keygen']
+  recovered = asymmetric.secret_bits_recovered(keygen, run.train.alice_bob['keygen'], config.key_bits,
+                                    args.keys, jax.random.PRNGKey(1234))
+  print('seed  secret-key bits recovered from the public key (held out; 0.5 is chance)')
+  for seed, r in enumerate(recovered):
+    print(f'{seed:>4d}  {r:.3f}')
+  print(f'median {np.median(recovered):.3f}, range [{min(recovered):.3f}, {max(recovered):.3f}]')
+  if args.out:
+    with open(args.out, 'w') as f:
+      json.dump({'workdir': args.workdir, 'keys': args.keys, 'recovered': recovered}, f, indent=2)
+
+
+if __name__ == '__main__':
+  main()
