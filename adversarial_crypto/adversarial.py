@@ -59,7 +59,8 @@ def make_scheme(config):
   """Alice and Bob's side of config.experiment (default 'symmetric')."""
   name = config_checks.experiment_name(config)
   if name not in SCHEMES:
-    raise ValueError(f'unknown experiment {name!r}; choose one of {tuple(SCHEMES)}')
+    raise ValueError(f'experiment {name!r} has no Alice/Bob scheme here (the schemes are '
+                     f'{tuple(SCHEMES)}); build it with experiments.make_experiment')
   return SCHEMES[name].make_scheme(config)
 
 

@@ -72,7 +72,7 @@ def load_run(workdir):
     raise workdir_lib.WorkdirError(
         f'{workdir} holds a {config.experiment} run; load_run, encrypt, decrypt and '
         'eavesdrop cover symmetric runs. Build its functions with '
-        'adversarial_crypto.adversarial.make_experiment(config) instead.')
+        'adversarial_crypto.experiments.make_experiment(config) instead.')
   state, _ = runner_lib.load_state(workdir, config)
   try:
     summary = workdir_lib.read_summary(workdir)
@@ -83,6 +83,13 @@ def load_run(workdir):
              state.train.eve, state.steps, state.stopped)
 
 
+def _check_symmetric(config):
+  if config_checks.experiment_name(config) != 'symmetric':
+    raise ValueError(f'encrypt, decrypt and eavesdrop take symmetric configs; this one is '
+                     f'{config_checks.experiment_name(config)!r} (use '
+                     'adversarial_crypto.experiments.make_experiment)')
+
+
 def _check_bits(name, x, bits):
   if x.shape[-1] != bits:
     raise ValueError(f'{name} has {x.shape[-1]} bits in its last axis, the config wants {bits}')
@@ -90,6 +97,7 @@ def _check_bits(name, x, bits):
 
 def encrypt(alice_params, plaintext, key, config):
   """Alice: the ciphertext [..., N] of plaintext [..., N] under key [..., K]."""
+  _check_symmetric(config)
   _check_bits('plaintext', plaintext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
   alice = adversarial.make_scheme(config).networks['alice']
@@ -98,6 +106,7 @@ def encrypt(alice_params, plaintext, key, config):
 
 def decrypt(bob_params, ciphertext, key, config):
   """Bob: his guess [..., N] of the plaintext, from the ciphertext and the key."""
+  _check_symmetric(config)
   _check_bits('ciphertext', ciphertext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
   bob = adversarial.make_scheme(config).networks['bob']
@@ -106,5 +115,6 @@ def decrypt(bob_params, ciphertext, key, config):
 
 def eavesdrop(eve_params, ciphertext, config):
   """Eve: her guess [..., N] of the plaintext, from the ciphertext alone."""
+  _check_symmetric(config)
   _check_bits('ciphertext', ciphertext, config.msg_bits)
   return adversarial.make_eve(config, config.msg_bits).apply(eve_params, ciphertext)

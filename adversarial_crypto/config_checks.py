@@ -36,7 +36,7 @@ def experiment_name(config):
 
 
 def validate(config):
-  """Raises ConfigError if a symmetric or asymmetric config cannot be run."""
+  """Raises ConfigError if a config (symmetric, asymmetric or selective) cannot be run."""
   experiment = experiment_name(config)
   _require(experiment in EXPERIMENTS,
            f'config.experiment must be one of {EXPERIMENTS}, got {experiment!r}')
@@ -80,6 +80,8 @@ def validate(config):
 def validate_selective(config):
   """Raises ConfigError if a selective-protection config cannot be run."""
   from adversarial_crypto import selective  # pylint: disable=g-import-not-at-top
+  for section in ('loss', 'eval'):
+    _require(section in config, f'config.{section} is missing (see configs/selective.py)')
   for name in ('key_bits', 'cipher_len', 'num_seeds', 'batch_size', 'eval_batch_size',
                'eve_steps_per_ab_step', 'max_steps', 'chunk_steps'):
     _positive_int(config, name)
@@ -94,14 +96,7 @@ def validate_selective(config):
            f'config.loss weights must be >= 0, got {weights.to_dict()}')
   _require(config.learning_rate > 0,
            f'config.learning_rate must be positive, got {config.learning_rate}')
-  ev = config.eval
-  for name in ('num_eves', 'steps', 'every', 'batch_size', 'eval_batch_size'):
-    _require(isinstance(ev[name], int) and ev[name] > 0,
-             f'config.eval.{name} must be a positive integer, got {ev[name]!r}')
-  names = attacker_names(config)
-  _require(names and set(names) <= {'paper', 'mlp'} and len(set(names)) == len(names),
-           f"config.eval.attackers must be distinct names from ('paper', 'mlp'), "
-           f'comma-separated, got {ev.attackers!r}')
+  _validate_fresh_eves(config)
 
 
 def attacker_names(config):
@@ -109,12 +104,8 @@ def attacker_names(config):
   return tuple(a.strip() for a in config.eval.attackers.split(',') if a.strip())
 
 
-def validate_eval(config):
-  """Raises ConfigError if the robustness evaluation of a config cannot be run."""
-  _require('eval' in config, 'config.eval is missing: the robustness evaluation needs it '
-           '(see configs/sym16.py, eval_config)')
-  _require('retrained_eve_bits' in config.success,
-           'config.success.retrained_eve_bits is missing: set it to 6.0 / 16 * msg_bits')
+def _validate_fresh_eves(config):
+  """The checks of config.eval that every experiment's fresh Eves share."""
   for name in ('num_eves', 'steps', 'every', 'batch_size', 'eval_batch_size'):
     value = config.eval[name]
     _require(isinstance(value, int) and value > 0,
@@ -124,20 +115,33 @@ def validate_eval(config):
            f'config.eval.learning_rate must be positive, got {config.eval.learning_rate}')
   names = attacker_names(config)
   unknown = [a for a in names if a not in ATTACKERS]
-  _require(not unknown and len(set(names)) == len(names),
+  _require(names and not unknown and len(set(names)) == len(names),
            f'config.eval.attackers must be distinct names from {ATTACKERS}, '
            f'comma-separated, got {config.eval.attackers!r}')
-  _require('paper' in names,
-           f"config.eval.attackers must include 'paper': the paper's robustness verdict "
-           f'is decided by its own Eve; got {config.eval.attackers!r}')
   _require(len(config.eval.mlp_hidden) > 0 and
            all(isinstance(h, int) and h > 0 for h in config.eval.mlp_hidden),
            f'config.eval.mlp_hidden must be one or more positive layer sizes, '
            f'got {config.eval.mlp_hidden!r}')
-  _require(config.eval.mlp_loss in ('l1', 'logistic'),
-           f"config.eval.mlp_loss must be 'l1' or 'logistic', got {config.eval.mlp_loss!r}")
   _require(isinstance(config.eval.seed, int),
            f'config.eval.seed must be an integer, got {config.eval.seed!r}')
+
+
+def validate_eval(config):
+  """Raises ConfigError if the robustness evaluation of a config cannot be run."""
+  _require(experiment_name(config) != 'selective',
+           'a selective-protection run has no robustness evaluation: its fresh Eves are '
+           'adversarial_crypto.selective_eves (python -m adversarial_crypto.main runs them)')
+  _require('eval' in config, 'config.eval is missing: the robustness evaluation needs it '
+           '(see configs/sym16.py, eval_config)')
+  _require('retrained_eve_bits' in config.success,
+           'config.success.retrained_eve_bits is missing: set it to 6.0 / 16 * msg_bits')
+  _validate_fresh_eves(config)
+  names = attacker_names(config)
+  _require('paper' in names,
+           f"config.eval.attackers must include 'paper': the paper's robustness verdict "
+           f'is decided by its own Eve; got {config.eval.attackers!r}')
+  _require(config.eval.mlp_loss in ('l1', 'logistic'),
+           f"config.eval.mlp_loss must be 'l1' or 'logistic', got {config.eval.mlp_loss!r}")
   _require(0 <= config.success.retrained_eve_bits <= config.msg_bits,
            f'config.success.retrained_eve_bits must lie in [0, msg_bits={config.msg_bits}], '
            f'got {config.success.retrained_eve_bits}; the paper uses 6 of 16 bits')

@@ -149,7 +149,8 @@ def plot_selective(metrics, yardsticks, path, title=''):
   top.axhline(yardsticks['public_best_mse'], color='tab:red', ls='--', lw=0.8,
               label='best linear estimate of D hiding C')
   top.set_ylabel('mean squared error')
-  top.set_ylim(0, 1.6)
+  highest = max(r[n] for r in metrics for n in ('public_mse', 'bob_mse', 'eve_mse'))
+  top.set_ylim(0, min(max(1.6, highest), 3.0))  # early errors can exceed 1
   top.legend(loc='upper right', fontsize=8)
   top.set_title(title or 'Figure 4: training to estimate D while hiding C')
   bottom.scatter([r['step'] for r in metrics], [r['eve_advantage'] for r in metrics], s=4,

@@ -75,6 +75,8 @@ def main(argv):
     if _EVALUATE.value:
       evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
       evaluate(config, workdir, result.run, result.summary, log=log)
+    elif selective:  # Figure 4 needs only training's metrics
+      selective_eves.write_figure(workdir, result.summary, log)
   except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -79,10 +79,10 @@ def _over_seeds(fn, seed_loop):
 
 
 def make_runner(config, devices=None, seed_loop=None):
-  """The sharded, jitted functions of a config (symmetric or asymmetric).
+  """The sharded, jitted functions of a config (any experiment of experiments.py).
 
   Args:
-    config: a config (see configs/sym16.py, configs/asym16.py).
+    config: a config (see configs/sym16.py, asym16.py, selective.py).
     devices: devices to split the seeds over (default: all local devices; as
       many as divide config.num_seeds evenly are used).
     seed_loop: how each device runs its block of seeds: 'map' (one after

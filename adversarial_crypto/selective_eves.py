@@ -216,7 +216,12 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
   summary = summarize(config, train_summary, result)
   workdir_lib.write_summary(workdir, summary)
   log(table(summary))
+  write_figure(workdir, summary, log)
+  return summary
+
+
+def write_figure(workdir, summary, log=print):
+  """Figure 4 from the workdir's metrics.csv and the summary's yardsticks."""
   path = os.path.join(workdir, figures.FIGURE4_FILE)
   figures.plot_selective(workdir_lib.read_metrics(workdir), summary['yardsticks'], path)
   log(f'figure: {path}')
-  return summary

@@ -149,7 +149,7 @@ def train(config, workdir, log=print):
   again resumes from there.
 
   Args:
-    config: a symmetric or asymmetric config.
+    config: a symmetric, asymmetric or selective config.
     workdir: directory for config.json, checkpoint, metrics.csv, summary.json.
     log: where progress lines go.
 

@@ -11,6 +11,7 @@ Per seed:
 
 import numpy as np
 
+from adversarial_crypto import config_checks
 from adversarial_crypto import stats
 
 # The paper's protocol (Section 2.5; SPEC section 1), to state how a run differs.
@@ -47,6 +48,9 @@ def protocol_differences(config):
   """
   out = []
   n = config.msg_bits
+  if config_checks.experiment_name(config) == 'asymmetric':
+    out.append(f'Appendix A, public-key encryption: a {config.public_key_bits}-value public '
+               'key (its length is not in the paper); the paper reports no success rates')
   if n != PAPER_MSG_BITS or config.key_bits != n:
     out.append(f'N = {n} plaintext bits, {config.key_bits} key bits (the paper\'s '
                f'numbers are for N = {PAPER_MSG_BITS}); thresholds scaled by N/16')

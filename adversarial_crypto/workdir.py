@@ -125,7 +125,8 @@ def load_checkpoint(workdir, template, config):
                        'delete it to restart the run from scratch') from e
   if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
     raise WorkdirError(f'{path} is not an {CHECKPOINT_FORMAT} checkpoint')
-  diffs = _differences(payload['config'], _jsonable(config_checks.identity(config)))
+  diffs = _differences(_jsonable(config_checks.identity(payload['config'])),
+                       _jsonable(config_checks.identity(config)))
   if diffs:
     raise WorkdirError(f'{path} is a checkpoint of another config:\n  ' + '\n  '.join(diffs))
   state = payload['run']

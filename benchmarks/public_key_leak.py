@@ -34,12 +34,18 @@ def main():
   parser.add_argument('--keys', type=int, default=4096, help='secret keys to fit and to test')
   parser.add_argument('--out', help='write the results as JSON here')
   args = parser.parse_args()
-  config = ml_collections.ConfigDict(
-      workdir_lib.tuples_from_json(workdir_lib.load_config_dict(args.workdir)))
-  if config_checks.experiment_name(config) != 'asymmetric':
-    sys.exit(f'error: {args.workdir} holds a {config_checks.experiment_name(config)} run; '
-             'this measures asymmetric runs')
-  run, _ = runner_lib.load_state(args.workdir, config)
+  try:
+    config = ml_collections.ConfigDict(
+        workdir_lib.tuples_from_json(workdir_lib.load_config_dict(args.workdir)))
+    if config_checks.experiment_name(config) != 'asymmetric':
+      sys.exit(f'error: {args.workdir} holds a {config_checks.experiment_name(config)} run; '
+               'this measures asymmetric runs')
+    if args.keys <= config.public_key_bits + 1:
+      sys.exit(f'error: --keys must exceed public_key_bits + 1 = {config.public_key_bits + 1} '
+               'for the read-out to be determined; the default is 4096')
+    run, _ = runner_lib.load_state(args.workdir, config)
+  except (workdir_lib.WorkdirError, ValueError) as e:
+    sys.exit(f'error: {e}')
   keygen = adversarial.make_scheme(config).networks['keygen']
   recovered = asymmetric.secret_bits_recovered(keygen, run.train.alice_bob['keygen'], config.key_bits,
                                     args.keys, jax.random.PRNGKey(1234))

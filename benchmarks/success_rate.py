@@ -42,6 +42,7 @@ from absl import flags
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
+from adversarial_crypto import config_checks
 from adversarial_crypto import robustness
 from adversarial_crypto import train
 
@@ -169,6 +170,11 @@ def main(argv):
   rows = []
   for name, workdir in zip(names, workdirs):
     config = make_config(name, preset, _NUM_SEEDS.value, _SET.value)
+    try:  # fail now, not after hours of training
+      config_checks.validate(config)
+      config_checks.validate_eval(config)
+    except config_checks.ConfigError as e:
+      sys.exit(f'error: {name}: {e}')
     log(f'=== {name} in {workdir}')
     start = time.time()
     result = train.train(config, workdir, log=log)

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from flax import serialization
 
 from adversarial_crypto import config_checks
 from adversarial_crypto import runner as runner_lib
@@ -181,3 +182,25 @@ def test_vmapped_and_mapped_seed_loops_agree(tiny_config):
     runs.append(jax.device_get(r.run_chunk(r.init(), 20)))
   jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
                          runs[0], runs[1])
+
+
+def test_a_checkpoint_from_before_measures_and_experiments_still_loads(tiny_config, tmp_path):
+  # Before this layout, config.json and the checkpoint had no `experiment`, and
+  # RunState kept bob_bits and eve_bits beside `steps` instead of in `measure`.
+  tiny_config.max_steps = 20
+  result = train.train(tiny_config, str(tmp_path), log=_quiet)
+  path = tmp_path / 'checkpoint.msgpack'
+  payload = serialization.msgpack_restore(path.read_bytes())
+  del payload['config']['experiment']
+  run = dict(payload['run'])
+  measure = run.pop('measure')
+  run.update(bob_bits=measure['bob_bits'], eve_bits=measure['eve_bits'])
+  payload['run'] = run
+  path.write_bytes(serialization.msgpack_serialize(payload))
+  config_json = json.loads((tmp_path / 'config.json').read_text())
+  del config_json['experiment']
+  (tmp_path / 'config.json').write_text(json.dumps(config_json))
+  loaded, chunk = runner_lib.load_state(str(tmp_path), tiny_config)
+  assert chunk == 1
+  jax.tree_util.tree_map(np.testing.assert_array_equal, jax.device_get(loaded),
+                         jax.device_get(result.run))
