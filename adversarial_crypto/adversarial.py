@@ -47,7 +47,7 @@ class Experiment(NamedTuple):
   scheme: symmetric.Scheme
   eve: networks.Network  # the Eve trained beside Alice and Bob
   init: Any        # seed_key -> TrainState
-  # (alice_bob, eve_params, plaintext, key) -> (loss, (bob_bits, eve_bits))
+  # (alice_bob, eve_params, plaintext, key) -> (loss, Measure on that batch)
   alice_bob_objective: Any
   train_step: Any  # (state, step_key) -> (state, Measure on the Alice/Bob batch)
   train_chunk: Any  # (state, seed_key, first_step, num_steps) -> (state, per-step Measure)
@@ -79,6 +79,69 @@ def make_eve_loss(name, eve):
   raise ValueError(f"unknown eve_loss {name!r}; choose 'l1' or 'logistic'")
 
 
+def eval_key(seed_key, step):
+  """The key of the fresh evaluation batch a seed is measured on at `step`."""
+  return jax.random.fold_in(jax.random.fold_in(seed_key, EVAL_STREAM), step)
+
+
+def make_init(nets, eve, optimizer):
+  """seed_key -> TrainState: Alice and Bob's networks (in `nets` order) and Eve,
+  each from its own split of the seed's init stream, with fresh Adam states."""
+  def init(seed_key):
+    keys = jax.random.split(jax.random.fold_in(seed_key, INIT_STREAM), len(nets) + 1)
+    alice_bob = {name: net.init(key) for (name, net), key in zip(nets.items(), keys)}
+    eve_params = eve.init(keys[-1])
+    return TrainState(alice_bob, optimizer.init(alice_bob),
+                      eve_params, optimizer.init(eve_params))
+
+  return init
+
+
+def make_train_step(optimizer, draw, batch_size, eve_steps, alice_bob_objective,
+                    eve_objective):
+  """One step: an Alice/Bob minibatch, then `eve_steps` Eve minibatches, all fresh.
+
+  Args:
+    optimizer: the optax optimizer of both sides.
+    draw: (key, size) -> a batch, a tuple of arrays.
+    batch_size: the minibatch.
+    eve_steps: Eve minibatches per Alice/Bob minibatch.
+    alice_bob_objective: (alice_bob, eve_params, *batch) -> (loss, measure).
+    eve_objective: (eve_params, alice_bob, *batch) -> Eve's loss.
+
+  Returns:
+    train_step(state, step_key) -> (state, measure on the Alice/Bob batch).
+  """
+  def train_step(state, step_key):
+    keys = jax.random.split(step_key, 1 + eve_steps)
+    grads, measure = jax.grad(alice_bob_objective, has_aux=True)(
+        state.alice_bob, state.eve, *draw(keys[0], batch_size))
+    updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
+    alice_bob = optax.apply_updates(state.alice_bob, updates)
+    eve_params, eve_opt = state.eve, state.eve_opt
+    for eve_key in keys[1:]:
+      grads = jax.grad(eve_objective)(eve_params, alice_bob, *draw(eve_key, batch_size))
+      updates, eve_opt = optimizer.update(grads, eve_opt, eve_params)
+      eve_params = optax.apply_updates(eve_params, updates)
+    return TrainState(alice_bob, alice_bob_opt, eve_params, eve_opt), measure
+
+  return train_step
+
+
+def make_train_chunk(train_step):
+  """train_chunk(state, seed_key, first_step, num_steps): a lax.scan of steps, step
+  s drawing from fold_in(the seed's training stream, s)."""
+  def train_chunk(state, seed_key, first_step, num_steps):
+    train_key = jax.random.fold_in(seed_key, TRAIN_STREAM)
+
+    def body(state, step):
+      return train_step(state, jax.random.fold_in(train_key, step))
+
+    return jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
+
+  return train_chunk
+
+
 def make_experiment(config):
   """Builds the single-seed functions of a config.
 
@@ -100,48 +163,23 @@ def make_experiment(config):
   def draw(key, size):
     return bits.random_messages(key, size, n, k)
 
-  def init(seed_key):
-    keys = jax.random.split(jax.random.fold_in(seed_key, INIT_STREAM),
-                            len(scheme.networks) + 1)
-    alice_bob = {name: net.init(key) for (name, net), key in zip(scheme.networks.items(), keys)}
-    eve_params = eve.init(keys[-1])
-    return TrainState(alice_bob, optimizer.init(alice_bob),
-                      eve_params, optimizer.init(eve_params))
-
   def alice_bob_objective(alice_bob, eve_params, plaintext, key):
     ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
-    return losses.alice_bob_loss(plaintext, bob_guess, eve.apply(eve_params, view))
+    loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
+        plaintext, bob_guess, eve.apply(eve_params, view))
+    return loss, Measure(bob_bits, eve_bits)
 
-  def train_step(state, step_key):
-    keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
-    plaintext, key = draw(keys[0], batch)
-    grads, (bob_bits, eve_bits) = jax.grad(alice_bob_objective, has_aux=True)(
-        state.alice_bob, state.eve, plaintext, key)
-    updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
-    alice_bob = optax.apply_updates(state.alice_bob, updates)
+  def eve_objective(eve_params, alice_bob, plaintext, key):
+    return eve_loss_fn(eve_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
 
-    eve_params, eve_opt = state.eve, state.eve_opt
-    for eve_key in keys[1:]:
-      plaintext, key = draw(eve_key, batch)
-      view = scheme.eve_view(alice_bob, plaintext, key)
-      grads = jax.grad(eve_loss_fn)(eve_params, view, plaintext)
-      updates, eve_opt = optimizer.update(grads, eve_opt, eve_params)
-      eve_params = optax.apply_updates(eve_params, updates)
-    return (TrainState(alice_bob, alice_bob_opt, eve_params, eve_opt),
-            Measure(bob_bits, eve_bits))
-
-  def train_chunk(state, seed_key, first_step, num_steps):
-    train_key = jax.random.fold_in(seed_key, TRAIN_STREAM)
-
-    def body(state, step):
-      return train_step(state, jax.random.fold_in(train_key, step))
-
-    return jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
+  init = make_init(scheme.networks, eve, optimizer)
+  train_step = make_train_step(optimizer, draw, batch, config.eve_steps_per_ab_step,
+                               alice_bob_objective, eve_objective)
+  train_chunk = make_train_chunk(train_step)
 
   def measure(state, seed_key, step):
-    eval_key = jax.random.fold_in(jax.random.fold_in(seed_key, EVAL_STREAM), step)
-    plaintext, key = draw(eval_key, eval_batch)
+    plaintext, key = draw(eval_key(seed_key, step), eval_batch)
     ciphertext, view = scheme.encrypt(state.alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(state.alice_bob, ciphertext, key)
     eve_guess = eve.apply(state.eve, view)

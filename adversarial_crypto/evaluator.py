@@ -86,6 +86,15 @@ def attacker_id(name):
   return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
+def fresh_eve_keys(root_key, num_ciphers, name, num_eves):
+  """[P, E, 2]: Eve e of attacker `name` against cipher p has key
+  fold_in(fold_in(fold_in(root_key, p), attacker_id(name)), e)."""
+  def one(pair):
+    attacker_key = jax.random.fold_in(jax.random.fold_in(root_key, pair), attacker_id(name))
+    return jax.vmap(lambda e: jax.random.fold_in(attacker_key, e))(jnp.arange(num_eves))
+  return jax.vmap(one)(jnp.arange(num_ciphers))
+
+
 def eval_root_key(config):
   """The root of every fresh Eve's key for a run of `config`."""
   root = jax.random.fold_in(jax.random.PRNGKey(config.seed), EVAL_ROOT_STREAM)
@@ -167,11 +176,7 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers):
   num_eves = eval_config.num_eves
 
   def eve_keys(root_key, num_ciphers):
-    def one(pair, name):
-      pair_key = jax.random.fold_in(root_key, pair)
-      attacker_key = jax.random.fold_in(pair_key, attacker_id(name))
-      return jax.vmap(lambda e: jax.random.fold_in(attacker_key, e))(jnp.arange(num_eves))
-    return {a.name: jax.vmap(lambda p, n=a.name: one(p, n))(jnp.arange(num_ciphers))
+    return {a.name: fresh_eve_keys(root_key, num_ciphers, a.name, num_eves)
             for a in attackers}
 
   @jax.jit

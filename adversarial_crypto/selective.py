@@ -197,44 +197,19 @@ def make_experiment(config):
             weights.covariance_weight * jnp.abs(covariance(c_eve, tuples[:, C])))
     return loss, m
 
-  def eve_objective(eve_params, alice_params, tuples, key):
-    d_public, ciphertext = publish(alice_params, tuples[:, :VALUES], key)
+  def eve_objective(eve_params, alice_bob, tuples, key):
+    d_public, ciphertext = publish(alice_bob['alice'], tuples[:, :VALUES], key)
     seen = jnp.concatenate([d_public[:, None], ciphertext], -1)
     return jnp.mean((eve.logits(eve_params, seen)[:, 0] - tuples[:, C]) ** 2)
 
-  def init(seed_key):
-    k_a, k_b, k_e = jax.random.split(jax.random.fold_in(seed_key, adversarial.INIT_STREAM), 3)
-    alice_bob = {'alice': alice.init(k_a), 'bob': bob.init(k_b)}
-    eve_params = eve.init(k_e)
-    return adversarial.TrainState(alice_bob, optimizer.init(alice_bob),
-                                  eve_params, optimizer.init(eve_params))
-
-  def train_step(state, step_key):
-    keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
-    tuples, key = draw(keys[0], config.batch_size)
-    grads, m = jax.grad(alice_bob_objective, has_aux=True)(
-        state.alice_bob, state.eve, tuples, key)
-    updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
-    alice_bob = optax.apply_updates(state.alice_bob, updates)
-    eve_params, eve_opt = state.eve, state.eve_opt
-    for eve_key in keys[1:]:
-      tuples, key = draw(eve_key, config.batch_size)
-      grads = jax.grad(eve_objective)(eve_params, alice_bob['alice'], tuples, key)
-      updates, eve_opt = optimizer.update(grads, eve_opt, eve_params)
-      eve_params = optax.apply_updates(eve_params, updates)
-    return adversarial.TrainState(alice_bob, alice_bob_opt, eve_params, eve_opt), m
-
-  def train_chunk(state, seed_key, first_step, num_steps):
-    train_key = jax.random.fold_in(seed_key, adversarial.TRAIN_STREAM)
-
-    def body(state, step):
-      return train_step(state, jax.random.fold_in(train_key, step))
-
-    return jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
+  init = adversarial.make_init({'alice': alice, 'bob': bob}, eve, optimizer)
+  train_step = adversarial.make_train_step(optimizer, draw, config.batch_size,
+                                           config.eve_steps_per_ab_step,
+                                           alice_bob_objective, eve_objective)
+  train_chunk = adversarial.make_train_chunk(train_step)
 
   def measure(state, seed_key, step):
-    eval_key = jax.random.fold_in(jax.random.fold_in(seed_key, adversarial.EVAL_STREAM), step)
-    tuples, key = draw(eval_key, config.eval_batch_size)
+    tuples, key = draw(adversarial.eval_key(seed_key, step), config.eval_batch_size)
     return measures(tuples, *estimates(state.alice_bob, state.eve, tuples, key))
 
   def goals_met(m):

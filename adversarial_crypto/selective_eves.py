@@ -29,10 +29,6 @@ from adversarial_crypto import networks
 from adversarial_crypto import selective
 from adversarial_crypto import workdir as workdir_lib
 
-INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = evaluator.INIT_STREAM, evaluator.TRAIN_STREAM, \
-    evaluator.HELD_OUT_STREAM
-
-
 class EveState(NamedTuple):
   params: Any
   opt_state: Any
@@ -70,7 +66,7 @@ def make_eve_trainer(experiment, eve, eval_config):
     return jnp.mean((eve.logits(params, seen)[:, 0] - c) ** 2)
 
   def init(eve_key):
-    params = eve.init(jax.random.fold_in(eve_key, INIT_STREAM))
+    params = eve.init(jax.random.fold_in(eve_key, evaluator.INIT_STREAM))
     return EveState(params, optimizer.init(params))
 
   def train_step(state, alice_params, step_key):
@@ -80,13 +76,13 @@ def make_eve_trainer(experiment, eve, eval_config):
     return EveState(optax.apply_updates(state.params, updates), opt_state)
 
   def run_chunk(state, alice_params, eve_key, first_step, num_steps):
-    train_key = jax.random.fold_in(eve_key, TRAIN_STREAM)
+    train_key = jax.random.fold_in(eve_key, evaluator.TRAIN_STREAM)
 
     def body(state, step):
       return train_step(state, alice_params, jax.random.fold_in(train_key, step)), None
 
     state, _ = jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
-    held_out = jax.random.fold_in(jax.random.fold_in(eve_key, HELD_OUT_STREAM),
+    held_out = jax.random.fold_in(jax.random.fold_in(eve_key, evaluator.HELD_OUT_STREAM),
                                   first_step + num_steps)
     tuples, key = experiment.draw(held_out, eval_config.eval_batch_size)
     c = tuples[:, selective.C]
@@ -118,11 +114,7 @@ def evaluate_alices(config, alice_params, log=print):
   trainers, keys, states = {}, {}, {}
   for name in names:
     init, run_chunk = make_eve_trainer(experiment, make_attacker(name, config), ev)
-    seed_keys = jax.vmap(lambda p: jax.random.fold_in(jax.random.fold_in(root, p),
-                                                      evaluator.attacker_id(name)))(
-                                                          jnp.arange(num_seeds))
-    keys[name] = jax.vmap(lambda k: jax.vmap(lambda e: jax.random.fold_in(k, e))(
-        jnp.arange(ev.num_eves)))(seed_keys)
+    keys[name] = evaluator.fresh_eve_keys(root, num_seeds, name, ev.num_eves)
     trainers[name] = jax.jit(
         jax.vmap(jax.vmap(run_chunk, in_axes=(0, None, 0, None, None)),
                  in_axes=(0, 0, 0, None, None)), static_argnums=4)
