@@ -28,6 +28,7 @@ from adversarial_crypto import adversarial
 from adversarial_crypto import attackers as attackers_lib
 from adversarial_crypto import bits
 from adversarial_crypto import losses
+from adversarial_crypto import sharding
 
 # Streams folded into an Eve's key, so init, training and measurement never share draws.
 INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = 0, 1, 2
@@ -157,8 +158,12 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config):
   return EveTrainer(init, train_step, measure, run_chunk)
 
 
-def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers):
+def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=None):
   """Vmaps every attacker's single-Eve functions over (cipher, Eve) and jits them.
+
+  The cipher axis is split over the devices of `mesh` (sharding.make_mesh of
+  the number of ciphers; default: one device): each device trains the Eves
+  of its own block of ciphers.
 
   Args:
     encrypt: encrypt(cipher_params, plaintext, key) -> what Eve sees, for one cipher.
@@ -190,16 +195,25 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers):
           lambda x, shape=k.shape[:-1]: x.reshape(shape + x.shape[1:]), flat)
     return states
 
-  @functools.partial(jax.jit, static_argnums=4)
-  def run_chunk(states, cipher_params, keys, first_step, num_steps):
+  def block(states, cipher_params, keys, first_steps, num_steps):
+    """The Eves of a block of ciphers; first_steps repeats the step per cipher."""
     new_states, measures = {}, {}
     for name, trainer in trainers.items():
       one_eve = functools.partial(trainer.run_chunk, num_steps=num_steps)
       # Inner vmap: the Eves of one cipher share its parameters.
       per_cipher = jax.vmap(one_eve, in_axes=(0, None, 0, None))
-      new_states[name], measures[name] = jax.vmap(per_cipher, in_axes=(0, 0, 0, None))(
-          states[name], cipher_params, keys[name], first_step)
+      new_states[name], measures[name] = jax.vmap(per_cipher, in_axes=(0, 0, 0, 0))(
+          states[name], cipher_params, keys[name], first_steps)
     return new_states, measures
+
+  @functools.partial(jax.jit, static_argnums=4)
+  def run_chunk(states, cipher_params, keys, first_step, num_steps):
+    num_ciphers = _num_ciphers(cipher_params)
+    first_steps = jnp.full((num_ciphers,), first_step, jnp.int32)
+    fn = functools.partial(block, num_steps=num_steps)
+    if mesh is not None and mesh.size > 1:
+      fn = sharding.shard_leading(fn, mesh)
+    return fn(states, cipher_params, keys, first_steps)
 
   return Evaluator(attackers, trainers, eve_keys, init, run_chunk)
 
@@ -212,7 +226,7 @@ def _num_ciphers(cipher_params):
 
 
 def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key,
-                    attackers, log=print):
+                    attackers, log=print, devices=None):
   """Trains fresh Eves of every attacker against each frozen cipher.
 
   Args:
@@ -226,17 +240,21 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
     root_key: the root of every Eve's key.
     attackers: a sequence of attackers.Attacker.
     log: where progress lines go.
+    devices: devices to split the ciphers over (default: all local devices;
+      as many as divide the number of ciphers evenly are used).
 
   Returns:
     An EvalResult.
   """
-  evaluator = make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers)
   num_ciphers = _num_ciphers(cipher_params)
-  # One placement for every input: ciphers sharded over a training mesh would
-  # give the Eves' states a second layout after the first chunk, and a recompile.
-  cipher_params = jax.device_put(jax.device_get(cipher_params))
-  keys = evaluator.eve_keys(root_key, num_ciphers)
-  states = evaluator.init(keys)
+  mesh = sharding.make_mesh(num_ciphers, devices)
+  evaluator = make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh)
+  # One placement for every input, the ciphers' own split: inputs placed
+  # otherwise (a training mesh) would give the Eves' states a second layout
+  # after the first chunk, and a recompile.
+  cipher_params = sharding.put_leading(jax.device_get(cipher_params), mesh)
+  keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers), mesh)
+  states = sharding.put_leading(evaluator.init(keys), mesh)
   total, every = eval_config.steps, eval_config.every
   num_eves = num_ciphers * eval_config.num_eves * len(evaluator.attackers)
   history, step, start, first = [], 0, time.time(), True
@@ -264,7 +282,7 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
                     history, total, time.time() - start)
 
 
-def evaluate_alices(config, alice_bob_params, log=print):
+def evaluate_alices(config, alice_bob_params, log=print, devices=None):
   """Trains the fresh Eves of config.eval against every seed's frozen Alice.
 
   Args:
@@ -273,6 +291,7 @@ def evaluate_alices(config, alice_bob_params, log=print):
       public-key generator when asymmetric) with a leading seed axis [S, ...],
       as in `run.train.alice_bob`.
     log: where progress lines go.
+    devices: devices to split the seeds' Eves over (default: all local devices).
 
   Returns:
     An EvalResult over the S seeds.
@@ -281,4 +300,4 @@ def evaluate_alices(config, alice_bob_params, log=print):
   # Eve sees the scheme's view: the ciphertext, and the public key when asymmetric.
   return evaluate_cipher(scheme.eve_view, alice_bob_params, config.msg_bits,
                          config.key_bits, config.eval, eval_root_key(config),
-                         attackers_lib.make_attackers(config), log)
+                         attackers_lib.make_attackers(config), log, devices)

@@ -1,4 +1,5 @@
-"""The seed axis split over devices gives the single-device results.
+"""The seed axis (and the evaluator's cipher axis) split over devices gives the
+single-device results.
 
 The device count is fixed when JAX starts, so the two-device run happens in
 a subprocess with XLA_FLAGS=--xla_force_host_platform_device_count=2.
@@ -18,21 +19,29 @@ from adversarial_crypto import sharding
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Trains configs/tiny.py (2 seeds) for two chunks on both devices and on the
-# first alone, and prints every leaf of both final states as JSON.
+# first alone, then retrains fresh Eves against both Alices the same two ways,
+# and prints every leaf of both final states and the Eves' results as JSON.
 SCRIPT = textwrap.dedent('''
     import json
     import jax
     import numpy as np
+    from adversarial_crypto import evaluator
     from adversarial_crypto import runner as runner_lib
     from configs import tiny
 
     config = tiny.get_config()
+    config.eval.steps = 20
+    config.eval.every = 10
     out = {'devices': len(jax.devices())}
     for name, devices in (('two', jax.devices()), ('one', jax.devices()[:1])):
       r = runner_lib.make_runner(config, devices=devices)
       run = r.run_chunk(r.run_chunk(r.init(), 20), 20)
       out[name + '_placed_on'] = len(run.train.alice_bob['alice']['fc']['w'].sharding.device_set)
       out[name] = [np.asarray(x).tolist() for x in jax.tree_util.tree_leaves(run)]
+      result = evaluator.evaluate_alices(config, run.train.alice_bob, log=lambda _: None,
+                                         devices=devices)
+      out[name + '_eves'] = [result.best_bits[a.name].tolist() for a in result.attackers] + [
+          result.best_hard_bits[a.name].tolist() for a in result.attackers]
     print(json.dumps(out))
 ''')
 
@@ -58,6 +67,9 @@ def test_two_devices_equal_one():
                                rtol=1e-5, atol=1e-6)
   steps = out['two'][-5]  # RunState.steps, [2]
   assert steps == [40, 40]
+  # The fresh Eves too: 2 pairs x 2 Eves per attacker, one pair per device.
+  assert np.shape(out['two_eves']) == (4, 2, 2)
+  np.testing.assert_allclose(out['two_eves'], out['one_eves'], rtol=1e-5, atol=1e-5)
 
 
 def test_usable_device_count_divides_the_items():
