@@ -9,6 +9,7 @@ random plaintexts and keys. Every random draw comes from
 on which other seeds train beside it. `runner.py` owns the loop over seeds.
 """
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -24,6 +25,8 @@ from adversarial_crypto import symmetric
 
 # Streams folded into a seed's key, so training and measurement never share draws.
 TRAIN_STREAM, EVAL_STREAM, INIT_STREAM = 0, 1, 2
+# Streams of config.train_eves: re-initialised Eves, and the warm-up Eve.
+RESET_STREAM, WARMUP_STREAM = 3, 4
 # config.experiment -> the module whose make_scheme builds Alice and Bob's side.
 SCHEMES = {'symmetric': symmetric, 'asymmetric': asymmetric}
 
@@ -45,14 +48,19 @@ class Measure(NamedTuple):
 class Experiment(NamedTuple):
   """Pure functions of one config, for one seed."""
   scheme: symmetric.Scheme
-  eve: networks.Network  # the Eve trained beside Alice and Bob
+  eves: Any        # TrainingEves: the Eves trained beside Alice and Bob
   init: Any        # seed_key -> TrainState
   # (alice_bob, eve_params, plaintext, key) -> (loss, Measure on that batch)
   alice_bob_objective: Any
   train_step: Any  # (state, step_key) -> (state, Measure on the Alice/Bob batch)
   train_chunk: Any  # (state, seed_key, first_step, num_steps) -> (state, per-step Measure)
   measure: Any     # (state, seed_key, step) -> Measure on a fresh evaluation batch
-  goals_met: Any   # Measure -> whether the seed is trained and stops (config.success)
+  goals_met: Any   # (Measure, step) -> whether the seed is trained and stops (config.success)
+
+  @property
+  def eve(self):
+    """The network of (each of) the main training Eve(s)."""
+    return self.eves.network
 
 
 def make_scheme(config):
@@ -142,52 +150,241 @@ def make_train_chunk(train_step):
   return train_chunk
 
 
+class TrainingEves(NamedTuple):
+  """The Eves trained beside Alice and Bob (config.train_eves; README, Beyond the paper).
+
+  With count 1, no resets and no warm-up this is the paper's single Eve, and
+  her params are one network's. With count K > 1 every leaf carries a leading
+  axis of K Eves, each with her own initialisation and Adam state, all
+  trained on the same minibatches (vmapped). With a warm-up, params are
+  {'warmup': the paper's Eve, 'main': the Eves above}.
+  """
+  network: networks.Network   # one Eve of the main set
+  count: int
+  combine: str                # 'mean' or 'max' over the main Eves' loss terms
+  reset_every: int            # 0: never
+  eve_weight: float           # multiplies the Eve term of Alice/Bob's loss (paper: 1)
+  warmup: Any                 # the warm-up Eve's network, or None
+  warmup_steps: int
+
+
+def make_training_eves(config, in_bits):
+  """The TrainingEves of a config."""
+  options = config_checks.train_eves_options(config)
+  warmup = None
+  if options['warmup_steps']:
+    warmup = networks.make_network(config.arch, in_bits, config.msg_bits,
+                                    networks.alice_bob_hidden(config))
+  return TrainingEves(make_eve(config, in_bits), options['count'], options['combine'],
+                      options['reset_every'], float(options['eve_weight']), warmup,
+                      options['warmup_steps'])
+
+
+def _stacked(eves):
+  return eves.count > 1
+
+
+def main_eves(eves, params):
+  """The main Eves' params (leading axis of count when count > 1)."""
+  return params['main'] if eves.warmup is not None else params
+
+
+def eve_guesses(eves, params, view):
+  """[K, ..., N]: each main Eve's guess of the plaintext from what she sees."""
+  if _stacked(eves):
+    return jax.vmap(eves.network.apply, (0, None))(params, view)
+  return eves.network.apply(params, view)[None]
+
+
 def make_experiment(config):
   """Builds the single-seed functions of a config.
 
   Args:
     config: a config with experiment, msg_bits, key_bits, arch, eve_arch,
       eve_hidden, eve_loss, batch_size, eval_batch_size, learning_rate and
-      eve_steps_per_ab_step (and public_key_bits when asymmetric).
+      eve_steps_per_ab_step (and public_key_bits when asymmetric; optionally
+      train_eves).
 
   Returns:
     An Experiment.
   """
   scheme = make_scheme(config)
-  eve = make_eve(config, scheme.eve_in_bits)
+  eves = make_training_eves(config, scheme.eve_in_bits)
+  eve = eves.network
   n, k = config.msg_bits, config.key_bits
   batch, eval_batch = config.batch_size, config.eval_batch_size
   optimizer = optax.adam(config.learning_rate)
   eve_loss_fn = make_eve_loss(config.eve_loss, eve)
+  stacked = _stacked(eves)
 
   def draw(key, size):
     return bits.random_messages(key, size, n, k)
 
   def alice_bob_objective(alice_bob, eve_params, plaintext, key):
+    """Against the main Eves: eve_params as main_eves() returns them."""
     ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
-    loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
-        plaintext, bob_guess, eve.apply(eve_params, view))
-    return loss, Measure(bob_bits, eve_bits)
+    guesses = eve_guesses(eves, eve_params, view)
+    loss_k, (bob_bits, eve_bits_k) = jax.vmap(
+        lambda g: losses.alice_bob_loss(plaintext, bob_guess, g))(guesses)
+    # Every Eve's term carries the same Bob term; the combination acts on Eve's part.
+    bob_term = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
+    eve_terms = loss_k - bob_term
+    eve_term = jnp.max(eve_terms) if eves.combine == 'max' else jnp.mean(eve_terms)
+    if eves.eve_weight != 1.0:
+      eve_term = eves.eve_weight * eve_term
+    return bob_term + eve_term, Measure(bob_bits[0], jnp.min(eve_bits_k))
 
   def eve_objective(eve_params, alice_bob, plaintext, key):
     return eve_loss_fn(eve_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
 
-  init = make_init(scheme.networks, eve, optimizer)
-  train_step = make_train_step(optimizer, draw, batch, config.eve_steps_per_ab_step,
-                               alice_bob_objective, eve_objective)
-  train_chunk = make_train_chunk(train_step)
+  def eve_update(params, opt, grads):
+    updates, opt = optimizer.update(grads, opt, params)
+    return optax.apply_updates(params, updates), opt
+
+  def init_main(key):
+    """Fresh main Eves and their Adam states."""
+    if stacked:
+      params = jax.vmap(eve.init)(jax.random.split(key, eves.count))
+      return params, jax.vmap(optimizer.init)(params)
+    params = eve.init(key)
+    return params, optimizer.init(params)
+
+  def init(seed_key):
+    # The split of make_init, so the paper's recipe draws what it always drew.
+    keys = jax.random.split(jax.random.fold_in(seed_key, INIT_STREAM), len(scheme.networks) + 1)
+    alice_bob = {name: net.init(key) for (name, net), key in zip(scheme.networks.items(), keys)}
+    eve_params, eve_opt = init_main(keys[-1])
+    if eves.warmup is not None:
+      warm = eves.warmup.init(jax.random.fold_in(seed_key, WARMUP_STREAM))
+      eve_params = {'warmup': warm, 'main': eve_params}
+      eve_opt = {'warmup': optimizer.init(warm), 'main': eve_opt}
+    return TrainState(alice_bob, optimizer.init(alice_bob), eve_params, eve_opt)
+
+  if stacked:
+    eve_grads = jax.vmap(jax.grad(eve_objective), (0, None, None, None))
+    main_update = jax.vmap(eve_update)
+  else:
+    eve_grads, main_update = jax.grad(eve_objective), eve_update
+
+  def main_step(state, step_key, alice_frozen=False):
+    """The Alice/Bob step against the main Eves, then their own steps. With
+    alice_frozen only Bob learns (the Eve term does not depend on him)."""
+    keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
+    main = main_eves(eves, state.eve)
+    main_opt = main_eves(eves, state.eve_opt)
+    grads, measure = jax.grad(alice_bob_objective, has_aux=True)(
+        state.alice_bob, main, *draw(keys[0], batch))
+    updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
+    if alice_frozen:  # zero updates: Adam's momentum would move Alice on zero gradients
+      updates = {name: (u if name == 'bob' else jax.tree_util.tree_map(jnp.zeros_like, u))
+                 for name, u in updates.items()}
+    alice_bob = optax.apply_updates(state.alice_bob, updates)
+    for eve_key in keys[1:]:
+      grads = eve_grads(main, alice_bob, *draw(eve_key, batch))
+      main, main_opt = main_update(main, main_opt, grads)
+    if eves.warmup is not None:
+      main = dict(state.eve, main=main)
+      main_opt = dict(state.eve_opt, main=main_opt)
+    return TrainState(alice_bob, alice_bob_opt, main, main_opt), measure
+
+  train_step = main_step
+  if eves.warmup is not None:
+    warm_loss = make_eve_loss('l1', eves.warmup)
+
+    def warm_objective(alice_bob, warm_params, plaintext, key):
+      ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
+      bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
+      loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
+          plaintext, bob_guess, eves.warmup.apply(warm_params, view))
+      return loss, Measure(bob_bits, eve_bits)
+
+    def warm_eve_objective(warm_params, alice_bob, plaintext, key):
+      return warm_loss(warm_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
+
+    paper_step = make_train_step(optimizer, draw, batch, config.eve_steps_per_ab_step,
+                                 warm_objective, warm_eve_objective)
+
+    def warmup_step(state, step_key):
+      """The paper's step against the warm-up Eve; the main Eves wait."""
+      inner = TrainState(state.alice_bob, state.alice_bob_opt,
+                         state.eve['warmup'], state.eve_opt['warmup'])
+      inner, measure = paper_step(inner, step_key)
+      return TrainState(inner.alice_bob, inner.alice_bob_opt,
+                        dict(state.eve, warmup=inner.eve),
+                        dict(state.eve_opt, warmup=inner.eve_opt)), measure
+
+  def reset(state, seed_key, step):
+    """After `step` steps: every reset_every steps the next main Eve (in turn)
+    restarts from fresh parameters and a fresh Adam state."""
+    fresh_params, fresh_opt = init_main(jax.random.fold_in(
+        jax.random.fold_in(seed_key, RESET_STREAM), step))
+    main = main_eves(eves, state.eve)
+    main_opt = main_eves(eves, state.eve_opt)
+    if stacked:
+      which = (step // eves.reset_every - 1) % eves.count
+      pick = lambda old, new: old.at[which].set(new[which])
+      main = jax.tree_util.tree_map(pick, main, fresh_params)
+      main_opt = jax.tree_util.tree_map(pick, main_opt, fresh_opt)
+    else:
+      main, main_opt = fresh_params, fresh_opt
+    if eves.warmup is not None:
+      main = dict(state.eve, main=main)
+      main_opt = dict(state.eve_opt, main=main_opt)
+    return state._replace(eve=main, eve_opt=main_opt)
+
+  def run_steps(step_fn, state, seed_key, first_step, num_steps, with_resets):
+    train_key = jax.random.fold_in(seed_key, TRAIN_STREAM)
+
+    def body(state, step):
+      state, measure = step_fn(state, jax.random.fold_in(train_key, step))
+      if with_resets:
+        due = (step + 1) % eves.reset_every == 0
+        state = jax.lax.cond(due, lambda s: reset(s, seed_key, step + 1), lambda s: s, state)
+      return state, measure
+
+    return jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
+
+  freeze_at = config_checks.freeze_alice_at(config)
+
+  def train_chunk(state, seed_key, first_step, num_steps):
+    """A lax.scan of steps. A chunk lies wholly in one phase (config_checks
+    makes the phase boundaries multiples of chunk_steps): the warm-up, the
+    main Eves, then Alice frozen while Bob and the Eves train on."""
+    with_resets = eves.reset_every > 0
+    phases = [lambda s: run_steps(main_step, s, seed_key, first_step, num_steps, with_resets)]
+    index = 0
+    if eves.warmup is not None:
+      phases.insert(0, lambda s: run_steps(warmup_step, s, seed_key, first_step, num_steps,
+                                           False))
+      index = (first_step >= eves.warmup_steps).astype(jnp.int32)
+    if freeze_at:
+      frozen = functools.partial(main_step, alice_frozen=True)
+      phases.append(lambda s: run_steps(frozen, s, seed_key, first_step, num_steps,
+                                        with_resets))
+      index = index + (first_step >= freeze_at).astype(jnp.int32)
+    if len(phases) == 1:
+      return phases[0](state)
+    return jax.lax.switch(index, phases, state)
 
   def measure(state, seed_key, step):
+    """Bob, and the strongest main Eve (during a warm-up: the warm-up Eve)."""
     plaintext, key = draw(eval_key(seed_key, step), eval_batch)
     ciphertext, view = scheme.encrypt(state.alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(state.alice_bob, ciphertext, key)
-    eve_guess = eve.apply(state.eve, view)
-    return Measure(jnp.mean(losses.bits_wrong(plaintext, bob_guess)),
-                   jnp.mean(losses.bits_wrong(plaintext, eve_guess)))
+    bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
+    eve_bits = jnp.min(jnp.mean(losses.bits_wrong(
+        plaintext, eve_guesses(eves, main_eves(eves, state.eve), view)), axis=-1))
+    if eves.warmup is not None:
+      warm_bits = jnp.mean(losses.bits_wrong(
+          plaintext, eves.warmup.apply(state.eve['warmup'], view)))
+      eve_bits = jnp.where(step <= eves.warmup_steps, warm_bits, eve_bits)
+    return Measure(bob_bits, eve_bits)
 
-  def goals_met(m):
-    return (m.bob_bits <= config.success.bob_bits) & (m.eve_bits >= config.success.eve_bits)
+  def goals_met(m, step):
+    """Trained: Bob and Eve meet config.success, after any warm-up."""
+    return ((m.bob_bits <= config.success.bob_bits) &
+            (m.eve_bits >= config.success.eve_bits) & (step > eves.warmup_steps))
 
-  return Experiment(scheme, eve, init, alice_bob_objective, train_step, train_chunk, measure,
+  return Experiment(scheme, eves, init, alice_bob_objective, train_step, train_chunk, measure,
                     goals_met)

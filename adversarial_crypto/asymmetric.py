@@ -33,9 +33,10 @@ def make_scheme(config):
     A symmetric.Scheme whose `key` arguments are secret keys.
   """
   n, k, pub = config.msg_bits, config.key_bits, config.public_key_bits
-  nets = {'keygen': networks.make_network(config.arch, k, pub),
-          'alice': networks.make_network(config.arch, n + pub, n),
-          'bob': networks.make_network(config.arch, n + k, n)}
+  hidden = networks.alice_bob_hidden(config)
+  nets = {'keygen': networks.make_network(config.arch, k, pub, hidden),
+          'alice': networks.make_network(config.arch, n + pub, n, hidden),
+          'bob': networks.make_network(config.arch, n + k, n, hidden)}
 
   def encrypt(params, plaintext, secret_key):
     public_key = nets['keygen'].apply(params['keygen'], secret_key)

@@ -5,6 +5,8 @@
   'mlp'    a ReLU multilayer perceptron (config.eval.mlp_hidden) trained with
            config.eval.mlp_loss, by default a per-bit logistic loss. SPEC
            section 7: it breaks pairs that the paper's Eve cannot.
+  'deep_mlp'  the same with config.eval.deep_mlp_hidden: by default wider and
+           deeper than any Eve that configs/secure16.py trains against.
 """
 
 from typing import Callable, NamedTuple
@@ -43,8 +45,8 @@ def make_attacker(name, config):
       arch = f'mlp {tuple(config.eve_hidden)}'
     return Attacker(name, eve, 'l1', adversarial.make_eve_loss('l1', eve),
                     f"the training Eve's network ({arch}), L1 loss")
-  if name == 'mlp':
-    hidden = tuple(config.eval.mlp_hidden)
+  if name in ('mlp', 'deep_mlp'):
+    hidden = tuple(config.eval[f'{name}_hidden'])
     eve = networks.make_network('mlp', view_bits, n, hidden)
     loss = config.eval.mlp_loss
     return Attacker(name, eve, loss, adversarial.make_eve_loss(loss, eve),

@@ -32,7 +32,9 @@ class Run(NamedTuple):
   summary: Optional[dict]   # None while the run has not written one
   alice: Any
   bob: Any
-  eve: Any                  # the Eve trained beside Alice and Bob
+  eve: Any                  # the Eve trained beside Alice and Bob; with
+                            # config.train_eves.count K > 1, the K main Eves
+                            # ([S, K, ...]; pick one for eavesdrop)
   steps: Any                # [S] training steps of each seed
   trained: Any              # [S] whether each seed met the training goals
 
@@ -73,14 +75,16 @@ def load_run(workdir):
         f'{workdir} holds a {config.experiment} run; load_run, encrypt, decrypt and '
         'eavesdrop cover symmetric runs. Build its functions with '
         'adversarial_crypto.experiments.make_experiment(config) instead.')
-  state, _ = runner_lib.load_state(workdir, config)
+  runner = runner_lib.make_runner(config)
+  state, _ = runner_lib.load_state(workdir, config, runner)
   try:
     summary = workdir_lib.read_summary(workdir)
   except (workdir_lib.WorkdirError, json.JSONDecodeError):
     summary = None
   return Run(ml_collections.FrozenConfigDict(config), summary,
              state.train.alice_bob['alice'], state.train.alice_bob['bob'],
-             state.train.eve, state.steps, state.stopped)
+             adversarial.main_eves(runner.experiment.eves, state.train.eve),
+             state.steps, state.stopped)
 
 
 def _check_symmetric(config):

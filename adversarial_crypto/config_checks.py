@@ -9,7 +9,7 @@ RESUMABLE_FIELDS = ('max_steps', 'eval')
 # Fields of config.success that only judge the evaluation, not training.
 RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits',)
 # Attackers the evaluator knows (attackers.py); 'paper' decides robustness.
-ATTACKERS = ('paper', 'mlp')
+ATTACKERS = ('paper', 'mlp', 'deep_mlp')
 # Section 2, Appendix A (adversarial.py) and Section 3 (selective.py).
 EXPERIMENTS = ('symmetric', 'asymmetric', 'selective')
 
@@ -55,8 +55,12 @@ def validate(config):
            f'config.msg_bits must be even, got {config.msg_bits}: Eve\'s target is '
            'N/2 bits wrong, which must be a whole number of bits. The paper uses '
            '16, 32 or 64.')
-  _require(config.arch in ('paper', 'tf_models'),
-           f"config.arch must be 'paper' or 'tf_models', got {config.arch!r}")
+  _require(config.arch in networks.ARCHS,
+           f"config.arch must be one of {', '.join(map(repr, networks.ARCHS))}, "
+           f'got {config.arch!r}')
+  hidden = config.get('hidden', (256, 256))
+  _require(len(hidden) > 0 and all(isinstance(h, int) and h > 0 for h in hidden),
+           f'config.hidden must be one or more positive layer sizes, got {hidden!r}')
   _require(config.eve_arch in ('same',) + networks.ARCHS,
            f"config.eve_arch must be one of 'same', {', '.join(map(repr, networks.ARCHS))}; "
            f'got {config.eve_arch!r}')
@@ -71,10 +75,59 @@ def validate(config):
            f'got {config.success.eve_bits}')
   _require(config.success.bob_bits >= 0,
            f'config.success.bob_bits must be >= 0, got {config.success.bob_bits}')
+  if 'train_eves' in config:
+    validate_train_eves(config)
+  freeze = freeze_alice_at(config)
+  _require(isinstance(freeze, int) and freeze >= 0 and freeze % config.chunk_steps == 0,
+           f'config.freeze_alice_at must be 0 (never) or a multiple of config.chunk_steps '
+           f'({config.chunk_steps}), got {freeze!r}')
+  _require(not freeze or freeze > train_eves_options(config)['warmup_steps'],
+           f'config.freeze_alice_at ({freeze}) must come after the warm-up '
+           f"({train_eves_options(config)['warmup_steps']} steps)")
   # Configs of runs made before the evaluator existed lack these; the
   # evaluator fills them in (robustness.complete_config) and calls validate_eval.
   if 'eval' in config or 'retrained_eve_bits' in config.success:
     validate_eval(config)
+
+
+# config.train_eves: the paper's single Eve unless set (configs/secure16.py).
+TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
+                       'eve_weight': 1.0}
+TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
+
+
+def train_eves_options(config):
+  """config.train_eves as a dict, defaults filled in (older configs lack it)."""
+  options = dict(TRAIN_EVES_DEFAULTS)
+  options.update(config.get('train_eves', {}))
+  return options
+
+
+def freeze_alice_at(config):
+  """config.freeze_alice_at: the step from which only Bob and the Eves learn; 0: never."""
+  return config.get('freeze_alice_at', 0)
+
+
+def validate_train_eves(config):
+  """Raises ConfigError if config.train_eves (the Eves trained beside Alice and Bob) is bad."""
+  unknown = sorted(set(config.train_eves) - set(TRAIN_EVES_FIELDS))
+  _require(not unknown, f'config.train_eves has unknown fields {unknown}; '
+           f'it takes {TRAIN_EVES_FIELDS} (see configs/secure16.py)')
+  options = train_eves_options(config)
+  for name in ('count', 'reset_every', 'warmup_steps'):
+    value = options[name]
+    _require(isinstance(value, int) and value >= (1 if name == 'count' else 0),
+             f'config.train_eves.{name} must be an integer >= {1 if name == "count" else 0}, '
+             f'got {value!r}')
+  _require(options['combine'] in ('mean', 'max'),
+           f"config.train_eves.combine must be 'mean' or 'max', got {options['combine']!r}")
+  _require(isinstance(options['eve_weight'], (int, float)) and options['eve_weight'] > 0,
+           f'config.train_eves.eve_weight must be a positive number, got '
+           f"{options['eve_weight']!r}")
+  warmup = options['warmup_steps']
+  _require(warmup % config.chunk_steps == 0,
+           f'config.train_eves.warmup_steps ({warmup}) must be a multiple of '
+           f'config.chunk_steps ({config.chunk_steps}): a chunk runs in one phase')
 
 
 def validate_selective(config):
@@ -118,10 +171,12 @@ def _validate_fresh_eves(config):
   _require(names and not unknown and len(set(names)) == len(names),
            f'config.eval.attackers must be distinct names from {ATTACKERS}, '
            f'comma-separated, got {config.eval.attackers!r}')
-  _require(len(config.eval.mlp_hidden) > 0 and
-           all(isinstance(h, int) and h > 0 for h in config.eval.mlp_hidden),
-           f'config.eval.mlp_hidden must be one or more positive layer sizes, '
-           f'got {config.eval.mlp_hidden!r}')
+  for mlp in [a for a in ('mlp', 'deep_mlp') if a in names or a == 'mlp']:
+    hidden = config.eval.get(f'{mlp}_hidden')
+    _require(hidden is not None and len(hidden) > 0 and
+             all(isinstance(h, int) and h > 0 for h in hidden),
+             f'config.eval.{mlp}_hidden must be one or more positive layer sizes, '
+             f'got {hidden!r}')
   _require(isinstance(config.eval.seed, int),
            f'config.eval.seed must be an integer, got {config.eval.seed!r}')
 
@@ -156,6 +211,11 @@ def identity(config):
   fields = copy.deepcopy(dict(config) if isinstance(config, dict) else config.to_dict())
   # Runs made before the asymmetric experiment existed were symmetric.
   fields.setdefault('experiment', 'symmetric')
+  if fields['experiment'] != 'selective':
+    # Runs made before config.train_eves existed trained the paper's single Eve.
+    fields['train_eves'] = train_eves_options(fields)
+    fields['freeze_alice_at'] = freeze_alice_at(fields)
+    fields.setdefault('hidden', (256, 256))  # Alice and Bob's, when arch is 'mlp'
   for name in RESUMABLE_FIELDS:
     fields.pop(name, None)
   for name in RESUMABLE_SUCCESS_FIELDS:

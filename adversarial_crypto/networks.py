@@ -238,6 +238,11 @@ def mlp(in_bits, out_bits, hidden: Sequence[int]):
   return Network(init_fn, logits_fn, in_bits, out_bits)
 
 
+def alice_bob_hidden(config):
+  """Alice and Bob's hidden layer sizes when config.arch is 'mlp' (older configs lack it)."""
+  return tuple(config.get('hidden', (256, 256)))
+
+
 def make_network(arch, in_bits, out_bits, hidden=(256, 256)):
   """A network of the named architecture.
 

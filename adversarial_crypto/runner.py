@@ -122,7 +122,7 @@ def make_runner(config, devices=None, seed_loop=None):
       # so skipping its chunk is the same as never having stepped it.
       train, steps, measure = jax.lax.cond(
           stopped, lambda: (train, steps, measure), advance)
-      return train, steps, stopped | experiment.goals_met(measure), measure
+      return train, steps, stopped | experiment.goals_met(measure, steps), measure
 
     return over_seeds(one_seed)(train, keys, steps, stopped, measure)
 

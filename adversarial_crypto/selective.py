@@ -70,7 +70,7 @@ class Experiment(NamedTuple):
   train_step: Any  # (state, step_key) -> (state, Measure on the Alice/Bob batch)
   train_chunk: Any  # (state, seed_key, first_step, num_steps) -> (state, per-step Measure)
   measure: Any     # (state, seed_key, step) -> Measure on a fresh evaluation batch
-  goals_met: Any   # Measure -> False: the paper trains for a fixed number of steps
+  goals_met: Any   # (Measure, step) -> False: the paper trains for a fixed number of steps
 
 
 def cholesky_factor(correlation):
@@ -212,7 +212,7 @@ def make_experiment(config):
     tuples, key = draw(adversarial.eval_key(seed_key, step), config.eval_batch_size)
     return measures(tuples, *estimates(state.alice_bob, state.eve, tuples, key))
 
-  def goals_met(m):
+  def goals_met(m, step):
     return jnp.zeros_like(m.eve_mse, bool)
 
   return Experiment(nets, factor, draw, init, publish, alice_bob_objective, train_step,

@@ -33,11 +33,12 @@ def make_scheme(config):
   """Alice([P, K]) -> C; Bob([C, K]) -> P; Eve sees C alone.
 
   Args:
-    config: a config with msg_bits, key_bits and arch.
+    config: a config with msg_bits, key_bits, arch (and hidden when 'mlp').
   """
   n, k = config.msg_bits, config.key_bits
-  nets = {'alice': networks.make_network(config.arch, n + k, n),
-          'bob': networks.make_network(config.arch, n + k, n)}
+  hidden = networks.alice_bob_hidden(config)
+  nets = {'alice': networks.make_network(config.arch, n + k, n, hidden),
+          'bob': networks.make_network(config.arch, n + k, n, hidden)}
 
   def encrypt(params, plaintext, key):
     ciphertext = nets['alice'].apply(params['alice'], jnp.concatenate([plaintext, key], -1))

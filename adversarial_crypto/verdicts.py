@@ -55,7 +55,17 @@ def protocol_differences(config):
     out.append(f'N = {n} plaintext bits, {config.key_bits} key bits (the paper\'s '
                f'numbers are for N = {PAPER_MSG_BITS}); thresholds scaled by N/16')
   if config.eve_arch not in ('same', config.arch):
-    out.append(f"training Eve's architecture {config.eve_arch!r} (paper: as Alice's)")
+    hidden = f' {tuple(config.eve_hidden)}' if config.eve_arch == 'mlp' else ''
+    out.append(f"training Eve's architecture {config.eve_arch!r}{hidden} (paper: as Alice's)")
+  eves = config_checks.train_eves_options(config)
+  if eves != config_checks.TRAIN_EVES_DEFAULTS:
+    out.append(f"training Eves (beyond the paper): {eves['count']} at once, Alice/Bob's Eve "
+               f"term their {eves['combine']} x {eves['eve_weight']:g}, one re-initialised "
+               f"every {eves['reset_every'] or 'no'} steps, after {eves['warmup_steps']} "
+               "warm-up steps of the paper's recipe")
+  if config_checks.freeze_alice_at(config):
+    out.append(f'Alice frozen from step {config_checks.freeze_alice_at(config)}; Bob and the '
+               'Eves train on (beyond the paper)')
   for field, paper, what in PAPER_PROTOCOL:
     value = _get(config, field)
     if value != paper:

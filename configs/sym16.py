@@ -9,10 +9,17 @@ def get_config():
   config.experiment = 'symmetric'  # 'symmetric' (Section 2); configs/asym16.py: Appendix A
   config.msg_bits = 16             # N: plaintext and ciphertext length
   config.key_bits = 16             # may differ from msg_bits
-  config.arch = 'paper'            # Alice and Bob: 'paper' or 'tf_models'
+  config.arch = 'paper'            # Alice and Bob: 'paper', 'tf_models' or 'mlp'
+  config.hidden = (256, 256)       # Alice and Bob's hidden sizes when arch = 'mlp'
   config.eve_arch = 'same'         # 'same' (as arch), 'paper', 'tf_models' or 'mlp'
   config.eve_hidden = (256, 256)   # hidden sizes when eve_arch = 'mlp'
   config.eve_loss = 'l1'           # Eve's training loss: 'l1' (paper) or 'logistic'
+  # The Eves trained beside Alice and Bob; these values are the paper's single
+  # Eve. configs/secure16.py explains each field and uses them.
+  config.train_eves = ml_collections.ConfigDict(
+      {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
+       'eve_weight': 1.0})
+  config.freeze_alice_at = 0       # from this step only Bob and Eve learn; 0: never
   config.num_seeds = 20            # independent runs, vmapped
   config.seed = 0                  # root of every seed's key
   config.batch_size = 4096
@@ -48,6 +55,7 @@ def eval_config():
   # loss; decides the paper's robustness) and 'mlp' (ReLU MLP, mlp_loss).
   ev.attackers = 'paper,mlp'
   ev.mlp_hidden = (256, 256)
+  ev.deep_mlp_hidden = (512, 512, 512)  # attacker 'deep_mlp' (configs/secure16.py)
   ev.mlp_loss = 'logistic'       # 'logistic' (per-bit cross-entropy) or 'l1'
   ev.seed = 0                    # fresh Eves' keys; independent of training's
   return ev

@@ -163,7 +163,7 @@ def test_a_corrupt_checkpoint_is_reported(tiny_config, tmp_path):
 @pytest.mark.parametrize('field, value, message', [
     ('msg_bits', 15, 'must be even'),
     ('msg_bits', 0, 'positive integer'),
-    ('arch', 'resnet', "'paper' or 'tf_models'"),
+    ('arch', 'resnet', "'paper', 'tf_models', 'mlp'"),
     ('eve_arch', 'cnn', 'eve_arch must be one of'),
     ('eve_loss', 'l2', "'l1' or 'logistic'"),
     ('learning_rate', -1.0, 'must be positive'),

@@ -1,0 +1,187 @@
+"""config.train_eves: each option does what it claims, on tiny configs."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from adversarial_crypto import adversarial
+from adversarial_crypto import attackers
+from adversarial_crypto import config_checks
+from adversarial_crypto import losses
+from configs import tiny
+
+K = 3
+
+
+def _config(**train_eves):
+  config = tiny.get_config()
+  config.eve_arch = 'mlp'
+  config.eve_hidden = (16,)
+  config.eve_loss = 'logistic'
+  config.train_eves.update(train_eves)
+  config_checks.validate(config)
+  return config
+
+
+def _leaves(tree):
+  return jax.tree_util.tree_leaves(tree)
+
+
+def _assert_same(a, b):
+  jax.tree_util.tree_map(np.testing.assert_array_equal, a, b)
+
+
+def _chunk(experiment, state, key, first, num):
+  return jax.jit(experiment.train_chunk, static_argnums=3)(state, key, first, num)[0]
+
+
+def test_an_ensemble_trains_k_distinct_eves_with_their_own_adam_states():
+  experiment = adversarial.make_experiment(_config(count=K))
+  key = jax.random.PRNGKey(0)
+  start = experiment.init(key)
+  assert all(x.shape[0] == K for x in _leaves(start.eve))
+  assert all(x.shape[0] == K for x in _leaves(start.eve_opt))  # Adam's count per Eve too
+  end = _chunk(experiment, start, key, 0, 4)
+  for before, after in zip(_leaves(start.eve), _leaves(end.eve)):
+    for i in range(K):
+      assert not np.allclose(before[i], after[i])       # every Eve trains
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+      assert not np.allclose(after[i], after[j])        # and they stay distinct
+
+
+def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
+  key = jax.random.PRNGKey(1)
+  plaintext, msg_key = adversarial.bits.random_messages(key, 32, 8, 8)
+  values = {}
+  for combine in ('mean', 'max'):
+    for weight in (1.0, 4.0):
+      experiment = adversarial.make_experiment(_config(count=K, combine=combine,
+                                                       eve_weight=weight))
+      state = experiment.init(key)
+      loss, measure = experiment.alice_bob_objective(state.alice_bob, state.eve,
+                                                     plaintext, msg_key)
+      values[combine, weight] = loss
+  # By hand: Bob's mean bits wrong plus w x (mean or max) of (4 - E_k)^2 / 16.
+  ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
+  bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
+      state.alice_bob, ciphertext, msg_key)))
+  terms, eve_bits = [], []
+  for i in range(K):
+    eve_i = jax.tree_util.tree_map(lambda x, i=i: x[i], state.eve)
+    wrong = losses.bits_wrong(plaintext, experiment.eve.apply(eve_i, ciphertext))
+    terms.append(np.mean((4.0 - wrong) ** 2 / 16.0))
+    eve_bits.append(np.mean(wrong))
+  assert len(set(np.round(terms, 6))) == K
+  for weight in (1.0, 4.0):
+    np.testing.assert_allclose(values['mean', weight], bob + weight * np.mean(terms), rtol=1e-5)
+    np.testing.assert_allclose(values['max', weight], bob + weight * np.max(terms), rtol=1e-5)
+  np.testing.assert_allclose(measure.eve_bits, np.min(eve_bits), rtol=1e-5)  # the strongest
+
+
+def test_a_reset_reinitialises_one_eve_in_turn_params_and_adam_state():
+  key = jax.random.PRNGKey(2)
+  plain = adversarial.make_experiment(_config(count=K))
+  resets = adversarial.make_experiment(_config(count=K, reset_every=4))
+  start = plain.init(key)
+  _assert_same(start, resets.init(key))
+  kept, reset = _chunk(plain, start, key, 0, 4), _chunk(resets, start, key, 0, 4)
+  # After step 4, Eve 0 starts again: params as drawn from the reset stream, Adam at zero.
+  for was, now in zip(_leaves(kept.eve), _leaves(reset.eve)):
+    assert not np.allclose(was[0], now[0])
+    np.testing.assert_array_equal(was[1:], now[1:])
+  for was, now in zip(_leaves(kept.eve_opt), _leaves(reset.eve_opt)):
+    np.testing.assert_array_equal(now[0], np.zeros_like(now[0]))   # count, mu and nu
+    np.testing.assert_array_equal(was[1:], now[1:])
+  reset_key = jax.random.fold_in(jax.random.fold_in(key, adversarial.RESET_STREAM), 4)
+  expected = resets.eve.init(jax.random.split(reset_key, K)[0])
+  for got, want in zip(_leaves(reset.eve), _leaves(expected)):
+    np.testing.assert_array_equal(got[0], want)
+  _assert_same(kept.alice_bob, reset.alice_bob)
+  # Four steps later it is Eve 1's turn, while Eve 0 has taken 4 x 2 Adam steps since hers.
+  again = _chunk(resets, reset, key, 4, 4)
+  np.testing.assert_array_equal(again.eve_opt[0].count, [8, 0, 16])
+
+
+def test_phases_warm_up_with_the_papers_eve_then_the_ensemble_then_alice_frozen():
+  config = _config(count=K, warmup_steps=20)
+  config.freeze_alice_at = 40
+  config_checks.validate(config)
+  experiment = adversarial.make_experiment(config)
+  paper_eve = adversarial.networks.make_network(config.arch, 8, 8)
+  assert (jax.tree_util.tree_structure(experiment.eves.warmup.init(jax.random.PRNGKey(0))) ==
+          jax.tree_util.tree_structure(paper_eve.init(jax.random.PRNGKey(0))))
+  key = jax.random.PRNGKey(3)
+  start = experiment.init(key)
+  changed = lambda a, b: not np.allclose(_leaves(a)[0], _leaves(b)[0])
+  # Steps 0-20: Alice, Bob and the warm-up Eve learn; the main Eves wait.
+  warm = _chunk(experiment, start, key, 0, 20)
+  _assert_same(start.eve['main'], warm.eve['main'])
+  assert changed(start.eve['warmup'], warm.eve['warmup'])
+  assert changed(start.alice_bob['alice'], warm.alice_bob['alice'])
+  # Steps 20-40: the main Eves learn, the warm-up Eve rests.
+  main = _chunk(experiment, warm, key, 20, 20)
+  _assert_same(warm.eve['warmup'], main.eve['warmup'])
+  assert changed(warm.eve['main'], main.eve['main'])
+  assert changed(warm.alice_bob['alice'], main.alice_bob['alice'])
+  # From step 40: Alice is frozen; Bob and the main Eves learn on.
+  frozen = _chunk(experiment, main, key, 40, 20)
+  _assert_same(main.alice_bob['alice'], frozen.alice_bob['alice'])
+  assert changed(main.alice_bob['bob'], frozen.alice_bob['bob'])
+  assert changed(main.eve['main'], frozen.eve['main'])
+  # No seed stops during the warm-up, however good its measures.
+  perfect = adversarial.Measure(jnp.float32(0.0), jnp.float32(8.0))
+  assert not experiment.goals_met(perfect, 20)
+  assert experiment.goals_met(perfect, 40)
+
+
+def test_the_papers_recipe_is_unchanged_by_the_defaults():
+  config = tiny.get_config()
+  experiment = adversarial.make_experiment(config)
+  state = experiment.init(jax.random.PRNGKey(4))
+  eve = experiment.eve.init(jax.random.split(jax.random.fold_in(
+      jax.random.PRNGKey(4), adversarial.INIT_STREAM), 3)[-1])
+  _assert_same(state.eve, eve)  # one Eve, unstacked
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('colour', 1, 'unknown fields'),
+    ('count', 0, 'count must be an integer >= 1'),
+    ('combine', 'min', "'mean' or 'max'"),
+    ('warmup_steps', 30, 'multiple of'),
+    ('eve_weight', 0.0, 'positive number'),
+    ('freeze_alice_at', 30, 'freeze_alice_at must be'),
+])
+def test_bad_train_eves_fields_are_refused(field, value, message):
+  config = tiny.get_config()
+  if field == 'freeze_alice_at':
+    config.freeze_alice_at = value
+  else:
+    config.train_eves[field] = value
+  with pytest.raises(config_checks.ConfigError, match=message):
+    config_checks.validate(config)
+
+
+def test_the_deep_mlp_attacker_has_the_configured_layers():
+  config = tiny.get_config()
+  config.eval.attackers = 'paper,mlp,deep_mlp'
+  config.eval.deep_mlp_hidden = (24, 24, 24)
+  config_checks.validate(config)
+  deep = attackers.make_attacker('deep_mlp', config)
+  params = deep.network.init(jax.random.PRNGKey(0))
+  shapes = [x.shape for x in _leaves(params) if x.ndim == 2]
+  assert sorted(shapes) == sorted([(8, 24), (24, 24), (24, 24), (24, 8)])
+
+
+def test_alice_and_bob_may_be_mlps_of_the_configured_sizes():
+  config = tiny.get_config()
+  config.arch = 'mlp'
+  config.hidden = (12, 10)
+  config_checks.validate(config)
+  state = adversarial.make_experiment(config).init(jax.random.PRNGKey(6))
+  for name in ('alice', 'bob'):
+    shapes = sorted(x.shape for x in _leaves(state.alice_bob[name]) if x.ndim == 2)
+    assert shapes == sorted([(16, 12), (12, 10), (10, 8)])
+  config.hidden = (12, 0)
+  with pytest.raises(config_checks.ConfigError, match='config.hidden'):
+    config_checks.validate(config)
