@@ -25,6 +25,8 @@ Presets:
          minutes (36 as shared), plus about 40 s of compilation. Eves this
          short are weaker than the paper's (250,000 steps of 4096), so
          'robust' here is optimistic next to the paper's.
+  ablation  benchmarks/ablation_secure.py's smaller protocol: 4 seeds, 15,000
+         steps, 3 fresh Eves per attacker (paper, mlp) x 2,000 steps.
   tiny   seconds; checks that the benchmark runs, measures nothing.
 """
 
@@ -63,6 +65,13 @@ PRESETS = {
         {'batch_size': 512, 'max_steps': 20_000, 'chunk_steps': 500,
          'eval.num_eves': 5, 'eval.steps': 2_000, 'eval.every': 250,
          'eval.batch_size': 512, 'eval.eval_batch_size': 4096}),
+    'ablation': Preset(
+        'the secure-training ablation (benchmarks/ablation_secure.py): 4 seeds, minibatch '
+        '512, up to 15,000 training steps; 3 fresh Eves per attacker (paper, mlp) x 2,000 '
+        'steps of minibatch 512', ('sym16',),
+        {'num_seeds': 4, 'batch_size': 512, 'max_steps': 15_000, 'chunk_steps': 500,
+         'eval.num_eves': 3, 'eval.steps': 2_000, 'eval.every': 250, 'eval.batch_size': 512,
+         'eval.eval_batch_size': 4096, 'eval.attackers': 'paper,mlp'}),
     'tiny': Preset(
         'seconds, to check that the benchmark runs; measures nothing', ('tiny',),
         {'eval.steps': 20, 'eval.every': 10}),
@@ -93,12 +102,15 @@ def make_config(name, preset, num_seeds=None, extra=()):
   """The config of module configs/<name>.py under a preset and extra overrides.
 
   Args:
-    name: a module under configs/, e.g. 'sym16'.
+    name: a module under configs/, e.g. 'sym16', or 'module:arg' for
+      get_config(arg), e.g. 'secure16:curriculum'.
     preset: a Preset.
     num_seeds: seeds, or None for the config's own.
     extra: 'field=value' strings applied after the preset's overrides.
   """
-  config = importlib.import_module(f'configs.{name}').get_config()
+  module, _, arg = name.partition(':')
+  get_config = importlib.import_module(f'configs.{module}').get_config
+  config = get_config(arg) if arg else get_config()
   overrides = dict(preset.overrides)
   for item in extra:
     field, _, value = item.partition('=')
@@ -122,9 +134,9 @@ def _spread(spread):
   return f"{spread['mean']:5.2f} [{spread['min']:5.2f}, {spread['max']:5.2f}]"
 
 
-def row(name, config, summary, train_s, eval_s):
+def row(name, config, summary, train_s, eval_s, workdir=None):
   """One config's results as a dict (one JSON row)."""
-  return {'config': name, 'msg_bits': config.msg_bits, 'arch': config.arch,
+  return {'config': name, 'workdir': workdir, 'msg_bits': config.msg_bits, 'arch': config.arch,
           'batch_size': config.batch_size, 'seeds': config.num_seeds,
           'trained': summary['trained'], 'robust': summary['robust'],
           'secure': summary['secure'], 'attackers': summary['evaluation']['attackers'],
@@ -161,8 +173,8 @@ def main(argv):
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   preset = PRESETS[_PRESET.value]
   names = _CONFIGS.value or list(preset.configs)
-  workdirs = _WORKDIR.value or [os.path.join(_WORKDIR_ROOT.value, f'{n}_{_PRESET.value}')
-                                for n in names]
+  workdirs = _WORKDIR.value or [
+      os.path.join(_WORKDIR_ROOT.value, f"{n.replace(':', '_')}_{_PRESET.value}") for n in names]
   if len(workdirs) != len(names):
     raise app.UsageError(f'{len(workdirs)} workdirs for {len(names)} configs')
   out = _OUT.value or os.path.join(_WORKDIR_ROOT.value, f'success_rate_{_PRESET.value}.json')
@@ -182,7 +194,8 @@ def main(argv):
       sys.exit(130)
     train_s = time.time() - start
     summary = robustness.evaluate_run(config, workdir, result.run, result.summary, log=log)
-    rows.append(row(name, config, summary, train_s, time.time() - start - train_s))
+    rows.append(row(name, config, summary, train_s, time.time() - start - train_s,
+                    os.path.abspath(workdir)))
   table = format_table(_PRESET.value, rows)
   print(table)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

@@ -1,0 +1,81 @@
+"""Beyond the paper: Alice and Bob trained to survive strong eavesdroppers, N = 16.
+
+The paper's recipe (configs/sym16.py) passes the paper's robustness check but
+falls to a small MLP Eve (README, Robustness). This config trains against
+stronger and more varied Eves; each option is a config field:
+
+  eve_arch, eve_hidden, eve_loss
+      the training Eves: ReLU MLPs with a per-bit logistic loss.
+  train_eves.count, train_eves.combine
+      an ensemble of Eves trained at once (vmapped) on the same minibatches
+      from different initialisations; Alice and Bob's Eve term is their mean
+      or that of the strongest ('max').
+  train_eves.reset_every
+      every this many steps one Eve, in turn, restarts from fresh parameters
+      and a fresh Adam state, so Alice always faces a newly trained Eve, as
+      in the robustness check, and never only an Eve she has learnt to fool.
+  train_eves.warmup_steps
+      a curriculum: the first steps are the paper's (its Eve, L1 loss), so
+      Bob learns to decrypt before strong Eves arrive; strong Eves from the
+      first step stop Bob from ever learning (issue 8's prototype).
+  train_eves.eve_weight
+      multiplies the Eve term (N/2 - E)^2 / (N/2)^2 of Alice and Bob's loss.
+      At weight 1, Eve at 6 bits wrong costs Alice and Bob as much as Bob
+      at 0.06 bits wrong: they gain little by hiding more.
+  freeze_alice_at
+      from this step Alice (the cipher) is frozen and only Bob and the Eves
+      train: Bob catches up with the final cipher, whose secrecy does not
+      depend on him.
+
+`--config=configs/secure16.py` is the best recipe found; `configs/secure16.py:NAME`
+gives the ablation's other recipes (RECIPES below; benchmarks/ablation_secure.py).
+"""
+
+from configs import sym16
+
+# Recipe name -> overrides of the paper's config (sym16), applied in order.
+_STRONG_EVES = {
+    'eve_arch': 'mlp', 'eve_hidden': (64, 64), 'eve_loss': 'logistic',
+    'train_eves.count': 4, 'train_eves.combine': 'max', 'train_eves.reset_every': 500,
+}
+_CURRICULUM = dict(_STRONG_EVES, **{'train_eves.warmup_steps': 5000})
+_MLP_PAIR = {'arch': 'mlp', 'hidden': (128, 128)}
+RECIPES = {
+    # The paper's recipe, judged by secure16's attacker family.
+    'paper': {},
+    # Strong Eves (4 MLPs, the strongest one counts, resets) from the first step.
+    'strong_eves': dict(_STRONG_EVES),
+    # The paper's recipe for 5,000 steps, then the strong Eves.
+    'curriculum': dict(_CURRICULUM),
+    # ... with the Eve term weighted 8 times.
+    'weighted': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0}),
+    # ... and Alice frozen from step 11,000 while Bob catches up: the default.
+    'best': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000}),
+    # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
+    'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
+    'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,
+                                                             'freeze_alice_at': 11_000}),
+    'mlp_pair_weighted8': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 8.0,
+                                                             'freeze_alice_at': 11_000}),
+}
+
+
+def get_config(recipe='best'):
+  """Returns the config of one recipe of RECIPES (default: the best found)."""
+  if recipe not in RECIPES:
+    raise ValueError(f'configs/secure16.py:{recipe}: choose one of {tuple(RECIPES)}')
+  config = sym16.get_config()
+  # Warm-up to 5,000 steps, strong Eves to 11,000, then Bob catches up to 15,000.
+  config.max_steps = 15_000
+  config.chunk_steps = 500
+  for field, value in RECIPES[recipe].items():
+    *parents, leaf = field.split('.')
+    node = config
+    for parent in parents:
+      node = node[parent]
+    node[leaf] = value
+  # The attacker family: the training Eve's network (the paper's check), the
+  # 256 x 256 MLP that breaks the paper's pairs, and an MLP wider and deeper than any training Eve.
+  config.eval.attackers = 'paper,mlp,deep_mlp'
+  config.eval.deep_mlp_hidden = (256, 256, 256)
+  return config
