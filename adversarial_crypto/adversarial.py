@@ -224,16 +224,18 @@ def make_experiment(config):
     """Against the main Eves: eve_params as main_eves() returns them."""
     ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
-    guesses = eve_guesses(eves, eve_params, view)
-    loss_k, (bob_bits, eve_bits_k) = jax.vmap(
-        lambda g: losses.alice_bob_loss(plaintext, bob_guess, g))(guesses)
-    # Every Eve's term carries the same Bob term; the combination acts on Eve's part.
-    bob_term = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
-    eve_terms = loss_k - bob_term
-    eve_term = jnp.max(eve_terms) if eves.combine == 'max' else jnp.mean(eve_terms)
-    if eves.eve_weight != 1.0:
-      eve_term = eves.eve_weight * eve_term
-    return bob_term + eve_term, Measure(bob_bits[0], jnp.min(eve_bits_k))
+    if not stacked and eves.eve_weight == 1.0:  # the paper's loss, computed as always
+      loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
+          plaintext, bob_guess, eve.apply(eve_params, view))
+      return loss, Measure(bob_bits, eve_bits)
+    half = config.msg_bits / 2.0
+    bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
+    eve_wrong = losses.bits_wrong(plaintext, eve_guesses(eves, eve_params, view))  # [K, B]
+    # The paper's Eve term, (N/2 - E)^2 / (N/2)^2 averaged over the batch, per Eve.
+    terms = jnp.mean((half - eve_wrong) ** 2, axis=-1) / half ** 2
+    eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
+    return (bob_bits + eves.eve_weight * eve_term,
+            Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1))))
 
   def eve_objective(eve_params, alice_bob, plaintext, key):
     return eve_loss_fn(eve_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
