@@ -36,20 +36,6 @@ def _chunk(experiment, state, key, first, num):
   return jax.jit(experiment.train_chunk, static_argnums=3)(state, key, first, num)[0]
 
 
-def test_an_ensemble_trains_k_distinct_eves_with_their_own_adam_states():
-  experiment = adversarial.make_experiment(_config(count=K))
-  key = jax.random.PRNGKey(0)
-  start = experiment.init(key)
-  assert all(x.shape[0] == K for x in _leaves(start.eve))
-  assert all(x.shape[0] == K for x in _leaves(start.eve_opt))  # Adam's count per Eve too
-  end = _chunk(experiment, start, key, 0, 4)
-  for before, after in zip(_leaves(start.eve), _leaves(end.eve)):
-    for i in range(K):
-      assert not np.allclose(before[i], after[i])       # every Eve trains
-    for i, j in ((0, 1), (0, 2), (1, 2)):
-      assert not np.allclose(after[i], after[j])        # and they stay distinct
-
-
 def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
   key = jax.random.PRNGKey(1)
   plaintext, msg_key = adversarial.bits.random_messages(key, 32, 8, 8)
@@ -79,13 +65,21 @@ def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
   np.testing.assert_allclose(measure.eve_bits, np.min(eve_bits), rtol=1e-5)  # the strongest
 
 
-def test_a_reset_reinitialises_one_eve_in_turn_params_and_adam_state():
+def test_an_ensemble_trains_k_distinct_eves_and_a_reset_reinitialises_one_in_turn():
   key = jax.random.PRNGKey(2)
   plain = adversarial.make_experiment(_config(count=K))
   resets = adversarial.make_experiment(_config(count=K, reset_every=4))
   start = plain.init(key)
   _assert_same(start, resets.init(key))
+  assert all(x.shape[0] == K for x in _leaves(start.eve))
+  assert all(x.shape[0] == K for x in _leaves(start.eve_opt))  # Adam's count per Eve too
   kept, reset = _chunk(plain, start, key, 0, 4), _chunk(resets, start, key, 0, 4)
+  # The ensemble: every Eve trains, and they stay distinct.
+  for before, after in zip(_leaves(start.eve), _leaves(kept.eve)):
+    for i in range(K):
+      assert not np.allclose(before[i], after[i])
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+      assert not np.allclose(after[i], after[j])
   # After step 4, Eve 0 starts again: params as drawn from the reset stream, Adam at zero.
   for was, now in zip(_leaves(kept.eve), _leaves(reset.eve)):
     assert not np.allclose(was[0], now[0])
