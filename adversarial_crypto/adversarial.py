@@ -136,14 +136,18 @@ def make_train_step(optimizer, draw, batch_size, eve_steps, alice_bob_objective,
   return train_step
 
 
-def make_train_chunk(train_step):
+def make_train_chunk(train_step, after_step=None):
   """train_chunk(state, seed_key, first_step, num_steps): a lax.scan of steps, step
-  s drawing from fold_in(the seed's training stream, s)."""
+  s drawing from fold_in(the seed's training stream, s). `after_step(state,
+  seed_key, steps_done)`, if given, may change the state after each step."""
   def train_chunk(state, seed_key, first_step, num_steps):
     train_key = jax.random.fold_in(seed_key, TRAIN_STREAM)
 
     def body(state, step):
-      return train_step(state, jax.random.fold_in(train_key, step))
+      state, measure = train_step(state, jax.random.fold_in(train_key, step))
+      if after_step is not None:
+        state = after_step(state, seed_key, step + 1)
+      return state, measure
 
     return jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
 
@@ -335,17 +339,11 @@ def make_experiment(config):
       main_opt = dict(state.eve_opt, main=main_opt)
     return state._replace(eve=main, eve_opt=main_opt)
 
-  def run_steps(step_fn, state, seed_key, first_step, num_steps, with_resets):
-    train_key = jax.random.fold_in(seed_key, TRAIN_STREAM)
+  def maybe_reset(state, seed_key, steps_done):
+    due = steps_done % eves.reset_every == 0
+    return jax.lax.cond(due, lambda s: reset(s, seed_key, steps_done), lambda s: s, state)
 
-    def body(state, step):
-      state, measure = step_fn(state, jax.random.fold_in(train_key, step))
-      if with_resets:
-        due = (step + 1) % eves.reset_every == 0
-        state = jax.lax.cond(due, lambda s: reset(s, seed_key, step + 1), lambda s: s, state)
-      return state, measure
-
-    return jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
+  after_main = maybe_reset if eves.reset_every > 0 else None
 
   freeze_at = config_checks.freeze_alice_at(config)
 
@@ -353,18 +351,17 @@ def make_experiment(config):
     """A lax.scan of steps. A chunk lies wholly in one phase (config_checks
     makes the phase boundaries multiples of chunk_steps): the warm-up, the
     main Eves, then Alice frozen while Bob and the Eves train on."""
-    with_resets = eves.reset_every > 0
-    phases = [lambda s: run_steps(main_step, s, seed_key, first_step, num_steps, with_resets)]
+    phases = [make_train_chunk(main_step, after_main)]
     index = 0
     if eves.warmup is not None:
-      phases.insert(0, lambda s: run_steps(warmup_step, s, seed_key, first_step, num_steps,
-                                           False))
+      phases.insert(0, make_train_chunk(warmup_step))
       index = (first_step >= eves.warmup_steps).astype(jnp.int32)
     if freeze_at:
-      frozen = functools.partial(main_step, alice_frozen=True)
-      phases.append(lambda s: run_steps(frozen, s, seed_key, first_step, num_steps,
-                                        with_resets))
+      phases.append(make_train_chunk(functools.partial(main_step, alice_frozen=True),
+                                     after_main))
       index = index + (first_step >= freeze_at).astype(jnp.int32)
+    phases = [functools.partial(chunk, seed_key=seed_key, first_step=first_step,
+                                num_steps=num_steps) for chunk in phases]
     if len(phases) == 1:
       return phases[0](state)
     return jax.lax.switch(index, phases, state)

@@ -171,7 +171,8 @@ def _validate_fresh_eves(config):
   _require(names and not unknown and len(set(names)) == len(names),
            f'config.eval.attackers must be distinct names from {ATTACKERS}, '
            f'comma-separated, got {config.eval.attackers!r}')
-  for mlp in [a for a in ('mlp', 'deep_mlp') if a in names or a == 'mlp']:
+  # mlp_hidden is always checked, as before deep_mlp existed; deep_mlp_hidden when used.
+  for mlp in ('mlp', 'deep_mlp') if 'deep_mlp' in names else ('mlp',):
     hidden = config.eval.get(f'{mlp}_hidden')
     _require(hidden is not None and len(hidden) > 0 and
              all(isinstance(h, int) and h > 0 for h in hidden),
