@@ -206,7 +206,10 @@ def mix_transform(in_bits, out_bits, convs, fc_activation, init):
             d_out * out, d_in * length)
         h = (toeplitz @ h.reshape(d_in * length, m)).reshape(d_out, out, m)
       else:
-        h = jnp.einsum('pcd,cplm->dlm', kernel, h.reshape(d_in, stride, out, m))
+        # A plain 2-D product [d_out, (c, p)] @ [(c, p), (l, m)]: its gradients
+        # are plain products too, where an einsum's came with transposed copies.
+        k2 = jnp.transpose(kernel, (2, 1, 0)).reshape(d_out, d_in * stride)
+        h = (k2 @ h.reshape(d_in * stride, out * m)).reshape(d_out, out, m)
         if out_stride[i] > 1:  # a second tiling convolution right after this one
           h = h[:, _phase_order(out, out_stride[i])]
       h = h + bias[:, None, None]
