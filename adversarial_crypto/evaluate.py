@@ -20,6 +20,7 @@ from ml_collections import config_flags
 from adversarial_crypto import config_checks
 from adversarial_crypto import robustness
 from adversarial_crypto import selective_eves
+from adversarial_crypto import sharding
 from adversarial_crypto import workdir as workdir_lib
 
 
@@ -36,6 +37,7 @@ def _workdir_from_argv(argv):
 def main(argv, config):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  sharding.one_device_per_core()
   workdir = flags.FLAGS.workdir
   log = lambda line: print(line, flush=True)
   try:

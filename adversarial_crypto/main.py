@@ -20,6 +20,7 @@ from ml_collections import config_flags
 from adversarial_crypto import config_checks
 from adversarial_crypto import robustness
 from adversarial_crypto import selective_eves
+from adversarial_crypto import sharding
 from adversarial_crypto import train
 from adversarial_crypto import workdir as workdir_lib
 
@@ -61,6 +62,7 @@ def parse_flags(argv):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  sharding.one_device_per_core()
   config = _CONFIG.value
   workdir = _WORKDIR.value or default_workdir(flags.FLAGS['config'].config_filename)
   print(f'workdir: {workdir}\nconfig:\n{config}', flush=True)

@@ -46,6 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from adversarial_crypto import config_checks
 from adversarial_crypto import robustness
+from adversarial_crypto import sharding
 from adversarial_crypto import train
 
 
@@ -171,6 +172,7 @@ def format_table(preset_name, rows):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  sharding.one_device_per_core()
   preset = PRESETS[_PRESET.value]
   names = _CONFIGS.value or list(preset.configs)
   workdirs = _WORKDIR.value or [

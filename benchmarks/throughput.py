@@ -13,7 +13,10 @@ usage: python benchmarks/throughput.py [--n 16] [--batch 4096] [--seeds 20]
            [--steps 20] [--repeats 5] [--devices K] [--seed-loop map] [--out FILE]
 
 --devices K splits the host CPU into K XLA devices
-(--xla_force_host_platform_device_count) and shards the seeds over them.
+(--xla_force_host_platform_device_count) and shards the seeds (and the
+evaluator's pairs) over them. The default is one device per core, as the
+command-line tools use (sharding.one_device_per_core); --devices 1 measures
+a single device.
 """
 
 import argparse
@@ -35,8 +38,9 @@ def parse_args(argv=None):
   parser.add_argument('--arch', default='paper', choices=('paper', 'tf_models'))
   parser.add_argument('--steps', type=int, default=20, help='steps per timed chunk')
   parser.add_argument('--repeats', type=int, default=5, help='timed chunks per measurement')
-  parser.add_argument('--devices', type=int, default=0,
-                      help='split the host CPU into this many XLA devices (0: leave as is)')
+  parser.add_argument('--devices', type=int, default=None,
+                      help='split the host CPU into this many XLA devices '
+                      '(default: one per core; 0: leave as is)')
   parser.add_argument('--seed-loop', default='map', choices=('map', 'vmap'))
   parser.add_argument('--skip-eval', action='store_true')
   parser.add_argument('--out', help='write the results as JSON here')
@@ -44,6 +48,8 @@ def parse_args(argv=None):
 
 
 ARGS = parse_args()
+if ARGS.devices is None:
+  ARGS.devices = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
 if ARGS.devices:
   # Must be set before JAX starts; the device count is fixed then.
   os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +

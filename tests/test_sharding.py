@@ -86,3 +86,33 @@ def test_shard_leading_on_one_device_is_the_function():
   x = np.arange(12.0, dtype=np.float32).reshape(6, 2)
   f = jax.jit(sharding.shard_leading(lambda a: a * 2 + 1, mesh))
   np.testing.assert_array_equal(f(sharding.put_leading(x, mesh)), x * 2 + 1)
+
+
+def _devices_after_split(xla_flags):
+  env = {k: v for k, v in os.environ.items() if k != 'XLA_FLAGS'}
+  if xla_flags:
+    env['XLA_FLAGS'] = xla_flags
+  env['JAX_PLATFORMS'] = 'cpu'
+  env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
+  script = ('import os, jax\nfrom adversarial_crypto import sharding\n'
+            'asked = sharding.one_device_per_core()\n'
+            'print(asked, len(jax.devices()), len(os.sched_getaffinity(0)))\n')
+  result = subprocess.run([sys.executable, '-c', script], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result.stdout.split()
+
+
+def test_one_device_per_core():
+  asked, devices, cores = _devices_after_split(None)
+  if int(cores) >= 2:
+    assert asked == cores and devices == cores
+  else:
+    assert asked == 'None' and devices == '1'
+  # A device count the user chose is kept.
+  assert _devices_after_split('--xla_force_host_platform_device_count=3')[:2] == ['None', '3']
+  # Once JAX has computed, its devices are fixed: nothing changes.
+  jax.numpy.zeros(1).block_until_ready()
+  before = len(jax.devices())
+  assert sharding.one_device_per_core() is None
+  assert len(jax.devices()) == before
