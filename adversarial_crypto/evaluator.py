@@ -9,9 +9,10 @@ measures: the paper's (L1 / 2 of its real-valued guess) and hard decisions
 (the sign of its guess against the plaintext bit).
 
 The functions of `make_eve_trainer` are written for ONE Eve; this module owns
-the vmap over (cipher, Eve). Eve e of attacker a against cipher p draws every
-key from fold_in(fold_in(fold_in(root, p), id(a)), e), so an Eve's run does
-not depend on how many ciphers or other attackers are evaluated beside it.
+the loop over (cipher, Eve): lax.map on CPU, vmap on accelerators. Eve e of
+attacker a against cipher p draws every key from
+fold_in(fold_in(fold_in(root, p), id(a)), e), so an Eve's run does not
+depend on how many ciphers or other attackers are evaluated beside it.
 """
 
 import functools
@@ -35,6 +36,7 @@ INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = 0, 1, 2
 # Folded into a run's root key; far above any seed index (training's seed i is
 # fold_in(PRNGKey(seed), i)), so fresh Eves never reuse a training key.
 EVAL_ROOT_STREAM = 0x45766573
+EVE_LOOPS = ('map', 'vmap')
 
 # encrypt(cipher_params, plaintext [B, N], key [B, K]) -> what Eve sees [B, V]:
 # the ciphertext, or for a public-key scheme the ciphertext and the public key.
@@ -64,7 +66,7 @@ class EveTrainer(NamedTuple):
 
 
 class Evaluator(NamedTuple):
-  """The vmapped functions over (cipher, Eve) of every attacker."""
+  """The functions over (cipher, Eve) of every attacker."""
   attackers: tuple
   trainers: dict   # attacker name -> EveTrainer
   eve_keys: Any    # (root_key, num_ciphers) -> {name: [P, E, 2] keys}
@@ -158,8 +160,9 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config):
   return EveTrainer(init, train_step, measure, run_chunk)
 
 
-def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=None):
-  """Vmaps every attacker's single-Eve functions over (cipher, Eve) and jits them.
+def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=None,
+                   eve_loop=None):
+  """Runs every attacker's single-Eve functions over (cipher, Eve), jitted.
 
   The cipher axis is split over the devices of `mesh` (sharding.make_mesh of
   the number of ciphers; default: one device): each device trains the Eves
@@ -171,10 +174,17 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=Non
     key_bits: the key length.
     eval_config: config.eval.
     attackers: a sequence of attackers.Attacker.
+    eve_loop: how a device runs its (cipher, Eve) pairs: 'map' (one Eve after
+      another, each Eve's activations staying in cache; the default on CPU)
+      or 'vmap' (all at once, which an accelerator needs to be kept busy).
 
   Returns:
     An Evaluator.
   """
+  if eve_loop is None:
+    eve_loop = 'map' if jax.default_backend() == 'cpu' else 'vmap'
+  if eve_loop not in EVE_LOOPS:
+    raise ValueError(f'unknown eve_loop {eve_loop!r}; choose one of {EVE_LOOPS}')
   attackers = tuple(attackers)
   trainers = {a.name: make_eve_trainer(a, encrypt, msg_bits, key_bits, eval_config)
               for a in attackers}
@@ -200,9 +210,16 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=Non
     new_states, measures = {}, {}
     for name, trainer in trainers.items():
       one_eve = functools.partial(trainer.run_chunk, num_steps=num_steps)
-      # Inner vmap: the Eves of one cipher share its parameters.
-      per_cipher = jax.vmap(one_eve, in_axes=(0, None, 0, None))
-      new_states[name], measures[name] = jax.vmap(per_cipher, in_axes=(0, 0, 0, 0))(
+      if eve_loop == 'vmap':
+        # Inner vmap: the Eves of one cipher share its parameters.
+        per_cipher = jax.vmap(one_eve, in_axes=(0, None, 0, None))
+        over_ciphers = jax.vmap(per_cipher, in_axes=(0, 0, 0, 0))
+      else:
+        def per_cipher(states, params, keys, first_step, one_eve=one_eve):
+          return jax.lax.map(lambda a: one_eve(a[0], params, a[1], first_step), (states, keys))
+        over_ciphers = lambda *args, per_cipher=per_cipher: jax.lax.map(
+            lambda a: per_cipher(*a), args)
+      new_states[name], measures[name] = over_ciphers(
           states[name], cipher_params, keys[name], first_steps)
     return new_states, measures
 
@@ -231,7 +248,7 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
 
   Args:
     encrypt: encrypt(params, plaintext [B, N], key [B, K]) -> what Eve sees [B, V],
-      for ONE cipher; vmapped here over ciphers and Eves.
+      for ONE cipher; run here over ciphers and Eves.
     cipher_params: a pytree whose leaves have a leading axis of P ciphers.
     msg_bits: N.
     key_bits: the key length K.

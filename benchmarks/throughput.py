@@ -42,6 +42,8 @@ def parse_args(argv=None):
                       help='split the host CPU into this many XLA devices '
                       '(default: one per core; 0: leave as is)')
   parser.add_argument('--seed-loop', default='map', choices=('map', 'vmap'))
+  parser.add_argument('--eve-loop', default='map', choices=('map', 'vmap'),
+                      help="how the evaluator runs each device's Eves")
   parser.add_argument('--skip-eval', action='store_true')
   parser.add_argument('--out', help='write the results as JSON here')
   return parser.parse_args(argv)
@@ -62,6 +64,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from adversarial_crypto import attackers as attackers_lib  # pylint: disable=g-import-not-at-top
 from adversarial_crypto import evaluator as evaluator_lib  # pylint: disable=g-import-not-at-top
 from adversarial_crypto import runner as runner_lib  # pylint: disable=g-import-not-at-top
+from adversarial_crypto import sharding  # pylint: disable=g-import-not-at-top
 from configs import sym16  # pylint: disable=g-import-not-at-top
 
 
@@ -115,12 +118,16 @@ def bench_training(args, num_seeds):
 def bench_eval(args, run):
   config = make_config(args, args.seeds)
   scheme = runner_lib.make_runner(config).experiment.scheme
+  # As evaluator.evaluate_cipher: the pairs split over the devices, every input placed so.
+  mesh = sharding.make_mesh(args.seeds)
   evaluator = evaluator_lib.make_evaluator(
       scheme.eve_view, config.msg_bits, config.key_bits,
-      config.eval, attackers_lib.make_attackers(config))
-  ciphers = run.train.alice_bob
-  keys = evaluator.eve_keys(evaluator_lib.eval_root_key(config), args.seeds)
-  state = {'eves': jax.block_until_ready(evaluator.init(keys)), 'step': 0}
+      config.eval, attackers_lib.make_attackers(config), mesh, eve_loop=args.eve_loop)
+  ciphers = sharding.put_leading(jax.device_get(run.train.alice_bob), mesh)
+  keys = sharding.put_leading(
+      evaluator.eve_keys(evaluator_lib.eval_root_key(config), args.seeds), mesh)
+  state = {'eves': sharding.put_leading(jax.block_until_ready(evaluator.init(keys)), mesh),
+           'step': 0}
 
   def chunk():
     state['eves'], _ = jax.block_until_ready(evaluator.run_chunk(
@@ -154,7 +161,7 @@ def main(args):
       'peak_rss_mb': peak_rss_mb,
       'n': args.n, 'minibatch': args.batch, 'seeds': args.seeds, 'eves_per_pair': args.eves,
       'arch': args.arch, 'steps_per_chunk': args.steps, 'repeats': args.repeats,
-      'seed_loop': args.seed_loop, 'devices': many['devices'],
+      'seed_loop': args.seed_loop, 'eve_loop': args.eve_loop, 'devices': many['devices'],
       'chunk_s_1': one['chunk_s'], f'chunk_s_{args.seeds}': many['chunk_s'],
       'eval_chunk_s': ev['chunk_s'] if ev else None,
       'load_average_start': load_start, 'load_average_end': load_end,
@@ -173,7 +180,8 @@ def main(args):
   ]
   print(f'N={args.n} minibatch={args.batch} arch={args.arch} float32, '
         f'{many["devices"]} device(s) of {jax.default_backend()}, {os.cpu_count()} cores, '
-        f'seed loop {args.seed_loop}; medians of {args.repeats} chunks of {args.steps} steps')
+        f'seed loop {args.seed_loop}, Eve loop {args.eve_loop}; '
+        f'medians of {args.repeats} chunks of {args.steps} steps')
   width = max(len(r[0]) for r in rows)
   for name, value in rows:
     print(f'  {name:<{width}}  {value}')

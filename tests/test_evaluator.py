@@ -95,6 +95,24 @@ def test_fresh_eves_shapes_keys_state_and_vmap():
     np.testing.assert_array_equal(new_states[name].best_hard_bits, measures[name].hard_bits)
 
 
+def test_mapped_and_vmapped_eve_loops_agree():
+  config = tiny.get_config()
+  config.eval.num_eves = 2
+  config.eval.attackers = 'paper'
+  ciphers = jnp.array([1.0, 2.0])
+  out = {}
+  for loop in evaluator.EVE_LOOPS:
+    ev = evaluator.make_evaluator(_toy_encrypt, 8, 8, config.eval,
+                                  attackers_lib.make_attackers(config), eve_loop=loop)
+    keys = ev.eve_keys(evaluator.eval_root_key(config), len(ciphers))
+    out[loop] = ev.run_chunk(ev.init(keys), ciphers, keys, jnp.int32(0), 5)
+  chex.assert_trees_all_close(out['map'], out['vmap'], atol=1e-5)
+  assert np.all(out['map'][0]['paper'].opt_state[0].count == 5)
+  with pytest.raises(ValueError, match="unknown eve_loop 'scan'"):
+    evaluator.make_evaluator(_toy_encrypt, 8, 8, config.eval,
+                             attackers_lib.make_attackers(config), eve_loop='scan')
+
+
 def test_clopper_pearson_known_values():
   # SPEC section 1: the paper's 10/20 and 14/20.
   np.testing.assert_allclose(stats.clopper_pearson(10, 20), (0.272, 0.728), atol=5e-4)
