@@ -7,10 +7,14 @@ One run measures, at N bits and one minibatch size:
     (the paper's attacker), through the real evaluator;
   - compile time apart from run time (first call minus a steady call);
   - peak resident memory of the process.
-Rates are medians over repeated chunks. A table goes to stdout, JSON to --out.
+Rates are medians over repeated chunks, then over --rounds repeats of the
+whole measurement. With --peer, a baseline command runs after each round, so
+the ratio compares figures taken side by side. A table goes to stdout, JSON
+to --out.
 
 usage: python benchmarks/throughput.py [--n 16] [--batch 4096] [--seeds 20]
-           [--steps 20] [--repeats 5] [--devices K] [--seed-loop map] [--out FILE]
+           [--steps 20] [--repeats 5] [--devices K] [--seed-loop map] [--eve-loop map]
+           [--rounds R] [--peer COMMAND] [--out FILE]
 
 --devices K splits the host CPU into K XLA devices
 (--xla_force_host_platform_device_count) and shards the seeds (and the
@@ -23,8 +27,11 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
+import shlex
 import statistics
+import subprocess
 import sys
 import time
 
@@ -45,6 +52,10 @@ def parse_args(argv=None):
   parser.add_argument('--eve-loop', default='map', choices=('map', 'vmap'),
                       help="how the evaluator runs each device's Eves")
   parser.add_argument('--skip-eval', action='store_true')
+  parser.add_argument('--rounds', type=int, default=1,
+                      help='repeat the whole measurement; figures are medians over rounds')
+  parser.add_argument('--peer', help='a baseline command, run after each round, that prints '
+                      '"X seed-steps/s" (for example a PyTorch version of one step)')
   parser.add_argument('--out', help='write the results as JSON here')
   return parser.parse_args(argv)
 
@@ -143,48 +154,86 @@ def bench_eval(args, run):
           'compile_s': max(first - 2 * median, 0.0), 'chunk_s': times, 'eves': eves}
 
 
-def main(args):
-  load_start = os.getloadavg()
+def run_peer(command):
+  """Seed-steps per second that `command` prints ('... X seed-steps/s ...')."""
+  out = subprocess.run(shlex.split(command), capture_output=True, text=True, check=True).stdout
+  found = re.findall(r'([0-9.]+) seed-steps/s', out)
+  if not found:
+    raise ValueError(f'--peer printed no "X seed-steps/s": {out[-500:]!r}')
+  return float(found[-1])
+
+
+def one_round(args):
   one = bench_training(args, 1)
   many = bench_training(args, args.seeds)
   ev = None if args.skip_eval else bench_eval(args, many['run'])
+  peer = run_peer(args.peer) if args.peer else None
+  return {'train_1': one['seed_steps_per_s'], 'train_many': many['seed_steps_per_s'],
+          'eval': ev['eve_steps_per_s'] if ev else None,
+          'compile_s': many['compile_s'], 'compile_s_1_seed': one['compile_s'],
+          'eval_compile_s': ev['compile_s'] if ev else None, 'peer': peer,
+          'devices': many['devices'], 'chunk_s_1': one['chunk_s'],
+          'chunk_s_many': many['chunk_s'], 'eval_chunk_s': ev['chunk_s'] if ev else None}
+
+
+def main(args):
+  load_start = os.getloadavg()
+  rounds = [one_round(args) for _ in range(args.rounds)]
   load_end = os.getloadavg()
   peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+  def med(key):
+    values = [r[key] for r in rounds if r[key] is not None]
+    return statistics.median(values) if values else None
+
+  many, peer = med('train_many'), med('peer')
   results = {
-      'train_seed_steps_per_s_1': one['seed_steps_per_s'],
-      f'train_seed_steps_per_s_{args.seeds}': many['seed_steps_per_s'],
-      'train_seed_steps_per_s_20': many['seed_steps_per_s'] if args.seeds == 20 else None,
-      'eval_eve_steps_per_s': ev['eve_steps_per_s'] if ev else None,
-      'compile_s': many['compile_s'],
-      'compile_s_1_seed': one['compile_s'],
-      'eval_compile_s': ev['compile_s'] if ev else None,
+      'train_seed_steps_per_s_1': med('train_1'),
+      f'train_seed_steps_per_s_{args.seeds}': many,
+      'train_seed_steps_per_s_20': many if args.seeds == 20 else None,
+      'eval_eve_steps_per_s': med('eval'),
+      'compile_s': med('compile_s'),
+      'compile_s_1_seed': med('compile_s_1_seed'),
+      'eval_compile_s': med('eval_compile_s'),
       'peak_rss_mb': peak_rss_mb,
+      'peer_seed_steps_per_s': peer,
+      'ratio_to_peer': many / peer if peer else None,
+      'rounds': rounds,
       'n': args.n, 'minibatch': args.batch, 'seeds': args.seeds, 'eves_per_pair': args.eves,
       'arch': args.arch, 'steps_per_chunk': args.steps, 'repeats': args.repeats,
-      'seed_loop': args.seed_loop, 'eve_loop': args.eve_loop, 'devices': many['devices'],
-      'chunk_s_1': one['chunk_s'], f'chunk_s_{args.seeds}': many['chunk_s'],
-      'eval_chunk_s': ev['chunk_s'] if ev else None,
+      'seed_loop': args.seed_loop, 'eve_loop': args.eve_loop, 'devices': rounds[0]['devices'],
+      'peer_command': args.peer,
       'load_average_start': load_start, 'load_average_end': load_end,
       'machine': {'cpus': os.cpu_count(), 'processor': platform.processor() or platform.machine(),
                   'jax': jax.__version__, 'backend': jax.default_backend()},
       'command': ' '.join(sys.argv),
   }
+
+  def fmt(value, unit, digits=1):
+    return 'skipped' if value is None else f'{value:.{digits}f} {unit}'
+
   rows = [
-      ('training, 1 seed', f"{one['seed_steps_per_s']:.1f} seed-steps/s"),
-      (f'training, {args.seeds} seeds', f"{many['seed_steps_per_s']:.1f} seed-steps/s"),
-      (f'evaluator, {args.seeds} pairs x {args.eves} Eves',
-       f"{ev['eve_steps_per_s']:.1f} Eve-steps/s" if ev else 'skipped'),
-      (f'compile, training chunk ({args.seeds} seeds)', f"{many['compile_s']:.1f} s"),
-      ('compile, evaluator chunk', f"{ev['compile_s']:.1f} s" if ev else 'skipped'),
-      ('peak RSS', f'{peak_rss_mb:.0f} MB'),
+      ('training, 1 seed', fmt(med('train_1'), 'seed-steps/s')),
+      (f'training, {args.seeds} seeds', fmt(many, 'seed-steps/s')),
+      (f'evaluator, {args.seeds} pairs x {args.eves} Eves', fmt(med('eval'), 'Eve-steps/s')),
+      (f'compile, training chunk ({args.seeds} seeds)', fmt(med('compile_s'), 's')),
+      ('compile, evaluator chunk', fmt(med('eval_compile_s'), 's')),
+      ('peak RSS', fmt(peak_rss_mb, 'MB', 0)),
   ]
+  if peer:
+    rows += [('peer, 1 seed', fmt(peer, 'seed-steps/s')),
+             (f'training, {args.seeds} seeds / peer', fmt(many / peer, 'x', 2))]
   print(f'N={args.n} minibatch={args.batch} arch={args.arch} float32, '
-        f'{many["devices"]} device(s) of {jax.default_backend()}, {os.cpu_count()} cores, '
-        f'seed loop {args.seed_loop}, Eve loop {args.eve_loop}; '
-        f'medians of {args.repeats} chunks of {args.steps} steps')
+        f'{rounds[0]["devices"]} device(s) of {jax.default_backend()}, {os.cpu_count()} cores, '
+        f'seed loop {args.seed_loop}, Eve loop {args.eve_loop}; medians over {args.rounds} '
+        f'round(s) of the medians of {args.repeats} chunks of {args.steps} steps')
   width = max(len(r[0]) for r in rows)
   for name, value in rows:
     print(f'  {name:<{width}}  {value}')
+  if args.rounds > 1:
+    for key in ('train_many', 'eval', 'peer'):
+      if med(key) is not None:
+        print(f'  rounds of {key}: ' + ', '.join(f'{r[key]:.1f}' for r in rounds))
   print(f'  load average {load_start[0]:.2f} at start, {load_end[0]:.2f} at end')
   if args.out:
     with open(args.out, 'w') as f:
