@@ -92,15 +92,30 @@ def eval_key(seed_key, step):
   return jax.random.fold_in(jax.random.fold_in(seed_key, EVAL_STREAM), step)
 
 
-def make_init(nets, eve, optimizer):
-  """seed_key -> TrainState: Alice and Bob's networks (in `nets` order) and Eve,
-  each from its own split of the seed's init stream, with fresh Adam states."""
+def make_init(nets, optimizer, init_eves):
+  """seed_key -> TrainState: Alice and Bob's networks (in `nets` order) and the
+  Eves, each from its own split of the seed's init stream, with fresh Adam states.
+
+  Args:
+    nets: {name: Network} of Alice and Bob's side.
+    optimizer: the optax optimizer.
+    init_eves: (eve_key, seed_key) -> (Eve params, their optimizer state); eve_key
+      is the last split. For the paper's single Eve use `init_one(eve, optimizer)`.
+  """
   def init(seed_key):
     keys = jax.random.split(jax.random.fold_in(seed_key, INIT_STREAM), len(nets) + 1)
     alice_bob = {name: net.init(key) for (name, net), key in zip(nets.items(), keys)}
-    eve_params = eve.init(keys[-1])
-    return TrainState(alice_bob, optimizer.init(alice_bob),
-                      eve_params, optimizer.init(eve_params))
+    eve_params, eve_opt = init_eves(keys[-1], seed_key)
+    return TrainState(alice_bob, optimizer.init(alice_bob), eve_params, eve_opt)
+
+  return init
+
+
+def init_one(net, optimizer):
+  """(key, _) -> fresh parameters of one network and a fresh optimizer state."""
+  def init(key, _=None):
+    params = net.init(key)
+    return params, optimizer.init(params)
 
   return init
 
@@ -224,14 +239,23 @@ def make_experiment(config):
   def draw(key, size):
     return bits.random_messages(key, size, n, k)
 
+  def paper_objective(eve_net):
+    """Alice and Bob's loss of Section 2.5 against one Eve of network `eve_net`."""
+    def objective(alice_bob, eve_params, plaintext, key):
+      ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
+      bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
+      loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
+          plaintext, bob_guess, eve_net.apply(eve_params, view))
+      return loss, Measure(bob_bits, eve_bits)
+
+    return objective
+
   def alice_bob_objective(alice_bob, eve_params, plaintext, key):
     """Against the main Eves: eve_params as main_eves() returns them."""
+    if not stacked and eves.eve_weight == 1.0:  # the paper's loss, computed as always
+      return paper_objective(eve)(alice_bob, eve_params, plaintext, key)
     ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
-    if not stacked and eves.eve_weight == 1.0:  # the paper's loss, computed as always
-      loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
-          plaintext, bob_guess, eve.apply(eve_params, view))
-      return loss, Measure(bob_bits, eve_bits)
     half = config.msg_bits / 2.0
     bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
     eve_wrong = losses.bits_wrong(plaintext, eve_guesses(eves, eve_params, view))  # [K, B]
@@ -241,31 +265,40 @@ def make_experiment(config):
     return (bob_bits + eves.eve_weight * eve_term,
             Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1))))
 
-  def eve_objective(eve_params, alice_bob, plaintext, key):
-    return eve_loss_fn(eve_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
+  def eve_objective_of(loss_fn):
+    """Eve's objective (eve_params, alice_bob, plaintext, key) for a loss of make_eve_loss."""
+    def objective(eve_params, alice_bob, plaintext, key):
+      return loss_fn(eve_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
+
+    return objective
+
+  eve_objective = eve_objective_of(eve_loss_fn)
 
   def eve_update(params, opt, grads):
     updates, opt = optimizer.update(grads, opt, params)
     return optax.apply_updates(params, updates), opt
 
+  init_one_eve = init_one(eve, optimizer)
+
   def init_main(key):
     """Fresh main Eves and their Adam states."""
     if stacked:
-      params = jax.vmap(eve.init)(jax.random.split(key, eves.count))
-      return params, jax.vmap(optimizer.init)(params)
-    params = eve.init(key)
-    return params, optimizer.init(params)
+      return jax.vmap(init_one_eve)(jax.random.split(key, eves.count))
+    return init_one_eve(key)
 
-  def init(seed_key):
-    # The split of make_init, so the paper's recipe draws what it always drew.
-    keys = jax.random.split(jax.random.fold_in(seed_key, INIT_STREAM), len(scheme.networks) + 1)
-    alice_bob = {name: net.init(key) for (name, net), key in zip(scheme.networks.items(), keys)}
-    eve_params, eve_opt = init_main(keys[-1])
+  def with_main(whole, main):
+    """The Eves' params (or optimizer states) `whole`, with the main Eves' replaced."""
+    return dict(whole, main=main) if eves.warmup is not None else main
+
+  def init_eves(eve_key, seed_key):
+    params, opt = init_main(eve_key)
     if eves.warmup is not None:
-      warm = eves.warmup.init(jax.random.fold_in(seed_key, WARMUP_STREAM))
-      eve_params = {'warmup': warm, 'main': eve_params}
-      eve_opt = {'warmup': optimizer.init(warm), 'main': eve_opt}
-    return TrainState(alice_bob, optimizer.init(alice_bob), eve_params, eve_opt)
+      warm, warm_opt = init_one(eves.warmup, optimizer)(
+          jax.random.fold_in(seed_key, WARMUP_STREAM))
+      params, opt = {'warmup': warm, 'main': params}, {'warmup': warm_opt, 'main': opt}
+    return params, opt
+
+  init = make_init(scheme.networks, optimizer, init_eves)
 
   if stacked:
     eve_grads = jax.vmap(jax.grad(eve_objective), (0, None, None, None))
@@ -289,27 +322,14 @@ def make_experiment(config):
     for eve_key in keys[1:]:
       grads = eve_grads(main, alice_bob, *draw(eve_key, batch))
       main, main_opt = main_update(main, main_opt, grads)
-    if eves.warmup is not None:
-      main = dict(state.eve, main=main)
-      main_opt = dict(state.eve_opt, main=main_opt)
-    return TrainState(alice_bob, alice_bob_opt, main, main_opt), measure
+    return TrainState(alice_bob, alice_bob_opt, with_main(state.eve, main),
+                      with_main(state.eve_opt, main_opt)), measure
 
   train_step = main_step
   if eves.warmup is not None:
-    warm_loss = make_eve_loss('l1', eves.warmup)
-
-    def warm_objective(alice_bob, warm_params, plaintext, key):
-      ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
-      bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
-      loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
-          plaintext, bob_guess, eves.warmup.apply(warm_params, view))
-      return loss, Measure(bob_bits, eve_bits)
-
-    def warm_eve_objective(warm_params, alice_bob, plaintext, key):
-      return warm_loss(warm_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
-
     paper_step = make_train_step(optimizer, draw, batch, config.eve_steps_per_ab_step,
-                                 warm_objective, warm_eve_objective)
+                                 paper_objective(eves.warmup),
+                                 eve_objective_of(make_eve_loss('l1', eves.warmup)))
 
     def warmup_step(state, step_key):
       """The paper's step against the warm-up Eve; the main Eves wait."""
@@ -334,10 +354,8 @@ def make_experiment(config):
       main_opt = jax.tree_util.tree_map(pick, main_opt, fresh_opt)
     else:
       main, main_opt = fresh_params, fresh_opt
-    if eves.warmup is not None:
-      main = dict(state.eve, main=main)
-      main_opt = dict(state.eve_opt, main=main_opt)
-    return state._replace(eve=main, eve_opt=main_opt)
+    return state._replace(eve=with_main(state.eve, main),
+                          eve_opt=with_main(state.eve_opt, main_opt))
 
   def maybe_reset(state, seed_key, steps_done):
     due = steps_done % eves.reset_every == 0

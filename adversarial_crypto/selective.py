@@ -202,7 +202,8 @@ def make_experiment(config):
     seen = jnp.concatenate([d_public[:, None], ciphertext], -1)
     return jnp.mean((eve.logits(eve_params, seen)[:, 0] - tuples[:, C]) ** 2)
 
-  init = adversarial.make_init({'alice': alice, 'bob': bob}, eve, optimizer)
+  init = adversarial.make_init({'alice': alice, 'bob': bob}, optimizer,
+                              adversarial.init_one(eve, optimizer))
   train_step = adversarial.make_train_step(optimizer, draw, config.batch_size,
                                            config.eve_steps_per_ab_step,
                                            alice_bob_objective, eve_objective)
