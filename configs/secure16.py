@@ -51,6 +51,9 @@ RECIPES = {
     'weighted': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0}),
     # ... and Alice frozen from step 11,000 while Bob catches up: the default.
     'best': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000}),
+    # 'best' with training Eves of 128 x 128, twice as wide (issue 8's prototype Eve).
+    'best_wide_eves': dict(_CURRICULUM, **{'eve_hidden': (128, 128), 'train_eves.eve_weight': 8.0,
+                                           'freeze_alice_at': 11_000}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,
