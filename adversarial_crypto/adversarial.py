@@ -185,6 +185,7 @@ class TrainingEves(NamedTuple):
   eve_weight: float           # multiplies the Eve term of Alice/Bob's loss (paper: 1)
   warmup: Any                 # the warm-up Eve's network, or None
   warmup_steps: int
+  eve_term: str = 'paper'     # 'paper': (N/2 - E)^2 / (N/2)^2; 'information': losses.eve_information
 
 
 def make_training_eves(config, in_bits):
@@ -196,7 +197,7 @@ def make_training_eves(config, in_bits):
                                     networks.alice_bob_hidden(config))
   return TrainingEves(make_eve(config, in_bits), options['count'], options['combine'],
                       options['reset_every'], float(options['eve_weight']), warmup,
-                      options['warmup_steps'])
+                      options['warmup_steps'], options['eve_term'])
 
 
 def _stacked(eves):
@@ -208,11 +209,16 @@ def main_eves(eves, params):
   return params['main'] if eves.warmup is not None else params
 
 
-def eve_guesses(eves, params, view):
-  """[K, ..., N]: each main Eve's guess of the plaintext from what she sees."""
+def eve_logits(eves, params, view):
+  """[K, ..., N]: each main Eve's pre-tanh output u from what she sees."""
   if _stacked(eves):
-    return jax.vmap(eves.network.apply, (0, None))(params, view)
-  return eves.network.apply(params, view)[None]
+    return jax.vmap(eves.network.logits, (0, None))(params, view)
+  return eves.network.logits(params, view)[None]
+
+
+def eve_guesses(eves, params, view):
+  """[K, ..., N]: each main Eve's guess tanh(u) of the plaintext from what she sees."""
+  return jnp.tanh(eve_logits(eves, params, view))
 
 
 def make_experiment(config):
@@ -252,15 +258,19 @@ def make_experiment(config):
 
   def alice_bob_objective(alice_bob, eve_params, plaintext, key):
     """Against the main Eves: eve_params as main_eves() returns them."""
-    if not stacked and eves.eve_weight == 1.0:  # the paper's loss, computed as always
+    if not stacked and eves.eve_weight == 1.0 and eves.eve_term == 'paper':
+      # the paper's loss, computed as always
       return paper_objective(eve)(alice_bob, eve_params, plaintext, key)
     ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
     half = config.msg_bits / 2.0
     bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
-    eve_wrong = losses.bits_wrong(plaintext, eve_guesses(eves, eve_params, view))  # [K, B]
-    # The paper's Eve term, (N/2 - E)^2 / (N/2)^2 averaged over the batch, per Eve.
-    terms = jnp.mean((half - eve_wrong) ** 2, axis=-1) / half ** 2
+    logits = eve_logits(eves, eve_params, view)  # [K, B, N]
+    eve_wrong = losses.bits_wrong(plaintext, jnp.tanh(logits))  # [K, B]
+    if eves.eve_term == 'information':
+      terms = jax.vmap(losses.eve_information, (None, 0))(plaintext, logits)
+    else:  # the paper's Eve term, (N/2 - E)^2 / (N/2)^2 averaged over the batch, per Eve
+      terms = jnp.mean((half - eve_wrong) ** 2, axis=-1) / half ** 2
     eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
     return (bob_bits + eves.eve_weight * eve_term,
             Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1))))

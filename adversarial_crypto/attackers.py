@@ -3,8 +3,8 @@
   'paper'  the training config's Eve (config.eve_arch resolved) with the
            paper's L1 loss: the attacker of the paper's robustness check.
   'mlp'    a ReLU multilayer perceptron (config.eval.mlp_hidden) trained with
-           config.eval.mlp_loss, by default a per-bit logistic loss. SPEC
-           section 7: it breaks pairs that the paper's Eve cannot.
+           config.eval.mlp_loss, by default a per-bit logistic loss. It breaks
+           pairs that the paper's Eve cannot (README, Robustness).
   'deep_mlp'  the same with config.eval.deep_mlp_hidden: by default wider and
            deeper than any Eve that configs/secure16.py trains against.
 """

@@ -92,7 +92,8 @@ def validate(config):
 
 # config.train_eves: the paper's single Eve unless set (configs/secure16.py).
 TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
-                       'eve_weight': 1.0}
+                       'eve_weight': 1.0, 'eve_term': 'paper'}
+EVE_TERMS = ('paper', 'information')
 TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
 
 
@@ -119,6 +120,8 @@ def validate_train_eves(config):
     _require(isinstance(value, int) and value >= (1 if name == 'count' else 0),
              f'config.train_eves.{name} must be an integer >= {1 if name == "count" else 0}, '
              f'got {value!r}')
+  _require(options['eve_term'] in EVE_TERMS,
+           f"config.train_eves.eve_term must be one of {EVE_TERMS}, got {options['eve_term']!r}")
   _require(options['combine'] in ('mean', 'max'),
            f"config.train_eves.combine must be 'mean' or 'max', got {options['combine']!r}")
   _require(isinstance(options['eve_weight'], (int, float)) and options['eve_weight'] > 0,

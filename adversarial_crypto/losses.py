@@ -47,6 +47,23 @@ def logistic_eve_loss(plaintext, eve_logits):
                           axis=-1))
 
 
+def eve_information(plaintext, eve_logits):
+  """What an Eve's per-bit guesses tell about the plaintext, as a fraction of it.
+
+  An Eve who outputs u and thus P(bit = +1) = sigmoid(2u) pays a cross-entropy
+  of N ln 2 nats per example by knowing nothing (u = 0); by how much less she
+  pays is a lower bound on the information her view carries about the
+  plaintext. Unlike bits wrong of tanh(u), it counts a weak but consistent
+  lean towards the right bit, which hard decisions turn into bits read.
+
+  Returns:
+    max(0, N ln 2 - cross-entropy) / (N ln 2), with the cross-entropy averaged
+    over the batch: 0 for an Eve no better than chance, 1 for one who is sure and right.
+  """
+  chance = plaintext.shape[-1] * jnp.log(2.0)
+  return jnp.maximum(chance - logistic_eve_loss(plaintext, eve_logits), 0.0) / chance
+
+
 def alice_bob_loss(plaintext, bob_guess, eve_guess):
   """Alice and Bob's loss: Bob's bits wrong + (N/2 - Eve's bits wrong)^2/(N/2)^2.
 

@@ -15,7 +15,7 @@ Architectures:
               conv2d over a width-1 image; the kernel's second column only
               ever sees padding, so it is a window-2 1-D convolution.)
   'mlp'       a plain multilayer perceptron with ReLU hidden layers, for
-              stronger eavesdroppers (SPEC section 7).
+              stronger eavesdroppers (README, Robustness).
 
 Every network ends in tanh: `logits` returns the pre-tanh values u and
 `apply` returns tanh(u), a guess in (-1, 1) per output bit.
@@ -76,7 +76,7 @@ def conv1d(x, kernel, stride):
 
   A readable batch-first reference; `mix_transform` computes the same
   convolutions in a faster layout. XLA's CPU backend runs vmapped
-  `lax.conv_general_dilated` as slow grouped convolutions (SPEC section 6).
+  `lax.conv_general_dilated` as slow grouped convolutions.
 
   Args:
     x: [..., length, in_depth].
@@ -139,8 +139,8 @@ def _conv_kinds(width, convs):
 def mix_transform(in_bits, out_bits, convs, fc_activation, init):
   """The mix & transform network: fully connected to 2*out_bits, then convolutions.
 
-  The fast path (SPEC section 6: layout and how the seed axis enters matter
-  more than FLOPs). Activations are batch-last, [depth, position, batch], so
+  The fast path (README, Performance): layout and how the seed axis enters
+  matter more than FLOPs. Activations are batch-last, [depth, position, batch], so
   the batch is the long, contiguous axis of every elementwise op and the tiny
   depth axis never is. A convolution with overlapping or padded windows is
   one dense (Toeplitz) matrix built from its kernel, [out depth * out

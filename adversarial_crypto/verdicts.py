@@ -1,4 +1,4 @@
-"""Judges each trained pair from its retrained Eves, as in SPEC section 1, and reports.
+"""Judges each trained pair from its retrained Eves, as in the paper's Section 2.5, and reports.
 
 Per seed:
   trained  Bob <= success.bob_bits and Eve >= success.eve_bits within max_steps
@@ -6,7 +6,7 @@ Per seed:
   robust   trained, and the best retrained 'paper' Eve still gets at least
            success.retrained_eve_bits bits wrong (the paper's verdict);
   secure   robust, and no Eve of any attacker gets below the same bound in
-           hard-decision bits (stricter than the paper: SPEC section 7).
+           hard-decision bits (stricter than the paper; README, Robustness).
 """
 
 import numpy as np
@@ -14,7 +14,7 @@ import numpy as np
 from adversarial_crypto import config_checks
 from adversarial_crypto import stats
 
-# The paper's protocol (Section 2.5; SPEC section 1), to state how a run differs.
+# The paper's protocol (Section 2.5), to state how a run differs.
 PAPER_MSG_BITS = 16
 PAPER_PROTOCOL = (
     # (field, paper's value, what it is)
@@ -59,8 +59,9 @@ def protocol_differences(config):
     out.append(f"training Eve's architecture {config.eve_arch!r}{hidden} (paper: as Alice's)")
   eves = config_checks.train_eves_options(config)
   if eves != config_checks.TRAIN_EVES_DEFAULTS:
+    term = '' if eves['eve_term'] == 'paper' else f" (on the Eves' {eves['eve_term']})"
     out.append(f"training Eves (beyond the paper): {eves['count']} at once, Alice/Bob's Eve "
-               f"term their {eves['combine']} x {eves['eve_weight']:g}, one re-initialised "
+               f"term{term} their {eves['combine']} x {eves['eve_weight']:g}, one re-initialised "
                f"every {eves['reset_every'] or 'no'} steps, after {eves['warmup_steps']} "
                "warm-up steps of the paper's recipe")
   if config_checks.freeze_alice_at(config):

@@ -13,7 +13,7 @@ from the paper's. Results go to a JSON file.
   python benchmarks/success_rate.py --preset=tiny --workdir_root=/tmp/bench
 
 Presets:
-  paper  the full protocol of SPEC section 1: minibatch 4096, up to 150,000
+  paper  the paper's full protocol (Section 2.5): minibatch 4096, up to 150,000
          steps, 5 fresh Eves x 250,000 steps per attacker. Meant for a GPU.
   cpu    a reduction for the 2-core CPU, about an hour for 20 seeds at N = 16:
          minibatch 512 and up to 20,000 training steps (about 35 minutes on
@@ -58,7 +58,7 @@ class Preset(NamedTuple):
 
 PRESETS = {
     'paper': Preset(
-        'the paper\'s protocol (SPEC section 1); meant for a GPU', ('sym16',), {}),
+        'the paper\'s protocol (Section 2.5); meant for a GPU', ('sym16',), {}),
     'cpu': Preset(
         'a reduction for the 2-core CPU (about an hour): minibatch 512, up to 20,000 '
         'training steps; 5 fresh Eves per attacker x 2,000 steps of minibatch 512',

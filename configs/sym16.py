@@ -18,7 +18,7 @@ def get_config():
   # Eve. configs/secure16.py explains each field and uses them.
   config.train_eves = ml_collections.ConfigDict(
       {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
-       'eve_weight': 1.0})
+       'eve_weight': 1.0, 'eve_term': 'paper'})
   config.freeze_alice_at = 0       # from this step only Bob and Eve learn; 0: never
   config.num_seeds = 20            # independent runs, vmapped
   config.seed = 0                  # root of every seed's key

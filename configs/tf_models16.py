@@ -1,4 +1,4 @@
-"""N = 16 with the public TensorFlow code's networks (SPEC section 2).
+"""N = 16 with the public TensorFlow code's networks (networks.py, 'tf_models').
 
 Only the architecture changes; the schedule, losses and thresholds stay the
 paper's, so the two architectures can be compared.

@@ -114,7 +114,7 @@ def test_mapped_and_vmapped_eve_loops_agree():
 
 
 def test_clopper_pearson_known_values():
-  # SPEC section 1: the paper's 10/20 and 14/20.
+  # The paper's 10/20 robust and 14/20 trained (README, Results).
   np.testing.assert_allclose(stats.clopper_pearson(10, 20), (0.272, 0.728), atol=5e-4)
   np.testing.assert_allclose(stats.clopper_pearson(14, 20), (0.457, 0.881), atol=5e-4)
   # k = 0 and k = n have closed forms: (alpha/2)^(1/n).

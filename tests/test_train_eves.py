@@ -65,6 +65,44 @@ def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
   np.testing.assert_allclose(measure.eve_bits, np.min(eve_bits), rtol=1e-5)  # the strongest
 
 
+def test_eve_information_by_hand():
+  plaintext = jnp.array([[1.0, -1.0]])
+  # u = 0 says nothing: cross-entropy 2 ln 2, the chance level.
+  assert float(losses.eve_information(plaintext, jnp.zeros((1, 2)))) == 0.0
+  # u = (0.5, 0): softplus(-1) + ln 2 = 0.313262 + 0.693147 = 1.006409 nats against
+  # 1.386294, so (1.386294 - 1.006409) / 1.386294 = 0.274030 of the plaintext.
+  np.testing.assert_allclose(losses.eve_information(plaintext, jnp.array([[0.5, 0.0]])),
+                             0.274030, rtol=1e-5)
+  # Leaning the wrong way costs more than chance; the term stops at 0.
+  assert float(losses.eve_information(plaintext, jnp.array([[-0.5, 0.0]]))) == 0.0
+  # Sure and right: nearly all of it.
+  assert float(losses.eve_information(plaintext, jnp.array([[20.0, -20.0]]))) > 0.999
+
+
+def test_the_information_eve_term_is_the_strongest_eves_by_hand():
+  key = jax.random.PRNGKey(2)
+  plaintext, msg_key = adversarial.bits.random_messages(key, 32, 8, 8)
+  experiment = adversarial.make_experiment(_config(count=K, combine='max', eve_weight=2.0,
+                                                   eve_term='information'))
+  state = experiment.init(key)
+  # Eves whose output layer ignores what they see and leans, by 0.02, 0.04 and
+  # 0.06, towards this batch's more frequent value of each bit: their logits
+  # are their biases, their information is positive and differs between them.
+  lean = np.sign(np.mean(plaintext, 0) + 1e-3)
+  biases = np.stack([0.02 * (k + 1) * lean for k in range(K)]).astype(np.float32)
+  eve = dict(state.eve, dense1={'w': jnp.zeros_like(state.eve['dense1']['w']),
+                                'b': jnp.asarray(biases)})
+  loss, _ = experiment.alice_bob_objective(state.alice_bob, eve, plaintext, msg_key)
+  ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
+  bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
+      state.alice_bob, ciphertext, msg_key)))
+  chance = 8 * np.log(2.0)
+  info = [max(chance - np.mean(np.sum(np.logaddexp(0.0, -2.0 * plaintext * b), -1)), 0.0)
+          / chance for b in biases]
+  assert min(info) > 0 and len(set(np.round(info, 6))) == K
+  np.testing.assert_allclose(loss, bob + 2.0 * max(info), rtol=1e-5)
+
+
 def test_an_ensemble_trains_k_distinct_eves_and_a_reset_reinitialises_one_in_turn():
   key = jax.random.PRNGKey(2)
   plain = adversarial.make_experiment(_config(count=K))
@@ -144,6 +182,7 @@ def test_the_papers_recipe_is_unchanged_by_the_defaults():
     ('combine', 'min', "'mean' or 'max'"),
     ('warmup_steps', 30, 'multiple of'),
     ('eve_weight', 0.0, 'positive number'),
+    ('eve_term', 'entropy', 'eve_term must be one of'),
     ('freeze_alice_at', 30, 'freeze_alice_at must be'),
 ])
 def test_bad_train_eves_fields_are_refused(field, value, message):
