@@ -185,7 +185,7 @@ class TrainingEves(NamedTuple):
   eve_weight: float           # multiplies the Eve term of Alice/Bob's loss (paper: 1)
   warmup: Any                 # the warm-up Eve's network, or None
   warmup_steps: int
-  eve_term: str = 'paper'     # 'paper': (N/2 - E)^2 / (N/2)^2; 'information': losses.eve_information
+  eve_term: str = 'paper'     # 'paper': (N/2 - E)^2 / (N/2)^2, or 'information'
 
 
 def make_training_eves(config, in_bits):
