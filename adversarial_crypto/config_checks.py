@@ -23,6 +23,12 @@ def _require(ok, message):
     raise ConfigError(message)
 
 
+def _require_layer_sizes(field, hidden):
+  _require(hidden is not None and len(hidden) > 0 and
+           all(isinstance(h, int) and h > 0 for h in hidden),
+           f'config.{field} must be one or more positive layer sizes, got {hidden!r}')
+
+
 def _positive_int(config, name):
   value = config[name]
   _require(isinstance(value, int) and value > 0,
@@ -58,9 +64,7 @@ def validate(config):
   _require(config.arch in networks.ARCHS,
            f"config.arch must be one of {', '.join(map(repr, networks.ARCHS))}, "
            f'got {config.arch!r}')
-  hidden = config.get('hidden', (256, 256))
-  _require(len(hidden) > 0 and all(isinstance(h, int) and h > 0 for h in hidden),
-           f'config.hidden must be one or more positive layer sizes, got {hidden!r}')
+  _require_layer_sizes('hidden', config.get('hidden', networks.DEFAULT_HIDDEN))
   _require(config.eve_arch in ('same',) + networks.ARCHS,
            f"config.eve_arch must be one of 'same', {', '.join(map(repr, networks.ARCHS))}; "
            f'got {config.eve_arch!r}')
@@ -81,9 +85,9 @@ def validate(config):
   _require(isinstance(freeze, int) and freeze >= 0 and freeze % config.chunk_steps == 0,
            f'config.freeze_alice_at must be 0 (never) or a multiple of config.chunk_steps '
            f'({config.chunk_steps}), got {freeze!r}')
-  _require(not freeze or freeze > train_eves_options(config)['warmup_steps'],
-           f'config.freeze_alice_at ({freeze}) must come after the warm-up '
-           f"({train_eves_options(config)['warmup_steps']} steps)")
+  warmup = train_eves_options(config)['warmup_steps']
+  _require(not freeze or freeze > warmup,
+           f'config.freeze_alice_at ({freeze}) must come after the warm-up ({warmup} steps)')
   # Configs of runs made before the evaluator existed lack these; the
   # evaluator fills them in (robustness.complete_config) and calls validate_eval.
   if 'eval' in config or 'retrained_eve_bits' in config.success:
@@ -176,11 +180,7 @@ def _validate_fresh_eves(config):
            f'comma-separated, got {config.eval.attackers!r}')
   # mlp_hidden is always checked, as before deep_mlp existed; deep_mlp_hidden when used.
   for mlp in ('mlp', 'deep_mlp') if 'deep_mlp' in names else ('mlp',):
-    hidden = config.eval.get(f'{mlp}_hidden')
-    _require(hidden is not None and len(hidden) > 0 and
-             all(isinstance(h, int) and h > 0 for h in hidden),
-             f'config.eval.{mlp}_hidden must be one or more positive layer sizes, '
-             f'got {hidden!r}')
+    _require_layer_sizes(f'eval.{mlp}_hidden', config.eval.get(f'{mlp}_hidden'))
   _require(isinstance(config.eval.seed, int),
            f'config.eval.seed must be an integer, got {config.eval.seed!r}')
 
@@ -219,7 +219,7 @@ def identity(config):
     # Runs made before config.train_eves existed trained the paper's single Eve.
     fields['train_eves'] = train_eves_options(fields)
     fields['freeze_alice_at'] = freeze_alice_at(fields)
-    fields.setdefault('hidden', (256, 256))  # Alice and Bob's, when arch is 'mlp'
+    fields.setdefault('hidden', networks.DEFAULT_HIDDEN)  # Alice and Bob's, when arch is 'mlp'
   for name in RESUMABLE_FIELDS:
     fields.pop(name, None)
   for name in RESUMABLE_SUCCESS_FIELDS:

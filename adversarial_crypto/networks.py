@@ -241,12 +241,16 @@ def mlp(in_bits, out_bits, hidden: Sequence[int]):
   return Network(init_fn, logits_fn, in_bits, out_bits)
 
 
+# Hidden layer sizes of an 'mlp' network, and of 'mlp' Alice and Bob when a config has none.
+DEFAULT_HIDDEN = (256, 256)
+
+
 def alice_bob_hidden(config):
   """Alice and Bob's hidden layer sizes when config.arch is 'mlp' (older configs lack it)."""
-  return tuple(config.get('hidden', (256, 256)))
+  return tuple(config.get('hidden', DEFAULT_HIDDEN))
 
 
-def make_network(arch, in_bits, out_bits, hidden=(256, 256)):
+def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN):
   """A network of the named architecture.
 
   Args:

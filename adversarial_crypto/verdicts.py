@@ -64,9 +64,9 @@ def protocol_differences(config):
                f"term{term} their {eves['combine']} x {eves['eve_weight']:g}, one re-initialised "
                f"every {eves['reset_every'] or 'no'} steps, after {eves['warmup_steps']} "
                "warm-up steps of the paper's recipe")
-  if config_checks.freeze_alice_at(config):
-    out.append(f'Alice frozen from step {config_checks.freeze_alice_at(config)}; Bob and the '
-               'Eves train on (beyond the paper)')
+  freeze = config_checks.freeze_alice_at(config)
+  if freeze:
+    out.append(f'Alice frozen from step {freeze}; Bob and the Eves train on (beyond the paper)')
   for field, paper, what in PAPER_PROTOCOL:
     value = _get(config, field)
     if value != paper:
