@@ -36,7 +36,7 @@ INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = 0, 1, 2
 # Folded into a run's root key; far above any seed index (training's seed i is
 # fold_in(PRNGKey(seed), i)), so fresh Eves never reuse a training key.
 EVAL_ROOT_STREAM = 0x45766573
-EVE_LOOPS = ('map', 'vmap')
+EVE_LOOPS = sharding.LOOPS
 
 # encrypt(cipher_params, plaintext [B, N], key [B, K]) -> what Eve sees [B, V]:
 # the ciphertext, or for a public-key scheme the ciphertext and the public key.
@@ -181,8 +181,7 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=Non
   Returns:
     An Evaluator.
   """
-  if eve_loop is None:
-    eve_loop = 'map' if jax.default_backend() == 'cpu' else 'vmap'
+  eve_loop = eve_loop or sharding.default_loop()
   if eve_loop not in EVE_LOOPS:
     raise ValueError(f'unknown eve_loop {eve_loop!r}; choose one of {EVE_LOOPS}')
   attackers = tuple(attackers)
@@ -210,16 +209,13 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=Non
     new_states, measures = {}, {}
     for name, trainer in trainers.items():
       one_eve = functools.partial(trainer.run_chunk, num_steps=num_steps)
-      if eve_loop == 'vmap':
-        # Inner vmap: the Eves of one cipher share its parameters.
-        per_cipher = jax.vmap(one_eve, in_axes=(0, None, 0, None))
-        over_ciphers = jax.vmap(per_cipher, in_axes=(0, 0, 0, 0))
-      else:
-        def per_cipher(states, params, keys, first_step, one_eve=one_eve):
-          return jax.lax.map(lambda a: one_eve(a[0], params, a[1], first_step), (states, keys))
-        over_ciphers = lambda *args, per_cipher=per_cipher: jax.lax.map(
-            lambda a: per_cipher(*a), args)
-      new_states[name], measures[name] = over_ciphers(
+
+      def per_cipher(states, params, keys, first_step, one_eve=one_eve):
+        # The Eves of one cipher share its parameters and the chunk's first step.
+        return sharding.over_items(
+            lambda state, key: one_eve(state, params, key, first_step), eve_loop)(states, keys)
+
+      new_states[name], measures[name] = sharding.over_items(per_cipher, eve_loop)(
           states[name], cipher_params, keys[name], first_steps)
     return new_states, measures
 

@@ -17,7 +17,7 @@ from adversarial_crypto import experiments
 from adversarial_crypto import sharding
 from adversarial_crypto import workdir as workdir_lib
 
-SEED_LOOPS = ('map', 'vmap')
+SEED_LOOPS = sharding.LOOPS
 
 
 class RunState(NamedTuple):
@@ -69,15 +69,6 @@ def seed_keys(seed, num_seeds):
   return jax.vmap(lambda i: jax.random.fold_in(root, i))(jnp.arange(num_seeds))
 
 
-def _over_seeds(fn, seed_loop):
-  """`fn` of one seed, applied to every seed of a block."""
-  if seed_loop == 'vmap':
-    return jax.vmap(fn)
-  if seed_loop == 'map':
-    return lambda *args: jax.lax.map(lambda a: fn(*a), args)
-  raise ValueError(f'unknown seed_loop {seed_loop!r}; choose one of {SEED_LOOPS}')
-
-
 def make_runner(config, devices=None, seed_loop=None):
   """The sharded, jitted functions of a config (any experiment of experiments.py).
 
@@ -90,11 +81,12 @@ def make_runner(config, devices=None, seed_loop=None):
       once, which an accelerator needs to be kept busy). Default: 'map' on
       CPU, 'vmap' elsewhere.
   """
-  if seed_loop is None:
-    seed_loop = 'map' if jax.default_backend() == 'cpu' else 'vmap'
+  seed_loop = seed_loop or sharding.default_loop()
+  if seed_loop not in SEED_LOOPS:
+    raise ValueError(f'unknown seed_loop {seed_loop!r}; choose one of {SEED_LOOPS}')
   experiment = experiments.make_experiment(config)
   mesh = sharding.make_mesh(config.num_seeds, devices)
-  over_seeds = functools.partial(_over_seeds, seed_loop=seed_loop)
+  over_seeds = functools.partial(sharding.over_items, loop=seed_loop)
 
   split, whole = sharding.leading_sharding(mesh), sharding.replicated(mesh)
   placement = RunState(split, split, split, split, split, whole)

@@ -47,6 +47,26 @@ def one_device_per_core():
   return cores
 
 
+# How a device runs the independent items of its block: one after another
+# ('map', which keeps one item's activations in cache: best on CPU) or all at
+# once ('vmap', which an accelerator needs to be kept busy).
+LOOPS = ('map', 'vmap')
+
+
+def default_loop():
+  """'map' on CPU, 'vmap' on accelerators."""
+  return 'map' if jax.default_backend() == 'cpu' else 'vmap'
+
+
+def over_items(fn, loop):
+  """`fn` of one item, applied to every item of a block (every argument's leading axis)."""
+  if loop == 'vmap':
+    return jax.vmap(fn)
+  if loop == 'map':
+    return lambda *args: jax.lax.map(lambda a: fn(*a), args)
+  raise ValueError(f'unknown loop {loop!r}; choose one of {LOOPS}')
+
+
 def usable_device_count(num_items, devices: Optional[Sequence[Any]] = None):
   """The most local devices that split `num_items` into equal blocks."""
   count = len(devices if devices is not None else jax.local_devices())

@@ -61,8 +61,6 @@ def parse_args(argv=None):
 
 
 ARGS = parse_args()
-if ARGS.devices is None:
-  ARGS.devices = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
 if ARGS.devices:
   # Must be set before JAX starts; the device count is fixed then.
   os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') +
@@ -177,6 +175,8 @@ def one_round(args):
 
 
 def main(args):
+  if args.devices is None:  # as the command-line tools do, before JAX computes anything
+    sharding.one_device_per_core()
   load_start = os.getloadavg()
   rounds = [one_round(args) for _ in range(args.rounds)]
   load_end = os.getloadavg()
