@@ -63,13 +63,14 @@ class Experiment(NamedTuple):
     return self.eves.network
 
 
-def make_scheme(config):
-  """Alice and Bob's side of config.experiment (default 'symmetric')."""
+def make_scheme(config, layout=bits.ROWS):
+  """Alice and Bob's side of config.experiment (default 'symmetric'), on
+  batches in `layout`."""
   name = config_checks.experiment_name(config)
   if name not in SCHEMES:
     raise ValueError(f'experiment {name!r} has no Alice/Bob scheme here (the schemes are '
                      f'{tuple(SCHEMES)}); build it with experiments.make_experiment')
-  return SCHEMES[name].make_scheme(config)
+  return SCHEMES[name].make_scheme(config, layout)
 
 
 def make_eve(config, in_bits):
@@ -78,12 +79,14 @@ def make_eve(config, in_bits):
   return networks.make_network(arch, in_bits, config.msg_bits, config.eve_hidden)
 
 
-def make_eve_loss(name, eve):
-  """Eve's training loss as a function of (eve_params, eve_view, plaintext)."""
+def make_eve_loss(name, eve, layout=bits.ROWS):
+  """Eve's training loss as a function of (eve_params, eve_view, plaintext),
+  on batches in `layout`."""
+  axis = layout.bit_axis
   if name == 'l1':
-    return lambda p, c, x: losses.eve_loss(x, eve.apply(p, c))
+    return lambda p, c, x: losses.eve_loss(x, layout.apply(eve, p, c), axis)
   if name == 'logistic':
-    return lambda p, c, x: losses.logistic_eve_loss(x, eve.logits(p, c))
+    return lambda p, c, x: losses.logistic_eve_loss(x, layout.logits(eve, p, c), axis)
   raise ValueError(f"unknown eve_loss {name!r}; choose 'l1' or 'logistic'")
 
 
@@ -209,16 +212,19 @@ def main_eves(eves, params):
   return params['main'] if eves.warmup is not None else params
 
 
-def eve_logits(eves, params, view):
-  """[K, ..., N]: each main Eve's pre-tanh output u from what she sees."""
+def eve_logits(eves, params, view, layout=bits.ROWS):
+  """[K, ..., N] (COLUMNS: [K, N, B]): each main Eve's pre-tanh output u from
+  what she sees."""
+  logits = functools.partial(layout.logits, eves.network)
   if _stacked(eves):
-    return jax.vmap(eves.network.logits, (0, None))(params, view)
-  return eves.network.logits(params, view)[None]
+    return jax.vmap(logits, (0, None))(params, view)
+  return logits(params, view)[None]
 
 
-def eve_guesses(eves, params, view):
-  """[K, ..., N]: each main Eve's guess tanh(u) of the plaintext from what she sees."""
-  return jnp.tanh(eve_logits(eves, params, view))
+def eve_guesses(eves, params, view, layout=bits.ROWS):
+  """[K, ..., N] (COLUMNS: [K, N, B]): each main Eve's guess tanh(u) of the
+  plaintext from what she sees."""
+  return jnp.tanh(eve_logits(eves, params, view, layout))
 
 
 def make_experiment(config):
@@ -234,51 +240,61 @@ def make_experiment(config):
     An Experiment.
   """
   scheme = make_scheme(config)
+  # Training works on batches as columns (bits.Layout); `scheme` is the public
+  # face, on rows.
+  layout = bits.COLUMNS
+  axis = layout.bit_axis
+  train_scheme = make_scheme(config, layout)
   eves = make_training_eves(config, scheme.eve_in_bits)
   eve = eves.network
   n, k = config.msg_bits, config.key_bits
   batch, eval_batch = config.batch_size, config.eval_batch_size
   optimizer = optax.adam(config.learning_rate)
-  eve_loss_fn = make_eve_loss(config.eve_loss, eve)
+  eve_loss_fn = make_eve_loss(config.eve_loss, eve, layout)
   stacked = _stacked(eves)
 
   def draw(key, size):
-    return bits.random_messages(key, size, n, k)
+    return bits.random_messages(key, size, n, k, layout)
 
   def paper_objective(eve_net):
     """Alice and Bob's loss of Section 2.5 against one Eve of network `eve_net`."""
     def objective(alice_bob, eve_params, plaintext, key):
-      ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
-      bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
+      ciphertext, view = train_scheme.encrypt(alice_bob, plaintext, key)
+      bob_guess = train_scheme.decrypt(alice_bob, ciphertext, key)
       loss, (bob_bits, eve_bits) = losses.alice_bob_loss(
-          plaintext, bob_guess, eve_net.apply(eve_params, view))
+          plaintext, bob_guess, layout.apply(eve_net, eve_params, view), axis)
       return loss, Measure(bob_bits, eve_bits)
 
     return objective
 
-  def alice_bob_objective(alice_bob, eve_params, plaintext, key):
-    """Against the main Eves: eve_params as main_eves() returns them."""
+  def main_objective(alice_bob, eve_params, plaintext, key):
+    """Against the main Eves: eve_params as main_eves() returns them; batches as columns."""
     if not stacked and eves.eve_weight == 1.0 and eves.eve_term == 'paper':
       # the paper's loss, computed as always
       return paper_objective(eve)(alice_bob, eve_params, plaintext, key)
-    ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
-    bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
+    ciphertext, view = train_scheme.encrypt(alice_bob, plaintext, key)
+    bob_guess = train_scheme.decrypt(alice_bob, ciphertext, key)
     half = config.msg_bits / 2.0
-    bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
-    logits = eve_logits(eves, eve_params, view)  # [K, B, N]
-    eve_wrong = losses.bits_wrong(plaintext, jnp.tanh(logits))  # [K, B]
+    bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess, axis))
+    logits = eve_logits(eves, eve_params, view, layout)  # [K, N, B]
+    eve_wrong = losses.bits_wrong(plaintext, jnp.tanh(logits), axis)  # [K, B]
     if eves.eve_term == 'information':
-      terms = jax.vmap(losses.eve_information, (None, 0))(plaintext, logits)
+      information = functools.partial(losses.eve_information, axis=axis)
+      terms = jax.vmap(information, (None, 0))(plaintext, logits)
     else:  # the paper's Eve term, (N/2 - E)^2 / (N/2)^2 averaged over the batch, per Eve
       terms = jnp.mean((half - eve_wrong) ** 2, axis=-1) / half ** 2
     eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
     return (bob_bits + eves.eve_weight * eve_term,
             Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1))))
 
+  def alice_bob_objective(alice_bob, eve_params, plaintext, key):
+    """Alice and Bob's loss against the main Eves, on batches as rows, [B, bits]."""
+    return main_objective(alice_bob, eve_params, plaintext.T, key.T)
+
   def eve_objective_of(loss_fn):
     """Eve's objective (eve_params, alice_bob, plaintext, key) for a loss of make_eve_loss."""
     def objective(eve_params, alice_bob, plaintext, key):
-      return loss_fn(eve_params, scheme.eve_view(alice_bob, plaintext, key), plaintext)
+      return loss_fn(eve_params, train_scheme.eve_view(alice_bob, plaintext, key), plaintext)
 
     return objective
 
@@ -322,7 +338,7 @@ def make_experiment(config):
     keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
     main = main_eves(eves, state.eve)
     main_opt = main_eves(eves, state.eve_opt)
-    grads, measure = jax.grad(alice_bob_objective, has_aux=True)(
+    grads, measure = jax.grad(main_objective, has_aux=True)(
         state.alice_bob, main, *draw(keys[0], batch))
     updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
     if alice_frozen:  # zero updates: Adam's momentum would move Alice on zero gradients
@@ -339,7 +355,7 @@ def make_experiment(config):
   if eves.warmup is not None:
     paper_step = make_train_step(optimizer, draw, batch, config.eve_steps_per_ab_step,
                                  paper_objective(eves.warmup),
-                                 eve_objective_of(make_eve_loss('l1', eves.warmup)))
+                                 eve_objective_of(make_eve_loss('l1', eves.warmup, layout)))
 
     def warmup_step(state, step_key):
       """The paper's step against the warm-up Eve; the main Eves wait."""
@@ -397,14 +413,14 @@ def make_experiment(config):
   def measure(state, seed_key, step):
     """Bob, and the strongest main Eve (during a warm-up: the warm-up Eve)."""
     plaintext, key = draw(eval_key(seed_key, step), eval_batch)
-    ciphertext, view = scheme.encrypt(state.alice_bob, plaintext, key)
-    bob_guess = scheme.decrypt(state.alice_bob, ciphertext, key)
-    bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess))
+    ciphertext, view = train_scheme.encrypt(state.alice_bob, plaintext, key)
+    bob_guess = train_scheme.decrypt(state.alice_bob, ciphertext, key)
+    bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess, axis))
     eve_bits = jnp.min(jnp.mean(losses.bits_wrong(
-        plaintext, eve_guesses(eves, main_eves(eves, state.eve), view)), axis=-1))
+        plaintext, eve_guesses(eves, main_eves(eves, state.eve), view, layout), axis), axis=-1))
     if eves.warmup is not None:
       warm_bits = jnp.mean(losses.bits_wrong(
-          plaintext, eves.warmup.apply(state.eve['warmup'], view)))
+          plaintext, layout.apply(eves.warmup, state.eve['warmup'], view), axis))
       eve_bits = jnp.where(step <= eves.warmup_steps, warm_bits, eve_bits)
     return Measure(bob_bits, eve_bits)
 

@@ -13,21 +13,20 @@ sets it (configs/asym16.py: as long as the secret key).
 """
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from adversarial_crypto import bits
-
 from adversarial_crypto import networks
 from adversarial_crypto import symmetric
 
 
-def make_scheme(config):
+def make_scheme(config, layout=bits.ROWS):
   """Keygen(S) -> K_pub; Alice([P, K_pub]) -> C; Bob([C, S]) -> P; Eve sees [C, K_pub].
 
   Args:
     config: a config with msg_bits, key_bits (the secret key), public_key_bits
       and arch.
+    layout: of the batches its functions take and return (bits.ROWS or COLUMNS).
 
   Returns:
     A symmetric.Scheme whose `key` arguments are secret keys.
@@ -39,16 +38,16 @@ def make_scheme(config):
           'bob': networks.make_network(config.arch, n + k, n, hidden)}
 
   def encrypt(params, plaintext, secret_key):
-    public_key = nets['keygen'].apply(params['keygen'], secret_key)
-    ciphertext = nets['alice'].apply(params['alice'],
-                                     jnp.concatenate([plaintext, public_key], -1))
+    public_key = layout.apply(nets['keygen'], params['keygen'], secret_key)
+    ciphertext = layout.apply(nets['alice'], params['alice'],
+                              layout.concat([plaintext, public_key]))
     # Eve's view is built from Alice's outputs and the public key only.
-    return ciphertext, jnp.concatenate([ciphertext, public_key], -1)
+    return ciphertext, layout.concat([ciphertext, public_key])
 
   def decrypt(params, ciphertext, secret_key):
-    return nets['bob'].apply(params['bob'], jnp.concatenate([ciphertext, secret_key], -1))
+    return layout.apply(nets['bob'], params['bob'], layout.concat([ciphertext, secret_key]))
 
-  return symmetric.Scheme(nets, n + pub, encrypt, decrypt)
+  return symmetric.Scheme(nets, n + pub, encrypt, decrypt, layout)
 
 
 def secret_bits_recovered(keygen, keygen_params, key_bits, num_keys, rng):

@@ -1,23 +1,26 @@
 """The paper's losses (Section 2.5), measured in bits wrong.
 
 On the -1/+1 scale one wrong bit costs 2 in L1 distance, so bits wrong = L1 / 2.
+Each loss takes the bit axis of its arrays: -1 (bits.ROWS, the default) or -2
+(bits.COLUMNS).
 """
 
 import jax
 import jax.numpy as jnp
 
 
-def bits_wrong(plaintext, guess):
+def bits_wrong(plaintext, guess, axis=-1):
   """Per-example bits wrong of a real-valued guess: L1 distance / 2.
 
   Args:
     plaintext: [..., N] array of -1/+1 bits.
     guess: [..., N] array in [-1, 1].
+    axis: the bit axis (-2 for examples as columns, bits.COLUMNS).
 
   Returns:
     [...] array of bits wrong, between 0 and N.
   """
-  return jnp.sum(jnp.abs(plaintext - guess), axis=-1) / 2.0
+  return jnp.sum(jnp.abs(plaintext - guess), axis=axis) / 2.0
 
 
 def hard_bits_wrong(plaintext, guess):
@@ -28,12 +31,12 @@ def hard_bits_wrong(plaintext, guess):
   return jnp.sum(jnp.sign(guess) != plaintext, axis=-1).astype(jnp.float32)
 
 
-def eve_loss(plaintext, eve_guess):
+def eve_loss(plaintext, eve_guess, axis=-1):
   """Eve's loss: mean bits wrong of her guess against the plaintext."""
-  return jnp.mean(bits_wrong(plaintext, eve_guess))
+  return jnp.mean(bits_wrong(plaintext, eve_guess, axis))
 
 
-def logistic_eve_loss(plaintext, eve_logits):
+def logistic_eve_loss(plaintext, eve_logits, axis=-1):
   """A per-bit logistic (cross-entropy) loss for an Eve whose guess is tanh(u).
 
   With u the network's pre-tanh output, P(bit = +1) = sigmoid(2u), so the
@@ -44,10 +47,10 @@ def logistic_eve_loss(plaintext, eve_logits):
     Mean over the batch of the summed per-bit cross-entropy, in nats.
   """
   return jnp.mean(jnp.sum(jax.nn.softplus(-2.0 * plaintext * eve_logits),
-                          axis=-1))
+                          axis=axis))
 
 
-def eve_information(plaintext, eve_logits):
+def eve_information(plaintext, eve_logits, axis=-1):
   """What an Eve's per-bit guesses tell about the plaintext, as a fraction of it.
 
   An Eve who outputs u and thus P(bit = +1) = sigmoid(2u) pays a cross-entropy
@@ -60,11 +63,11 @@ def eve_information(plaintext, eve_logits):
     max(0, N ln 2 - cross-entropy) / (N ln 2), with the cross-entropy averaged
     over the batch: 0 for an Eve no better than chance, 1 for one who is sure and right.
   """
-  chance = plaintext.shape[-1] * jnp.log(2.0)
-  return jnp.maximum(chance - logistic_eve_loss(plaintext, eve_logits), 0.0) / chance
+  chance = plaintext.shape[axis] * jnp.log(2.0)
+  return jnp.maximum(chance - logistic_eve_loss(plaintext, eve_logits, axis), 0.0) / chance
 
 
-def alice_bob_loss(plaintext, bob_guess, eve_guess):
+def alice_bob_loss(plaintext, bob_guess, eve_guess, axis=-1):
   """Alice and Bob's loss: Bob's bits wrong + (N/2 - Eve's bits wrong)^2/(N/2)^2.
 
   The Eve term is smallest when Eve is wrong on half the bits (a random
@@ -75,8 +78,8 @@ def alice_bob_loss(plaintext, bob_guess, eve_guess):
     (loss, (bob_bits, eve_bits)): the mean loss over the batch and the mean
     bits wrong of Bob and Eve.
   """
-  half = plaintext.shape[-1] / 2.0
-  bob = bits_wrong(plaintext, bob_guess)
-  eve = bits_wrong(plaintext, eve_guess)
+  half = plaintext.shape[axis] / 2.0
+  bob = bits_wrong(plaintext, bob_guess, axis)
+  eve = bits_wrong(plaintext, eve_guess, axis)
   loss = jnp.mean(bob + (half - eve) ** 2 / half ** 2)
   return loss, (jnp.mean(bob), jnp.mean(eve))

@@ -21,6 +21,7 @@ Every network ends in tanh: `logits` returns the pre-tanh values u and
 `apply` returns tanh(u), a guess in (-1, 1) per output bit.
 """
 
+import functools
 import math
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -42,10 +43,19 @@ class Network(NamedTuple):
   logits: Callable[[Params, jax.Array], jax.Array]
   in_bits: int
   out_bits: int
+  # `logits` on examples as columns, (params, x [in_bits, M]) -> u [out_bits, M];
+  # None: transpose around `logits`.
+  columns: Callable = None
 
   def apply(self, params, x):
     """The network's guess tanh(u), in (-1, 1), for inputs x of shape [..., in_bits]."""
     return jnp.tanh(self.logits(params, x))
+
+  def logits_columns(self, params, x):
+    """`logits` of inputs x [in_bits, M], one example per column; u is [out_bits, M]."""
+    if self.columns is not None:
+      return self.columns(params, x)
+    return self.logits(params, x.T).T
 
 
 def _uniform(key, shape, bound):
@@ -187,14 +197,13 @@ def mix_transform(in_bits, out_bits, convs, fc_activation, init):
                                        (window, d_in, d_out), init)
     return params
 
-  def logits_fn(params, x):
-    batch_shape = x.shape[:-1]
-    m = math.prod(batch_shape)
+  def columns_fn(params, x):
+    m = x.shape[1]
     w, b = params['fc']['w'], params['fc']['b']
     if fc_stride > 1:
       order = _phase_order(width, fc_stride)
       w, b = w[:, order], b[order]
-    h = jnp.einsum('io,mi->om', w, x.reshape(m, in_bits)) + b[:, None]
+    h = w.T @ x + b[:, None]
     if fc_activation:
       h = jax.nn.sigmoid(h)
     h = h.reshape(1, width, m)  # [depth, position, batch]
@@ -215,9 +224,15 @@ def mix_transform(in_bits, out_bits, convs, fc_activation, init):
       h = h + bias[:, None, None]
       if i < len(convs) - 1:
         h = jax.nn.sigmoid(h)
-    return h.reshape(out_bits, m).T.reshape(batch_shape + (out_bits,))
+    return h.reshape(out_bits, m)
 
-  return Network(init_fn, logits_fn, in_bits, out_bits)
+  def logits_fn(params, x):
+    batch_shape = x.shape[:-1]
+    m = math.prod(batch_shape)
+    u = columns_fn(params, x.reshape(m, in_bits).T)
+    return u.T.reshape(batch_shape + (out_bits,))
+
+  return Network(init_fn, logits_fn, in_bits, out_bits, columns_fn)
 
 
 def mlp(in_bits, out_bits, hidden: Sequence[int]):
@@ -229,16 +244,18 @@ def mlp(in_bits, out_bits, hidden: Sequence[int]):
     return {f'dense{i}': _dense_init(k, a, b, (a, b), 'fan_in')
             for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:]))}
 
-  def logits_fn(params, x):
+  def forward(params, x, columns):
+    """u of x [..., in_bits], or with `columns` of x [in_bits, M]."""
     h = x
     for i in range(len(sizes) - 1):
-      layer = params[f'dense{i}']
-      h = h @ layer['w'] + layer['b']
+      w, b = params[f'dense{i}']['w'], params[f'dense{i}']['b']
+      h = w.T @ h + b[:, None] if columns else h @ w + b
       if i < len(sizes) - 2:
         h = jax.nn.relu(h)
     return h
 
-  return Network(init_fn, logits_fn, in_bits, out_bits)
+  return Network(init_fn, functools.partial(forward, columns=False), in_bits, out_bits,
+                 functools.partial(forward, columns=True))
 
 
 # Hidden layer sizes of an 'mlp' network, and of 'mlp' Alice and Bob when a config has none.

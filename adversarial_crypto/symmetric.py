@@ -8,8 +8,7 @@ same way (Section 2.5); `asymmetric.py` is Appendix A's public-key scheme.
 
 from typing import Callable, Dict, NamedTuple
 
-import jax.numpy as jnp
-
+from adversarial_crypto import bits
 from adversarial_crypto import networks
 
 
@@ -23,17 +22,19 @@ class Scheme(NamedTuple):
   eve_in_bits: int   # length of what Eve sees
   encrypt: Callable  # (params, plaintext [B, N], key [B, K]) -> (ciphertext, eve_view)
   decrypt: Callable  # (params, ciphertext [B, N], key [B, K]) -> Bob's guess [B, N]
+  layout: bits.Layout = bits.ROWS  # COLUMNS: every batch above is transposed, [N, B]
 
   def eve_view(self, params, plaintext, key):
     """What an eavesdropper sees when Alice encrypts `plaintext` under `key`."""
     return self.encrypt(params, plaintext, key)[1]
 
 
-def make_scheme(config):
+def make_scheme(config, layout=bits.ROWS):
   """Alice([P, K]) -> C; Bob([C, K]) -> P; Eve sees C alone.
 
   Args:
     config: a config with msg_bits, key_bits, arch (and hidden when 'mlp').
+    layout: of the batches its functions take and return (bits.ROWS or COLUMNS).
   """
   n, k = config.msg_bits, config.key_bits
   hidden = networks.alice_bob_hidden(config)
@@ -41,10 +42,10 @@ def make_scheme(config):
           'bob': networks.make_network(config.arch, n + k, n, hidden)}
 
   def encrypt(params, plaintext, key):
-    ciphertext = nets['alice'].apply(params['alice'], jnp.concatenate([plaintext, key], -1))
+    ciphertext = layout.apply(nets['alice'], params['alice'], layout.concat([plaintext, key]))
     return ciphertext, ciphertext
 
   def decrypt(params, ciphertext, key):
-    return nets['bob'].apply(params['bob'], jnp.concatenate([ciphertext, key], -1))
+    return layout.apply(nets['bob'], params['bob'], layout.concat([ciphertext, key]))
 
-  return Scheme(nets, n, encrypt, decrypt)
+  return Scheme(nets, n, encrypt, decrypt, layout)

@@ -17,6 +17,8 @@ def test_unpack_words_by_hand():
   expected[0, [0, 2, 35]] = 1.0
   expected[1, 31] = 1.0
   np.testing.assert_array_equal(out, expected)
+  columns = np.asarray(bits.unpack_words(words, 40, bits.COLUMNS))
+  np.testing.assert_array_equal(columns, expected.T)
 
 
 def test_random_messages_shapes_values_and_balance():
@@ -34,3 +36,10 @@ def test_random_bits_deterministic_per_key():
   a = bits.random_bits(jax.random.PRNGKey(3), (7, 5))
   np.testing.assert_array_equal(a, bits.random_bits(jax.random.PRNGKey(3), (7, 5)))
   assert not np.array_equal(a, bits.random_bits(jax.random.PRNGKey(4), (7, 5)))
+
+
+def test_columns_draw_the_same_messages():
+  rows = bits.random_messages(jax.random.PRNGKey(5), 9, 16, 24)
+  columns = bits.random_messages(jax.random.PRNGKey(5), 9, 16, 24, bits.COLUMNS)
+  for r, c in zip(rows, columns):
+    np.testing.assert_array_equal(np.asarray(r).T, c)

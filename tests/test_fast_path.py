@@ -15,9 +15,13 @@ atol 1e-5 for entries near zero.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
+from adversarial_crypto import adversarial
+from adversarial_crypto import bits
 from adversarial_crypto import networks
+from configs import tiny
 
 OUT_ATOL = 1e-5
 GRAD_RTOL, GRAD_ATOL = 1e-4, 1e-5
@@ -124,6 +128,58 @@ def test_vmap_over_seeds_equals_each_seed():
   for i in range(3):
     one = apply(jax.tree_util.tree_map(lambda a: a[i], params), x[i])
     np.testing.assert_allclose(batched[i], one, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize('arch', networks.ARCHS)
+def test_columns_equal_rows_transposed(arch):
+  # Training feeds the networks examples as columns (bits.COLUMNS).
+  net = networks.make_network(arch, 32, 16, (24, 12))
+  params = net.init(jax.random.PRNGKey(8))
+  x = _inputs(jax.random.PRNGKey(9), 8, 32)
+  np.testing.assert_allclose(jax.jit(net.logits_columns)(params, x.T),
+                             jax.jit(net.logits)(params, x).T, atol=OUT_ATOL, rtol=0)
+  grad = lambda f, xs: jax.grad(lambda p: jnp.sum(jnp.sin(f(p, xs))))(params)
+  jax.tree_util.tree_map(
+      lambda a, b: np.testing.assert_allclose(a, b, rtol=GRAD_RTOL, atol=GRAD_ATOL),
+      grad(lambda p, xs: net.logits_columns(p, xs).T, x.T), grad(net.logits, x))
+
+
+def _rows_train_step(config, experiment):
+  """The paper's training step composed from the public, batch-first pieces."""
+  eve_loss = adversarial.make_eve_loss(config.eve_loss, experiment.eve)
+
+  def eve_objective(eve_params, alice_bob, plaintext, key):
+    return eve_loss(eve_params, experiment.scheme.eve_view(alice_bob, plaintext, key), plaintext)
+
+  def draw(key, size):
+    return bits.random_messages(key, size, config.msg_bits, config.key_bits)
+
+  return adversarial.make_train_step(
+      optax.adam(config.learning_rate), draw, config.batch_size,
+      config.eve_steps_per_ab_step, experiment.alice_bob_objective, eve_objective)
+
+
+@pytest.mark.parametrize('name,overrides', [
+    ('symmetric', {}),
+    ('symmetric', {'arch': 'tf_models', 'eve_arch': 'mlp', 'eve_hidden': (16,),
+                   'eve_loss': 'logistic'}),
+    ('asymmetric', {}),
+])
+def test_training_on_columns_equals_training_on_rows(name, overrides):
+  # The training step draws and computes on columns; on the same draws, three
+  # steps must land where batch-first steps land.
+  config = tiny.get_config(name)
+  config.update(overrides)
+  experiment = adversarial.make_experiment(config)
+  state = experiment.init(jax.random.PRNGKey(10))
+  fast, rows = jax.jit(experiment.train_step), jax.jit(_rows_train_step(config, experiment))
+  a = b = state
+  for step in range(3):
+    a, measure_a = fast(a, jax.random.PRNGKey(step))
+    b, measure_b = rows(b, jax.random.PRNGKey(step))
+    np.testing.assert_allclose(measure_a, measure_b, rtol=1e-5)
+  jax.tree_util.tree_map(lambda x, y: np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5),
+                         a, b)
 
 
 def test_parameter_structure_unchanged():
