@@ -9,7 +9,7 @@
            deeper than any Eve that configs/secure16.py trains against.
 """
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from adversarial_crypto import config_checks
 from adversarial_crypto import networks
@@ -20,8 +20,7 @@ class Attacker(NamedTuple):
   """One kind of fresh Eve: a network and the loss it trains with."""
   name: str
   network: networks.Network  # ciphertext [..., N] -> guess of the plaintext
-  loss_name: str             # 'l1' or 'logistic'
-  loss: Callable             # (eve_params, ciphertext, plaintext) -> scalar
+  loss_name: str             # 'l1' or 'logistic' (adversarial.make_eve_loss)
   description: str
 
 
@@ -43,14 +42,12 @@ def make_attacker(name, config):
     arch = config.arch if config.eve_arch == 'same' else config.eve_arch
     if arch == 'mlp':
       arch = f'mlp {tuple(config.eve_hidden)}'
-    return Attacker(name, eve, 'l1', adversarial.make_eve_loss('l1', eve),
-                    f"the training Eve's network ({arch}), L1 loss")
+    return Attacker(name, eve, 'l1', f"the training Eve's network ({arch}), L1 loss")
   if name in ('mlp', 'deep_mlp'):
     hidden = tuple(config.eval[f'{name}_hidden'])
     eve = networks.make_network('mlp', view_bits, n, hidden)
     loss = config.eval.mlp_loss
-    return Attacker(name, eve, loss, adversarial.make_eve_loss(loss, eve),
-                    f'MLP {"x".join(map(str, hidden))} ReLU, {loss} loss')
+    return Attacker(name, eve, loss, f'MLP {"x".join(map(str, hidden))} ReLU, {loss} loss')
   raise ValueError(f'unknown attacker {name!r}; choose from {config_checks.ATTACKERS}')
 
 

@@ -23,12 +23,12 @@ def bits_wrong(plaintext, guess, axis=-1):
   return jnp.sum(jnp.abs(plaintext - guess), axis=axis) / 2.0
 
 
-def hard_bits_wrong(plaintext, guess):
+def hard_bits_wrong(plaintext, guess, axis=-1):
   """Per-example bits wrong after a hard decision on the sign of each guess.
 
   A guess of exactly 0 counts as wrong: it commits to neither bit.
   """
-  return jnp.sum(jnp.sign(guess) != plaintext, axis=-1).astype(jnp.float32)
+  return jnp.sum(jnp.sign(guess) != plaintext, axis=axis).astype(jnp.float32)
 
 
 def eve_loss(plaintext, eve_guess, axis=-1):

@@ -70,7 +70,9 @@ import jax  # pylint: disable=g-import-not-at-top
 import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from adversarial_crypto import adversarial  # pylint: disable=g-import-not-at-top
 from adversarial_crypto import attackers as attackers_lib  # pylint: disable=g-import-not-at-top
+from adversarial_crypto import bits  # pylint: disable=g-import-not-at-top
 from adversarial_crypto import evaluator as evaluator_lib  # pylint: disable=g-import-not-at-top
 from adversarial_crypto import runner as runner_lib  # pylint: disable=g-import-not-at-top
 from adversarial_crypto import sharding  # pylint: disable=g-import-not-at-top
@@ -126,12 +128,14 @@ def bench_training(args, num_seeds):
 
 def bench_eval(args, run):
   config = make_config(args, args.seeds)
-  scheme = runner_lib.make_runner(config).experiment.scheme
-  # As evaluator.evaluate_cipher: the pairs split over the devices, every input placed so.
+  # As evaluator.evaluate_alices: Eves on batches as columns, the pairs split over
+  # the devices, every input placed so.
+  scheme = adversarial.make_scheme(config, bits.COLUMNS)
   mesh = sharding.make_mesh(args.seeds)
   evaluator = evaluator_lib.make_evaluator(
       scheme.eve_view, config.msg_bits, config.key_bits,
-      config.eval, attackers_lib.make_attackers(config), mesh, eve_loop=args.eve_loop)
+      config.eval, attackers_lib.make_attackers(config), mesh, eve_loop=args.eve_loop,
+      layout=scheme.layout)
   ciphers = sharding.put_leading(jax.device_get(run.train.alice_bob), mesh)
   keys = sharding.put_leading(
       evaluator.eve_keys(evaluator_lib.eval_root_key(config), args.seeds), mesh)

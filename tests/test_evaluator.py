@@ -11,6 +11,7 @@ import pytest
 
 from adversarial_crypto import adversarial
 from adversarial_crypto import attackers as attackers_lib
+from adversarial_crypto import bits
 from adversarial_crypto import config_checks
 from adversarial_crypto import evaluator
 from adversarial_crypto import robustness
@@ -113,6 +114,25 @@ def test_mapped_and_vmapped_eve_loops_agree():
                              attackers_lib.make_attackers(config), eve_loop='scan')
 
 
+def test_eves_on_columns_equal_eves_on_rows():
+  # evaluate_alices trains the fresh Eves on batches as columns; against the
+  # same Alices they must learn what Eves on batch-first rows learn.
+  config = tiny.get_config()
+  config.eval.num_eves = 2
+  experiment = adversarial.make_experiment(config)
+  alices = jax.vmap(lambda k: experiment.init(k).alice_bob)(
+      runner_lib.seed_keys(config.seed, 2))
+  out = {}
+  for layout in (bits.ROWS, bits.COLUMNS):
+    scheme = adversarial.make_scheme(config, layout)
+    ev = evaluator.make_evaluator(scheme.eve_view, 8, 8, config.eval,
+                                  attackers_lib.make_attackers(config), layout=layout)
+    keys = ev.eve_keys(evaluator.eval_root_key(config), 2)
+    out[layout] = ev.run_chunk(ev.init(keys), alices, keys, jnp.int32(0), 5)
+  chex.assert_trees_all_close(out[bits.ROWS], out[bits.COLUMNS], atol=1e-5)
+  assert np.all(out[bits.COLUMNS][0]['mlp'].opt_state[0].count == 5)
+
+
 def test_clopper_pearson_known_values():
   # The paper's 10/20 robust and 14/20 trained (README, Results).
   np.testing.assert_allclose(stats.clopper_pearson(10, 20), (0.272, 0.728), atol=5e-4)
@@ -127,7 +147,7 @@ def test_clopper_pearson_known_values():
 
 
 def _fake_result(best, hard, names=('paper', 'mlp')):
-  attackers = tuple(attackers_lib.Attacker(n, None, 'l1', None, n) for n in names)
+  attackers = tuple(attackers_lib.Attacker(n, None, 'l1', n) for n in names)
   return evaluator.EvalResult(attackers, {n: np.asarray(best[n], np.float32) for n in names},
                               {n: np.asarray(hard[n], np.float32) for n in names}, [], 10, 1.0)
 
