@@ -27,6 +27,8 @@ from adversarial_crypto import symmetric
 TRAIN_STREAM, EVAL_STREAM, INIT_STREAM = 0, 1, 2
 # Streams of config.train_eves: re-initialised Eves, and the warm-up Eve.
 RESET_STREAM, WARMUP_STREAM = 3, 4
+# Folded into an Alice/Bob step's key: the batch of config.leak_penalty.
+LEAK_STREAM = 5
 # config.experiment -> the module whose make_scheme builds Alice and Bob's side.
 SCHEMES = {'symmetric': symmetric, 'asymmetric': asymmetric}
 
@@ -288,8 +290,29 @@ def make_experiment(config):
             Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1))))
 
   def alice_bob_objective(alice_bob, eve_params, plaintext, key):
-    """Alice and Bob's loss against the main Eves, on batches as rows, [B, bits]."""
+    """Alice and Bob's loss against the main Eves, on batches as rows, [B, bits]
+    (without config.leak_penalty, which the training step adds on its own batch)."""
     return main_objective(alice_bob, eve_params, plaintext.T, key.T)
+
+  leak = config_checks.leak_penalty_options(config)
+
+  def leak_term(alice_bob, leak_key):
+    """losses.moment_leak of Alice's ciphertexts of batch / keys fresh
+    plaintexts, each under `keys` fresh keys."""
+    m, num = leak['keys'], batch // leak['keys']
+    plaintext, msg_key = draw(leak_key, batch)
+    plaintext = jnp.repeat(plaintext[:, :num], m, axis=1)  # column i * m + j: plaintext i
+    ciphertext = train_scheme.encrypt(alice_bob, plaintext, msg_key)[0]  # [N, B]
+    return losses.moment_leak(ciphertext.reshape(n, num, m).transpose(1, 2, 0), leak['order'])
+
+  def step_objective(alice_bob, eve_params, batch_key):
+    """The Alice/Bob step's loss: main_objective on a fresh batch, plus the weighted
+    leak penalty when config.leak_penalty is on."""
+    loss, measure = main_objective(alice_bob, eve_params, *draw(batch_key, batch))
+    if leak['weight']:
+      loss = loss + leak['weight'] * leak_term(
+          alice_bob, jax.random.fold_in(batch_key, LEAK_STREAM))
+    return loss, measure
 
   def eve_objective_of(loss_fn):
     """Eve's objective (eve_params, alice_bob, plaintext, key) for a loss of make_eve_loss."""
@@ -338,8 +361,7 @@ def make_experiment(config):
     keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
     main = main_eves(eves, state.eve)
     main_opt = main_eves(eves, state.eve_opt)
-    grads, measure = jax.grad(main_objective, has_aux=True)(
-        state.alice_bob, main, *draw(keys[0], batch))
+    grads, measure = jax.grad(step_objective, has_aux=True)(state.alice_bob, main, keys[0])
     updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
     if alice_frozen:  # zero updates: Adam's momentum would move Alice on zero gradients
       updates = {name: (u if name == 'bob' else jax.tree_util.tree_map(jnp.zeros_like, u))

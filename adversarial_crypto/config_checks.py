@@ -81,6 +81,8 @@ def validate(config):
            f'config.success.bob_bits must be >= 0, got {config.success.bob_bits}')
   if 'train_eves' in config:
     validate_train_eves(config)
+  if 'leak_penalty' in config:
+    validate_leak_penalty(config)
   freeze = freeze_alice_at(config)
   _require(isinstance(freeze, int) and freeze >= 0 and freeze % config.chunk_steps == 0,
            f'config.freeze_alice_at must be 0 (never) or a multiple of config.chunk_steps '
@@ -106,6 +108,37 @@ def train_eves_options(config):
   options = dict(TRAIN_EVES_DEFAULTS)
   options.update(config.get('train_eves', {}))
   return options
+
+
+# config.leak_penalty: off unless set (configs/secure16.py).
+LEAK_PENALTY_DEFAULTS = {'weight': 0.0, 'keys': 8, 'order': 1}
+
+
+def leak_penalty_options(config):
+  """config.leak_penalty as a dict, defaults filled in (older configs lack it)."""
+  options = dict(LEAK_PENALTY_DEFAULTS)
+  options.update(config.get('leak_penalty', {}))
+  return options
+
+
+def validate_leak_penalty(config):
+  """Raises ConfigError if config.leak_penalty (losses.moment_leak in Alice and Bob's loss) is bad."""
+  unknown = sorted(set(config.leak_penalty) - set(LEAK_PENALTY_DEFAULTS))
+  _require(not unknown, f'config.leak_penalty has unknown fields {unknown}; '
+           f'it takes {tuple(LEAK_PENALTY_DEFAULTS)} (see configs/secure16.py)')
+  options = leak_penalty_options(config)
+  weight, keys, order = options['weight'], options['keys'], options['order']
+  _require(isinstance(weight, (int, float)) and weight >= 0,
+           f'config.leak_penalty.weight must be a number >= 0 (0: off), got {weight!r}')
+  _require(isinstance(keys, int) and keys >= 2 and config.batch_size % keys == 0,
+           f'config.leak_penalty.keys must be an integer >= 2 that divides config.batch_size '
+           f'({config.batch_size}): the leak batch is batch_size / keys plaintexts, each '
+           f'under `keys` keys; got {keys!r}')
+  _require(order in (1, 2), f'config.leak_penalty.order must be 1 (the ciphertext) or 2 (and '
+           f'its pairwise products), got {order!r}')
+  _require(config.batch_size // keys >= 2,
+           f'config.leak_penalty.keys ({keys}) leaves fewer than 2 plaintexts in a batch of '
+           f'{config.batch_size}; lower it')
 
 
 def freeze_alice_at(config):
@@ -219,6 +252,7 @@ def identity(config):
     # Runs made before config.train_eves existed trained the paper's single Eve.
     fields['train_eves'] = train_eves_options(fields)
     fields['freeze_alice_at'] = freeze_alice_at(fields)
+    fields['leak_penalty'] = leak_penalty_options(fields)
     fields.setdefault('hidden', networks.DEFAULT_HIDDEN)  # Alice and Bob's, when arch is 'mlp'
   for name in RESUMABLE_FIELDS:
     fields.pop(name, None)

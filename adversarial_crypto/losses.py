@@ -67,6 +67,48 @@ def eve_information(plaintext, eve_logits, axis=-1):
   return jnp.maximum(chance - logistic_eve_loss(plaintext, eve_logits, axis), 0.0) / chance
 
 
+def moment_leak(ciphertexts, order=1, ridge=1e-3):
+  """The share of the ciphertext that the plaintext explains, through its moments.
+
+  For each plaintext P, Alice's ciphertexts C under independent keys. With a
+  one-time pad (C = P x K) the distribution of C, and so the mean of any
+  feature of it, is the same for every P. This measures how far the means of
+  the features phi(C) move with P: the trace of T^-1 B / F, where B is the
+  covariance over plaintexts of E[phi | P] (estimated without bias: the
+  spread of the group means less the within-group noise), T the total
+  covariance of phi and F the number of features. It is the share of
+  phi's variance, in whitened coordinates, that P explains: 0 for the pad, 1
+  for a cipher that ignores the key, whatever the scale of C (a tiny but
+  plaintext-driven C leaks as much as a large one). It is what a linear
+  Eve on phi(C) can find; it misses dependence in higher moments.
+
+  Args:
+    ciphertexts: [P, M, N]: M >= 2 ciphertexts of each of P plaintexts.
+    order: 1 for phi(C) = C; 2 adds every product C_a C_b, a <= b.
+    ridge: added to T's diagonal, times its mean variance, so that constant
+      features do not make it singular.
+
+  Returns:
+    A scalar, at most about 1; an estimate may fall below 0.
+  """
+  num, m, n = ciphertexts.shape
+  phi = ciphertexts
+  if order == 2:
+    rows, cols = jnp.triu_indices(n)
+    phi = jnp.concatenate([phi, phi[..., rows] * phi[..., cols]], -1)
+  f = phi.shape[-1]
+  means = jnp.mean(phi, 1)  # [P, F]
+  centred = means - jnp.mean(means, 0)
+  noise = phi - means[:, None]
+  within = jnp.einsum('pmf,pmg->fg', noise, noise) / (num * (m - 1))
+  between = centred.T @ centred / (num - 1) - within / m
+  flat = phi.reshape(-1, f)
+  flat = flat - jnp.mean(flat, 0)
+  total = flat.T @ flat / flat.shape[0]
+  total = total + ridge * jnp.trace(total) / f * jnp.eye(f)
+  return jnp.trace(jnp.linalg.solve(total, between)) / f
+
+
 def alice_bob_loss(plaintext, bob_guess, eve_guess, axis=-1):
   """Alice and Bob's loss: Bob's bits wrong + (N/2 - Eve's bits wrong)^2/(N/2)^2.
 

@@ -23,6 +23,11 @@ stronger and more varied Eves; each option is a config field:
       the Eve term of Alice and Bob's loss: the paper's (N/2 - E)^2 / (N/2)^2 of
       each Eve's bits wrong E, or 'information', the share of the plaintext an
       Eve's per-bit cross-entropy shows she knows (losses.eve_information).
+  leak_penalty.weight, leak_penalty.keys, leak_penalty.order
+      an Eve-free term in Alice and Bob's loss: on its own batch of plaintexts,
+      each under `keys` keys, the share of the ciphertext's (order 1) or also
+      its pairwise products' (order 2) variance that the plaintext explains
+      (losses.moment_leak), times `weight`. The one-time pad scores 0.
   train_eves.eve_weight
       multiplies the Eve term (N/2 - E)^2 / (N/2)^2 of Alice and Bob's loss.
       At weight 1, Eve at 6 bits wrong costs Alice and Bob as much as Bob
@@ -64,6 +69,10 @@ RECIPES = {
     # 'best' with training Eves of 128 x 128, twice as wide (the prototype's Eve).
     'best_wide_eves': dict(_CURRICULUM, **{'eve_hidden': (128, 128), 'train_eves.eve_weight': 8.0,
                                            'freeze_alice_at': 11_000}),
+    # 'best' with an Eve-free term: the share of the ciphertext the plaintext explains
+    # linearly (losses.moment_leak), which no Eve has to find first.
+    'best_leak': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000,
+                                      'leak_penalty.weight': 8.0}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,

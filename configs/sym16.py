@@ -20,6 +20,9 @@ def get_config():
       {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
        'eve_weight': 1.0, 'eve_term': 'paper'})
   config.freeze_alice_at = 0       # from this step only Bob and Eve learn; 0: never
+  # A penalty on the share of the ciphertext the plaintext explains through its
+  # moments (losses.moment_leak), weighted in Alice and Bob's loss; 0: off, as in the paper.
+  config.leak_penalty = ml_collections.ConfigDict({'weight': 0.0, 'keys': 8, 'order': 1})
   config.num_seeds = 20            # independent runs, vmapped
   config.seed = 0                  # root of every seed's key
   config.batch_size = 4096

@@ -218,3 +218,53 @@ def test_alice_and_bob_may_be_mlps_of_the_configured_sizes():
   config.hidden = (12, 0)
   with pytest.raises(config_checks.ConfigError, match='config.hidden'):
     config_checks.validate(config)
+
+
+def test_moment_leak_by_hand():
+  key_p, key_k = jax.random.split(jax.random.PRNGKey(11))
+  plaintext = jax.random.rademacher(key_p, (64, 1, 8), dtype=jnp.float32)
+  keys = jax.random.rademacher(key_k, (64, 8, 8), dtype=jnp.float32)
+  ignores_key = jnp.broadcast_to(0.3 * plaintext, keys.shape)
+  # A cipher that ignores the key: its means are all its variance. (The group
+  # means' spread is over 63 degrees of freedom, the total over all 512 samples.)
+  assert float(losses.moment_leak(ignores_key)) == pytest.approx(1.0, abs=0.03)
+  # The one-time pad: no mean moves with the plaintext; the estimate is noise
+  # around 0 (8 features x 64 groups).
+  assert abs(float(losses.moment_leak(plaintext * keys))) < 0.02
+  for order in (1, 2):
+    assert abs(float(losses.moment_leak(plaintext * keys, order))) < 0.02
+  # Scale does not hide a leak: bit 0 sent in the clear is 1/8 of the features.
+  clear = (plaintext * keys).at[..., 0].set(jnp.broadcast_to(plaintext[..., 0], (64, 8)))
+  for scale in (1.0, 0.01):
+    assert float(losses.moment_leak(scale * clear)) == pytest.approx(1 / 8, abs=0.03)
+
+
+def test_the_leak_penalty_moves_alice_only():
+  config = tiny.get_config()
+  experiment = adversarial.make_experiment(config)
+  state = experiment.init(jax.random.PRNGKey(12))
+  step = jax.random.PRNGKey(13)
+  plain, _ = jax.jit(experiment.train_step)(state, step)
+  config.leak_penalty.weight = 4.0
+  config_checks.validate(config)
+  penalised, _ = jax.jit(adversarial.make_experiment(config).train_step)(state, step)
+  # The term depends on Alice alone: Bob's gradient, and so his Adam step, is unchanged.
+  _assert_same(penalised.alice_bob['bob'], plain.alice_bob['bob'])
+  # Adam's first step is lr x sign(gradient): Alice's step differs where the
+  # penalty flips a gradient's sign.
+  assert any(not np.array_equal(a, b) for a, b in zip(_leaves(penalised.alice_bob['alice']),
+                                                      _leaves(plain.alice_bob['alice'])))
+
+
+@pytest.mark.parametrize('field, value, message', [
+    ('colour', 1, 'unknown fields'),
+    ('weight', -1.0, 'number >= 0'),
+    ('keys', 5, 'divides config.batch_size'),
+    ('keys', 64, 'fewer than 2 plaintexts'),
+    ('order', 3, 'order must be 1'),
+])
+def test_bad_leak_penalty_fields_are_refused(field, value, message):
+  config = tiny.get_config()
+  config.leak_penalty[field] = value
+  with pytest.raises(config_checks.ConfigError, match=message):
+    config_checks.validate(config)
