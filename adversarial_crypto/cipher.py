@@ -100,12 +100,12 @@ def _check_bits(name, x, bits):
 
 
 def encrypt(alice_params, plaintext, key, config):
-  """Alice: the ciphertext [..., N] of plaintext [..., N] under key [..., K]."""
+  """Alice: the ciphertext [..., N] of plaintext [..., N] under key [..., K]
+  (her hard -1/+1 decisions when config.ciphertext is 'sign')."""
   _check_symmetric(config)
   _check_bits('plaintext', plaintext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
-  alice = adversarial.make_scheme(config).networks['alice']
-  return alice.apply(alice_params, jnp.concatenate([plaintext, key], -1))
+  return adversarial.make_scheme(config).encrypt({'alice': alice_params}, plaintext, key)[0]
 
 
 def decrypt(bob_params, ciphertext, key, config):

@@ -83,6 +83,12 @@ def validate(config):
     validate_train_eves(config)
   if 'leak_penalty' in config:
     validate_leak_penalty(config)
+  kind = ciphertext_kind(config)
+  _require(kind in CIPHERTEXTS,
+           f'config.ciphertext must be one of {CIPHERTEXTS}, got {kind!r}')
+  _require(kind == 'tanh' or experiment == 'symmetric',
+           f"config.ciphertext '{kind}' is for the symmetric experiment; "
+           f'{experiment} sends tanh outputs')
   freeze = freeze_alice_at(config)
   _require(isinstance(freeze, int) and freeze >= 0 and freeze % config.chunk_steps == 0,
            f'config.freeze_alice_at must be 0 (never) or a multiple of config.chunk_steps '
@@ -108,6 +114,16 @@ def train_eves_options(config):
   options = dict(TRAIN_EVES_DEFAULTS)
   options.update(config.get('train_eves', {}))
   return options
+
+
+# config.ciphertext: 'tanh', Alice's output as the paper sends it, or 'sign',
+# its hard decision (symmetric.make_scheme).
+CIPHERTEXTS = ('tanh', 'sign')
+
+
+def ciphertext_kind(config):
+  """config.ciphertext; older configs lack it and sent tanh outputs."""
+  return config.get('ciphertext', 'tanh')
 
 
 # config.leak_penalty: off unless set (configs/secure16.py).
@@ -253,6 +269,7 @@ def identity(config):
     fields['train_eves'] = train_eves_options(fields)
     fields['freeze_alice_at'] = freeze_alice_at(fields)
     fields['leak_penalty'] = leak_penalty_options(fields)
+    fields['ciphertext'] = ciphertext_kind(fields)
     fields.setdefault('hidden', networks.DEFAULT_HIDDEN)  # Alice and Bob's, when arch is 'mlp'
   for name in RESUMABLE_FIELDS:
     fields.pop(name, None)

@@ -8,7 +8,11 @@ same way (Section 2.5); `asymmetric.py` is Appendix A's public-key scheme.
 
 from typing import Callable, Dict, NamedTuple
 
+import jax
+import jax.numpy as jnp
+
 from adversarial_crypto import bits
+from adversarial_crypto import config_checks
 from adversarial_crypto import networks
 
 
@@ -29,8 +33,18 @@ class Scheme(NamedTuple):
     return self.encrypt(params, plaintext, key)[1]
 
 
+def hard_decision(x):
+  """sign(x) forwards; backwards, the gradient passes as if through the identity
+  (a straight-through estimator), so Alice still learns from what is done with it."""
+  return x + jax.lax.stop_gradient(jnp.sign(x) - x)
+
+
 def make_scheme(config, layout=bits.ROWS):
   """Alice([P, K]) -> C; Bob([C, K]) -> P; Eve sees C alone.
+
+  With config.ciphertext 'sign' Alice sends the hard decisions of her tanh
+  outputs, -1/+1 like the plaintext, and no real value whose small
+  differences an eavesdropper could read (README, Beyond the paper).
 
   Args:
     config: a config with msg_bits, key_bits, arch (and hidden when 'mlp').
@@ -38,11 +52,14 @@ def make_scheme(config, layout=bits.ROWS):
   """
   n, k = config.msg_bits, config.key_bits
   hidden = networks.alice_bob_hidden(config)
+  hard = config_checks.ciphertext_kind(config) == 'sign'
   nets = {'alice': networks.make_network(config.arch, n + k, n, hidden),
           'bob': networks.make_network(config.arch, n + k, n, hidden)}
 
   def encrypt(params, plaintext, key):
     ciphertext = layout.apply(nets['alice'], params['alice'], layout.concat([plaintext, key]))
+    if hard:
+      ciphertext = hard_decision(ciphertext)
     return ciphertext, ciphertext
 
   def decrypt(params, ciphertext, key):

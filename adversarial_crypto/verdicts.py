@@ -67,6 +67,13 @@ def protocol_differences(config):
   freeze = config_checks.freeze_alice_at(config)
   if freeze:
     out.append(f'Alice frozen from step {freeze}; Bob and the Eves train on (beyond the paper)')
+  leak = config_checks.leak_penalty_options(config)
+  if leak['weight']:
+    out.append(f"leak penalty (beyond the paper): x {leak['weight']:g}, moments up to order "
+               f"{leak['order']}, {leak['keys']} keys per plaintext")
+  if config_checks.ciphertext_kind(config) != 'tanh':
+    out.append(f"ciphertext: {config_checks.ciphertext_kind(config)} of Alice's outputs "
+               '(paper: the tanh outputs)')
   for field, paper, what in PAPER_PROTOCOL:
     value = _get(config, field)
     if value != paper:

@@ -32,6 +32,11 @@ stronger and more varied Eves; each option is a config field:
       multiplies the Eve term (N/2 - E)^2 / (N/2)^2 of Alice and Bob's loss.
       At weight 1, Eve at 6 bits wrong costs Alice and Bob as much as Bob
       at 0.06 bits wrong: they gain little by hiding more.
+  ciphertext
+      'sign': Alice sends the hard decisions of her outputs, -1/+1, learning
+      through them by a straight-through gradient. With 'tanh' (the paper)
+      the trained ciphers are small real values whose signs carry nothing:
+      Bob and a fresh MLP Eve both read the plaintext from their magnitudes.
   freeze_alice_at
       from this step Alice (the cipher) is frozen and only Bob and the Eves
       train: Bob catches up with the final cipher, whose secrecy does not
@@ -73,6 +78,9 @@ RECIPES = {
     # linearly (losses.moment_leak), which no Eve has to find first.
     'best_leak': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000,
                                       'leak_penalty.weight': 8.0}),
+    # 'best' with Alice sending the signs of her outputs: no small real differences to read.
+    'best_sign': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000,
+                                      'ciphertext': 'sign'}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,

@@ -23,6 +23,8 @@ def get_config():
   # A penalty on the share of the ciphertext the plaintext explains through its
   # moments (losses.moment_leak), weighted in Alice and Bob's loss; 0: off, as in the paper.
   config.leak_penalty = ml_collections.ConfigDict({'weight': 0.0, 'keys': 8, 'order': 1})
+  config.ciphertext = 'tanh'       # what Alice sends: her tanh outputs, or their 'sign'
+
   config.num_seeds = 20            # independent runs, vmapped
   config.seed = 0                  # root of every seed's key
   config.batch_size = 4096

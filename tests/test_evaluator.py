@@ -195,6 +195,11 @@ def test_summary_rates_and_table():
   diffs = verdicts.protocol_differences(config)
   assert 'minibatch: 512 (paper 4096)' in diffs
   assert 'steps per retrained Eve: 3000 (paper 250000)' in diffs
+  config.leak_penalty.weight, config.ciphertext = 8.0, 'sign'
+  diffs = verdicts.protocol_differences(config)
+  assert ('leak penalty (beyond the paper): x 8, moments up to order 1, 8 keys per plaintext'
+          in diffs)
+  assert "ciphertext: sign of Alice's outputs (paper: the tanh outputs)" in diffs
 
 
 def test_config_fields_and_checks():

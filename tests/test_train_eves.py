@@ -7,6 +7,8 @@ import pytest
 
 from adversarial_crypto import adversarial
 from adversarial_crypto import attackers
+from adversarial_crypto import bits
+from adversarial_crypto import cipher
 from adversarial_crypto import config_checks
 from adversarial_crypto import losses
 from configs import tiny
@@ -267,4 +269,37 @@ def test_bad_leak_penalty_fields_are_refused(field, value, message):
   config = tiny.get_config()
   config.leak_penalty[field] = value
   with pytest.raises(config_checks.ConfigError, match=message):
+    config_checks.validate(config)
+
+
+def test_a_sign_ciphertext_is_hard_and_learns_through_tanh():
+  config = tiny.get_config()
+  tanh_scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  config.ciphertext = 'sign'
+  config_checks.validate(config)
+  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  params = adversarial.make_experiment(config).init(jax.random.PRNGKey(14)).alice_bob
+  plaintext, key = bits.random_messages(jax.random.PRNGKey(15), 32, 8, 8, bits.COLUMNS)
+  soft = tanh_scheme.encrypt(params, plaintext, key)[0]
+  hard = scheme.encrypt(params, plaintext, key)[0]
+  np.testing.assert_array_equal(hard, jnp.sign(soft))
+  assert set(np.unique(hard)) <= {-1.0, 1.0}
+  # The public cipher.encrypt sends the same hard bits.
+  np.testing.assert_array_equal(
+      cipher.encrypt(params['alice'], plaintext.T, key.T, config), hard.T)
+  # Straight through: Alice's gradient of any use of C is that of tanh's C.
+  weights = jax.random.normal(jax.random.PRNGKey(16), soft.shape)
+  grad = lambda s: jax.grad(lambda p: jnp.sum(weights * s.encrypt(p, plaintext, key)[0]))(
+      params)['alice']
+  jax.tree_util.tree_map(np.testing.assert_array_equal, grad(scheme), grad(tanh_scheme))
+
+
+def test_a_sign_ciphertext_is_for_the_symmetric_experiment():
+  config = tiny.get_config('asymmetric')
+  config.ciphertext = 'sign'
+  with pytest.raises(config_checks.ConfigError, match='for the symmetric experiment'):
+    config_checks.validate(config)
+  config = tiny.get_config()
+  config.ciphertext = 'round'
+  with pytest.raises(config_checks.ConfigError, match='config.ciphertext must be one of'):
     config_checks.validate(config)
