@@ -74,6 +74,9 @@ RECIPES = {
     # 'best' with training Eves of 128 x 128, twice as wide (the prototype's Eve).
     'best_wide_eves': dict(_CURRICULUM, **{'eve_hidden': (128, 128), 'train_eves.eve_weight': 8.0,
                                            'freeze_alice_at': 11_000}),
+    # 'best' three times as long: strong Eves to step 41,000, then Bob catches up to 45,000.
+    'best_long': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 41_000,
+                                      'max_steps': 45_000}),
     # 'best' with an Eve-free term: the share of the ciphertext the plaintext explains
     # linearly (losses.moment_leak), which no Eve has to find first.
     'best_leak': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000,
@@ -81,6 +84,9 @@ RECIPES = {
     # 'best' with Alice sending the signs of her outputs: no small real differences to read.
     'best_sign': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000,
                                       'ciphertext': 'sign'}),
+    # 'best' against training Eves as large as the fresh 'mlp' attacker (256 x 256).
+    'best_big_eves': dict(_CURRICULUM, **{'eve_hidden': (256, 256), 'train_eves.eve_weight': 8.0,
+                                          'freeze_alice_at': 11_000}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,

@@ -1,0 +1,124 @@
+"""Where do trained ciphers leak? Moments, magnitudes and signs of Alice's output.
+
+For every seed of finished symmetric runs, on fresh plaintexts each under
+many fresh keys, it prints:
+
+  linear   losses.moment_leak, order 1: the share of the ciphertext's
+           (whitened) variance that the plaintext explains; 0 for the
+           one-time pad, 1 for a cipher that ignores the key;
+  order 2  the same with every product C_a C_b added;
+  |C|      the mean magnitude of the ciphertext (tanh outputs lie in (-1, 1));
+  Bob      Bob's bits wrong on the ciphertext, and his hard-decision bits
+           wrong when he is given only its signs;
+  sign Eve (with --sign_eves) the best hard-decision bits wrong of fresh
+           'mlp' Eves (config.eval) trained on the ciphertext's signs alone.
+
+A fresh MLP Eve that reads a cipher whose linear and order-2 shares are
+near 0 reads it through higher moments; one that cannot read its signs,
+where Bob cannot either, reads the magnitudes.
+
+  python benchmarks/cipher_leaks.py --runs=best=runs/best,best_leak=runs/best_leak --sign_eves
+"""
+
+import json
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from adversarial_crypto import sharding
+
+sharding.one_device_per_core()
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from adversarial_crypto import adversarial
+from adversarial_crypto import attackers
+from adversarial_crypto import bits
+from adversarial_crypto import cipher
+from adversarial_crypto import evaluator
+from adversarial_crypto import losses
+
+_RUNS = flags.DEFINE_list('runs', None, 'NAME=WORKDIR pairs of finished symmetric runs.')
+_PLAINTEXTS = flags.DEFINE_integer('plaintexts', 1024, 'Fresh plaintexts per seed.')
+_KEYS = flags.DEFINE_integer('keys', 16, 'Fresh keys per plaintext.')
+_SIGN_EVES = flags.DEFINE_bool('sign_eves', False,
+                               "Also train fresh 'mlp' Eves on the ciphertext's signs.")
+_OUT = flags.DEFINE_string('out', None, 'JSON results.')
+
+
+def leaks(run, num_plaintexts, num_keys, rng):
+  """Per seed: linear and order-2 moment leak, mean |C|, Bob's bits on C and on sign(C)."""
+  config = run.config
+  n = config.msg_bits
+  k_p, k_k = jax.random.split(rng)
+  plaintext = jnp.broadcast_to(bits.random_bits(k_p, (num_plaintexts, 1, n)),
+                               (num_plaintexts, num_keys, n))
+  key = bits.random_bits(k_k, (num_plaintexts, num_keys, config.key_bits))
+
+  @jax.jit
+  def one(alice, bob):
+    c = cipher.encrypt(alice, plaintext, key, config)
+    decrypt = lambda x: cipher.decrypt(bob, x, key, config)
+    return {'linear': losses.moment_leak(c, 1), 'order2': losses.moment_leak(c, 2),
+            'mean_abs_c': jnp.mean(jnp.abs(c)),
+            'bob_bits': jnp.mean(losses.bits_wrong(plaintext, decrypt(c))),
+            'bob_hard_bits_on_signs': jnp.mean(
+                losses.hard_bits_wrong(plaintext, decrypt(jnp.sign(c))))}
+
+  seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
+  pick = lambda tree, s: jax.tree_util.tree_map(lambda x: x[s], tree)
+  return [{name: float(v) for name, v in one(pick(run.alice, s), pick(run.bob, s)).items()}
+          for s in range(seeds)]
+
+
+def sign_eves(run):
+  """Per seed, the best hard bits wrong of fresh 'mlp' Eves that see only sign(C)."""
+  config = run.config.as_configdict()
+  config.eval.attackers = 'mlp'
+  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+
+  def signs(params, plaintext, key):
+    return jnp.sign(scheme.encrypt(params, plaintext, key)[0])
+
+  result = evaluator.evaluate_cipher(
+      signs, {'alice': run.alice}, config.msg_bits, config.key_bits, config.eval,
+      evaluator.eval_root_key(config), attackers.make_attackers(config), log=lambda _: None,
+      layout=bits.COLUMNS)
+  return [float(x) for x in np.min(result.best_hard_bits['mlp'], -1)]
+
+
+def main(argv):
+  del argv
+  if not _RUNS.value:
+    raise app.UsageError('--runs=NAME=WORKDIR,... is required')
+  out = {}
+  for item in _RUNS.value:
+    name, _, workdir = item.partition('=')
+    run = cipher.load_run(workdir)
+    rows = leaks(run, _PLAINTEXTS.value, _KEYS.value, jax.random.PRNGKey(0))
+    if _SIGN_EVES.value:
+      for row, bits_wrong in zip(rows, sign_eves(run)):
+        row['sign_eve_hard_bits'] = bits_wrong
+    out[name] = {'workdir': workdir, 'seeds': rows}
+    print(f'{name} ({workdir})')
+    for s, row in enumerate(rows):
+      sign = (f" | sign Eve {row['sign_eve_hard_bits']:.2f}" if 'sign_eve_hard_bits' in row
+              else '')
+      print(f"  seed {s}: linear {row['linear']:.3f} order 2 {row['order2']:.3f} | "
+            f"|C| {row['mean_abs_c']:.2f} | Bob {row['bob_bits']:.3f}, on signs "
+            f"{row['bob_hard_bits_on_signs']:.2f}{sign}")
+  if _OUT.value:
+    with open(_OUT.value, 'w') as f:
+      json.dump(out, f, indent=2)
+    print(f'wrote {_OUT.value}')
+
+
+if __name__ == '__main__':
+  app.run(main)
