@@ -11,7 +11,10 @@ many fresh keys, it prints:
   Bob      Bob's bits wrong on the ciphertext, and his hard-decision bits
            wrong when he is given only its signs;
   sign Eve (with --sign_eves) the best hard-decision bits wrong of fresh
-           'mlp' Eves (config.eval) trained on the ciphertext's signs alone.
+           'mlp' Eves (config.eval) trained on the ciphertext's signs alone;
+  fresh Bob (with --fresh_bob_steps S) the bits wrong of a new Bob, of the
+           run's architecture, trained S steps from scratch on the frozen
+           Alice: what her cipher still carries, apart from the trained Bob.
 
 A fresh MLP Eve that reads a cipher whose linear and order-2 shares are
 near 0 reads it through higher moments; one that cannot read its signs,
@@ -37,6 +40,7 @@ sharding.one_device_per_core()
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from adversarial_crypto import adversarial
 from adversarial_crypto import attackers
@@ -50,6 +54,8 @@ _PLAINTEXTS = flags.DEFINE_integer('plaintexts', 1024, 'Fresh plaintexts per see
 _KEYS = flags.DEFINE_integer('keys', 16, 'Fresh keys per plaintext.')
 _SIGN_EVES = flags.DEFINE_bool('sign_eves', False,
                                "Also train fresh 'mlp' Eves on the ciphertext's signs.")
+_FRESH_BOB_STEPS = flags.DEFINE_integer('fresh_bob_steps', 0,
+                                        'Train a fresh Bob this many steps per seed (0: none).')
 _OUT = flags.DEFINE_string('out', None, 'JSON results.')
 
 
@@ -94,6 +100,44 @@ def sign_eves(run):
   return [float(x) for x in np.min(result.best_hard_bits['mlp'], -1)]
 
 
+def fresh_bobs(run, steps, rng):
+  """Per seed, the bits wrong (and hard bits wrong) of a Bob trained from scratch,
+  `steps` Adam steps of config.batch_size, against the run's frozen Alice."""
+  config = run.config
+  bob = adversarial.make_scheme(config, bits.COLUMNS).networks['bob']
+  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  optimizer = optax.adam(config.learning_rate)
+  draw = lambda key, size: bits.random_messages(key, size, config.msg_bits,
+                                                config.key_bits, bits.COLUMNS)
+
+  def guess(params, alice, plaintext, key):
+    ciphertext = scheme.encrypt({'alice': alice}, plaintext, key)[0]
+    return bits.COLUMNS.apply(bob, params, bits.COLUMNS.concat([ciphertext, key]))
+
+  def one(alice, seed_key):
+    params = bob.init(jax.random.fold_in(seed_key, 0))
+
+    def step(carry, i):
+      params, opt = carry
+      plaintext, key = draw(jax.random.fold_in(jax.random.fold_in(seed_key, 1), i),
+                            config.batch_size)
+      grads = jax.grad(lambda p: jnp.mean(losses.bits_wrong(
+          plaintext, guess(p, alice, plaintext, key), -2)))(params)
+      updates, opt = optimizer.update(grads, opt, params)
+      return (optax.apply_updates(params, updates), opt), None
+
+    (params, _), _ = jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))
+    plaintext, key = draw(jax.random.fold_in(seed_key, 2), 4096)
+    out = guess(params, alice, plaintext, key)
+    return (jnp.mean(losses.bits_wrong(plaintext, out, -2)),
+            jnp.mean(losses.hard_bits_wrong(plaintext, out, -2)))
+
+  seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
+  soft, hard = jax.jit(lambda a, k: jax.lax.map(lambda x: one(*x), (a, k)))(
+      run.alice, jax.random.split(rng, seeds))
+  return [(float(a), float(b)) for a, b in zip(soft, hard)]
+
+
 def main(argv):
   del argv
   if not _RUNS.value:
@@ -106,11 +150,18 @@ def main(argv):
     if _SIGN_EVES.value:
       for row, bits_wrong in zip(rows, sign_eves(run)):
         row['sign_eve_hard_bits'] = bits_wrong
+    if _FRESH_BOB_STEPS.value:
+      for row, (soft, hard) in zip(rows, fresh_bobs(run, _FRESH_BOB_STEPS.value,
+                                                    jax.random.PRNGKey(1))):
+        row['fresh_bob_bits'], row['fresh_bob_hard_bits'] = soft, hard
     out[name] = {'workdir': workdir, 'seeds': rows}
     print(f'{name} ({workdir})')
     for s, row in enumerate(rows):
       sign = (f" | sign Eve {row['sign_eve_hard_bits']:.2f}" if 'sign_eve_hard_bits' in row
               else '')
+      if 'fresh_bob_bits' in row:
+        sign += (f" | fresh Bob {row['fresh_bob_bits']:.3f} (hard "
+                 f"{row['fresh_bob_hard_bits']:.2f})")
       print(f"  seed {s}: linear {row['linear']:.3f} order 2 {row['order2']:.3f} | "
             f"|C| {row['mean_abs_c']:.2f} | Bob {row['bob_bits']:.3f}, on signs "
             f"{row['bob_hard_bits_on_signs']:.2f}{sign}")
