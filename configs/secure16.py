@@ -77,6 +77,9 @@ RECIPES = {
     # 'best' three times as long: strong Eves to step 41,000, then Bob catches up to 45,000.
     'best_long': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 41_000,
                                       'max_steps': 45_000}),
+    # 'best_long' with the Eve term weighted 3, not 8: less pressure to drop what Bob needs.
+    'best_long_w3': dict(_CURRICULUM, **{'train_eves.eve_weight': 3.0, 'freeze_alice_at': 41_000,
+                                         'max_steps': 45_000}),
     # 'best' with an Eve-free term: the share of the ciphertext the plaintext explains
     # linearly (losses.moment_leak), which no Eve has to find first.
     'best_leak': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000,
