@@ -118,7 +118,9 @@ def test_eves_on_columns_equal_eves_on_rows():
   # evaluate_alices trains the fresh Eves on batches as columns; against the
   # same Alices they must learn what Eves on batch-first rows learn.
   config = tiny.get_config()
-  config.eval.num_eves = 2
+  # The MLP attacker alone (the paper's network on columns is checked in
+  # test_fast_path's training steps), to keep this quick.
+  config.eval.num_eves, config.eval.attackers = 2, 'mlp'
   experiment = adversarial.make_experiment(config)
   alices = jax.vmap(lambda k: experiment.init(k).alice_bob)(
       runner_lib.seed_keys(config.seed, 2))
