@@ -81,7 +81,4 @@ def random_messages(key, size, msg_bits, key_bits, layout=ROWS):
   plaintext and its 16-bit key. Both layouts draw the same bits."""
   num_bits = msg_bits + key_bits
   words = jax.random.bits(key, (size, -(-num_bits // WORD_BITS)), jnp.uint32)
-  both = unpack_words(words, num_bits, layout)
-  if layout.bit_axis == -1:
-    return both[:, :msg_bits], both[:, msg_bits:]
-  return both[:msg_bits], both[msg_bits:]
+  return tuple(jnp.split(unpack_words(words, num_bits, layout), [msg_bits], layout.bit_axis))

@@ -17,7 +17,6 @@ import os
 from typing import Any, NamedTuple, Optional
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 
 from adversarial_crypto import adversarial
@@ -113,8 +112,7 @@ def decrypt(bob_params, ciphertext, key, config):
   _check_symmetric(config)
   _check_bits('ciphertext', ciphertext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
-  bob = adversarial.make_scheme(config).networks['bob']
-  return bob.apply(bob_params, jnp.concatenate([ciphertext, key], -1))
+  return adversarial.make_scheme(config).decrypt({'bob': bob_params}, ciphertext, key)
 
 
 def eavesdrop(eve_params, ciphertext, config):

@@ -242,6 +242,28 @@ def _num_ciphers(cipher_params):
   return sizes.pop()
 
 
+def place(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers,
+          devices=None, layout=bits.ROWS, eve_loop=None):
+  """An Evaluator that splits the ciphers over `devices`, and its inputs placed so.
+
+  Arguments as evaluate_cipher's (eve_loop as make_evaluator's).
+
+  Returns:
+    (evaluator, cipher_params, Eve keys, fresh Eve states), the last three
+    split over the evaluator's devices by their leading cipher axis.
+  """
+  num_ciphers = _num_ciphers(cipher_params)
+  mesh = sharding.make_mesh(num_ciphers, devices)
+  evaluator = make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh,
+                             eve_loop, layout)
+  # One placement for every input, the ciphers' own split: inputs placed
+  # otherwise (a training mesh) would give the Eves' states a second layout
+  # after the first chunk, and a recompile.
+  cipher_params = sharding.put_leading(jax.device_get(cipher_params), mesh)
+  keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers), mesh)
+  return evaluator, cipher_params, keys, sharding.put_leading(evaluator.init(keys), mesh)
+
+
 def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key,
                     attackers, log=print, devices=None, layout=bits.ROWS):
   """Trains fresh Eves of every attacker against each frozen cipher.
@@ -265,16 +287,10 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
   Returns:
     An EvalResult.
   """
+  evaluator, cipher_params, keys, states = place(
+      encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers, devices,
+      layout)
   num_ciphers = _num_ciphers(cipher_params)
-  mesh = sharding.make_mesh(num_ciphers, devices)
-  evaluator = make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh,
-                             layout=layout)
-  # One placement for every input, the ciphers' own split: inputs placed
-  # otherwise (a training mesh) would give the Eves' states a second layout
-  # after the first chunk, and a recompile.
-  cipher_params = sharding.put_leading(jax.device_get(cipher_params), mesh)
-  keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers), mesh)
-  states = sharding.put_leading(evaluator.init(keys), mesh)
   total, every = eval_config.steps, eval_config.every
   num_eves = num_ciphers * eval_config.num_eves * len(evaluator.attackers)
   history, step, start, first = [], 0, time.time(), True

@@ -104,15 +104,15 @@ def fresh_bobs(run, steps, rng):
   """Per seed, the bits wrong (and hard bits wrong) of a Bob trained from scratch,
   `steps` Adam steps of config.batch_size, against the run's frozen Alice."""
   config = run.config
-  bob = adversarial.make_scheme(config, bits.COLUMNS).networks['bob']
   scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  bob, axis = scheme.networks['bob'], scheme.layout.bit_axis
   optimizer = optax.adam(config.learning_rate)
   draw = lambda key, size: bits.random_messages(key, size, config.msg_bits,
-                                                config.key_bits, bits.COLUMNS)
+                                                config.key_bits, scheme.layout)
 
   def guess(params, alice, plaintext, key):
     ciphertext = scheme.encrypt({'alice': alice}, plaintext, key)[0]
-    return bits.COLUMNS.apply(bob, params, bits.COLUMNS.concat([ciphertext, key]))
+    return scheme.decrypt({'bob': params}, ciphertext, key)
 
   def one(alice, seed_key):
     params = bob.init(jax.random.fold_in(seed_key, 0))
@@ -122,15 +122,15 @@ def fresh_bobs(run, steps, rng):
       plaintext, key = draw(jax.random.fold_in(jax.random.fold_in(seed_key, 1), i),
                             config.batch_size)
       grads = jax.grad(lambda p: jnp.mean(losses.bits_wrong(
-          plaintext, guess(p, alice, plaintext, key), -2)))(params)
+          plaintext, guess(p, alice, plaintext, key), axis)))(params)
       updates, opt = optimizer.update(grads, opt, params)
       return (optax.apply_updates(params, updates), opt), None
 
     (params, _), _ = jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))
     plaintext, key = draw(jax.random.fold_in(seed_key, 2), 4096)
     out = guess(params, alice, plaintext, key)
-    return (jnp.mean(losses.bits_wrong(plaintext, out, -2)),
-            jnp.mean(losses.hard_bits_wrong(plaintext, out, -2)))
+    return (jnp.mean(losses.bits_wrong(plaintext, out, axis)),
+            jnp.mean(losses.hard_bits_wrong(plaintext, out, axis)))
 
   seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
   soft, hard = jax.jit(lambda a, k: jax.lax.map(lambda x: one(*x), (a, k)))(

@@ -131,16 +131,11 @@ def bench_eval(args, run):
   # As evaluator.evaluate_alices: Eves on batches as columns, the pairs split over
   # the devices, every input placed so.
   scheme = adversarial.make_scheme(config, bits.COLUMNS)
-  mesh = sharding.make_mesh(args.seeds)
-  evaluator = evaluator_lib.make_evaluator(
-      scheme.eve_view, config.msg_bits, config.key_bits,
-      config.eval, attackers_lib.make_attackers(config), mesh, eve_loop=args.eve_loop,
-      layout=scheme.layout)
-  ciphers = sharding.put_leading(jax.device_get(run.train.alice_bob), mesh)
-  keys = sharding.put_leading(
-      evaluator.eve_keys(evaluator_lib.eval_root_key(config), args.seeds), mesh)
-  state = {'eves': sharding.put_leading(jax.block_until_ready(evaluator.init(keys)), mesh),
-           'step': 0}
+  evaluator, ciphers, keys, eves = evaluator_lib.place(
+      scheme.eve_view, run.train.alice_bob, config.msg_bits, config.key_bits, config.eval,
+      evaluator_lib.eval_root_key(config), attackers_lib.make_attackers(config),
+      layout=scheme.layout, eve_loop=args.eve_loop)
+  state = {'eves': jax.block_until_ready(eves), 'step': 0}
 
   def chunk():
     state['eves'], _ = jax.block_until_ready(evaluator.run_chunk(
