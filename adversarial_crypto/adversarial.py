@@ -191,6 +191,8 @@ class TrainingEves(NamedTuple):
   warmup: Any                 # the warm-up Eve's network, or None
   warmup_steps: int
   eve_term: str = 'paper'     # 'paper': (N/2 - E)^2 / (N/2)^2, or 'information'
+  steps: int = 2              # the main Eves' minibatches per Alice/Bob minibatch
+  game: str = 'reconstruct'   # or 'distinguish' (distinguishing_game)
 
 
 def make_training_eves(config, in_bits):
@@ -200,9 +202,47 @@ def make_training_eves(config, in_bits):
   if options['warmup_steps']:
     warmup = networks.make_network(config.arch, in_bits, config.msg_bits,
                                     networks.alice_bob_hidden(config))
-  return TrainingEves(make_eve(config, in_bits), options['count'], options['combine'],
+  if options['game'] == 'distinguish':
+    arch = config.arch if config.eve_arch == 'same' else config.eve_arch
+    network = networks.make_network(arch, 2 * config.msg_bits + in_bits, 1, config.eve_hidden)
+  else:
+    network = make_eve(config, in_bits)
+  return TrainingEves(network, options['count'], options['combine'],
                       options['reset_every'], float(options['eve_weight']), warmup,
-                      options['warmup_steps'], options['eve_term'])
+                      options['warmup_steps'], options['eve_term'],
+                      options['steps_per_ab_step'] or config.eve_steps_per_ab_step,
+                      options['game'])
+
+
+def distinguishing_game(plaintext, view, layout=bits.ROWS):
+  """A main Eve's task when config.train_eves.game is 'distinguish'.
+
+  Eve sees two plaintexts and what she sees of the ciphertext of one of them,
+  and says which one it is: the indistinguishability game, in which a cipher
+  that leaks anything about its plaintext loses, however little it leaks per bit.
+  The other plaintext is the batch's previous example's (its roll by one), and
+  which of the two comes first is bit 0 of the example two before (its roll by
+  two): for a batch of independent examples both are uniform and independent of
+  the example, and no more randomness has to be drawn.
+
+  Args:
+    plaintext: the batch's plaintexts, [B, N] (COLUMNS: [N, B]).
+    view: what Eve sees of their ciphertexts, [B, V] (COLUMNS: [V, B]).
+    layout: bits.ROWS or bits.COLUMNS.
+
+  Returns:
+    (eve_input, target): [first, second, view] along the bit axis, and +1 where
+    the ciphertext is the second plaintext's, -1 where it is the first's, [B, 1]
+    (COLUMNS: [1, B]).
+  """
+  axis = layout.bit_axis
+  batch_axis = -3 - axis  # ROWS: -2; COLUMNS: -1
+  decoy = jnp.roll(plaintext, 1, batch_axis)
+  second = jnp.take(jnp.roll(plaintext, 2, batch_axis), jnp.array([0]), axis) > 0
+  first_text = jnp.where(second, decoy, plaintext)
+  second_text = jnp.where(second, plaintext, decoy)
+  target = jnp.where(second, 1.0, -1.0).astype(plaintext.dtype)
+  return layout.concat([first_text, second_text, view]), target
 
 
 def _stacked(eves):
@@ -258,6 +298,13 @@ def make_experiment(config):
   def draw(key, size):
     return bits.random_messages(key, size, n, k, layout)
 
+  def eve_task(plaintext, view):
+    """(what a main Eve sees, what she guesses) for config.train_eves.game. A
+    distinguishing Eve's bits wrong are of one bit; Measure scales them by N."""
+    if eves.game == 'distinguish':
+      return distinguishing_game(plaintext, view, layout)
+    return view, plaintext
+
   def paper_objective(eve_net):
     """Alice and Bob's loss of Section 2.5 against one Eve of network `eve_net`."""
     def objective(alice_bob, eve_params, plaintext, key):
@@ -271,23 +318,30 @@ def make_experiment(config):
 
   def main_objective(alice_bob, eve_params, plaintext, key):
     """Against the main Eves: eve_params as main_eves() returns them; batches as columns."""
-    if not stacked and eves.eve_weight == 1.0 and eves.eve_term == 'paper':
+    if (not stacked and eves.eve_weight == 1.0 and eves.eve_term == 'paper' and
+        eves.game == 'reconstruct'):
       # the paper's loss, computed as always
       return paper_objective(eve)(alice_bob, eve_params, plaintext, key)
     ciphertext, view = train_scheme.encrypt(alice_bob, plaintext, key)
     bob_guess = train_scheme.decrypt(alice_bob, ciphertext, key)
-    half = config.msg_bits / 2.0
     bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess, axis))
-    logits = eve_logits(eves, eve_params, view, layout)  # [K, N, B]
-    eve_wrong = losses.bits_wrong(plaintext, jnp.tanh(logits), axis)  # [K, B]
+    eve_input, target = eve_task(plaintext, view)
+    half = target.shape[axis] / 2.0
+    logits = eve_logits(eves, eve_params, eve_input, layout)  # [K, N, B]
+    eve_wrong = losses.bits_wrong(target, jnp.tanh(logits), axis)  # [K, B]
     if eves.eve_term == 'information':
       information = functools.partial(losses.eve_information, axis=axis)
-      terms = jax.vmap(information, (None, 0))(plaintext, logits)
+      terms = jax.vmap(information, (None, 0))(target, logits)
+    elif eves.game == 'distinguish':
+      # (1/2 - her error rate)^2 / (1/2)^2, her squared advantage. Squared per
+      # example, as the paper's term is, it would count her confidence, not her
+      # success: sure and right half the time scores as sure and always right.
+      terms = (half - jnp.mean(eve_wrong, axis=-1)) ** 2 / half ** 2
     else:  # the paper's Eve term, (N/2 - E)^2 / (N/2)^2 averaged over the batch, per Eve
       terms = jnp.mean((half - eve_wrong) ** 2, axis=-1) / half ** 2
     eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
     return (bob_bits + eves.eve_weight * eve_term,
-            Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1))))
+            Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1)) * n / target.shape[axis]))
 
   def alice_bob_objective(alice_bob, eve_params, plaintext, key):
     """Alice and Bob's loss against the main Eves, on batches as rows, [B, bits]
@@ -321,7 +375,9 @@ def make_experiment(config):
 
     return objective
 
-  eve_objective = eve_objective_of(eve_loss_fn)
+  def main_eve_objective(eve_params, alice_bob, plaintext, key):
+    eve_input, target = eve_task(plaintext, train_scheme.eve_view(alice_bob, plaintext, key))
+    return eve_loss_fn(eve_params, eve_input, target)
 
   def eve_update(params, opt, grads):
     updates, opt = optimizer.update(grads, opt, params)
@@ -350,15 +406,15 @@ def make_experiment(config):
   init = make_init(scheme.networks, optimizer, init_eves)
 
   if stacked:
-    eve_grads = jax.vmap(jax.grad(eve_objective), (0, None, None, None))
+    eve_grads = jax.vmap(jax.grad(main_eve_objective), (0, None, None, None))
     main_update = jax.vmap(eve_update)
   else:
-    eve_grads, main_update = jax.grad(eve_objective), eve_update
+    eve_grads, main_update = jax.grad(main_eve_objective), eve_update
 
   def main_step(state, step_key, alice_frozen=False):
     """The Alice/Bob step against the main Eves, then their own steps. With
     alice_frozen only Bob learns (the Eve term does not depend on him)."""
-    keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
+    keys = jax.random.split(step_key, 1 + eves.steps)
     main = main_eves(eves, state.eve)
     main_opt = main_eves(eves, state.eve_opt)
     grads, measure = jax.grad(step_objective, has_aux=True)(state.alice_bob, main, keys[0])
@@ -438,8 +494,10 @@ def make_experiment(config):
     ciphertext, view = train_scheme.encrypt(state.alice_bob, plaintext, key)
     bob_guess = train_scheme.decrypt(state.alice_bob, ciphertext, key)
     bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess, axis))
+    eve_input, target = eve_task(plaintext, view)
     eve_bits = jnp.min(jnp.mean(losses.bits_wrong(
-        plaintext, eve_guesses(eves, main_eves(eves, state.eve), view, layout), axis), axis=-1))
+        target, eve_guesses(eves, main_eves(eves, state.eve), eve_input, layout), axis),
+        axis=-1)) * n / target.shape[axis]
     if eves.warmup is not None:
       warm_bits = jnp.mean(losses.bits_wrong(
           plaintext, layout.apply(eves.warmup, state.eve['warmup'], view), axis))

@@ -104,8 +104,12 @@ def validate(config):
 
 # config.train_eves: the paper's single Eve unless set (configs/secure16.py).
 TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
-                       'eve_weight': 1.0, 'eve_term': 'paper'}
+                       'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
+                       'game': 'reconstruct'}
 EVE_TERMS = ('paper', 'information')
+# What the main training Eves do: guess the plaintext from what they see (the
+# paper), or tell which of two plaintexts it encrypts (adversarial.distinguishing_game).
+GAMES = ('reconstruct', 'distinguish')
 TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
 
 
@@ -168,13 +172,15 @@ def validate_train_eves(config):
   _require(not unknown, f'config.train_eves has unknown fields {unknown}; '
            f'it takes {TRAIN_EVES_FIELDS} (see configs/secure16.py)')
   options = train_eves_options(config)
-  for name in ('count', 'reset_every', 'warmup_steps'):
+  for name in ('count', 'reset_every', 'warmup_steps', 'steps_per_ab_step'):
     value = options[name]
     _require(isinstance(value, int) and value >= (1 if name == 'count' else 0),
              f'config.train_eves.{name} must be an integer >= {1 if name == "count" else 0}, '
              f'got {value!r}')
   _require(options['eve_term'] in EVE_TERMS,
            f"config.train_eves.eve_term must be one of {EVE_TERMS}, got {options['eve_term']!r}")
+  _require(options['game'] in GAMES,
+           f"config.train_eves.game must be one of {GAMES}, got {options['game']!r}")
   _require(options['combine'] in ('mean', 'max'),
            f"config.train_eves.combine must be 'mean' or 'max', got {options['combine']!r}")
   _require(isinstance(options['eve_weight'], (int, float)) and options['eve_weight'] > 0,

@@ -63,7 +63,11 @@ def protocol_differences(config):
     out.append(f"training Eves (beyond the paper): {eves['count']} at once, Alice/Bob's Eve "
                f"term{term} their {eves['combine']} x {eves['eve_weight']:g}, one re-initialised "
                f"every {eves['reset_every'] or 'no'} steps, after {eves['warmup_steps']} "
-               "warm-up steps of the paper's recipe")
+               "warm-up steps of the paper's recipe"
+               + (f", {eves['steps_per_ab_step']} minibatches each per Alice/Bob minibatch"
+                  if eves['steps_per_ab_step'] else '')
+               + (', each telling which of two plaintexts a ciphertext encrypts'
+                  if eves['game'] == 'distinguish' else ''))
   freeze = config_checks.freeze_alice_at(config)
   if freeze:
     out.append(f'Alice frozen from step {freeze}; Bob and the Eves train on (beyond the paper)')

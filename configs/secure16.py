@@ -19,6 +19,17 @@ stronger and more varied Eves; each option is a config field:
       Bob learns to decrypt before strong Eves arrive; strong Eves from the
       first step stop Bob from ever learning (measured with a prototype: 8 seeds,
       Bob at 8 bits wrong after 8,000 steps).
+  train_eves.steps_per_ab_step
+      the main Eves' minibatches per Alice/Bob minibatch (0: eve_steps_per_ab_step,
+      which the warm-up keeps). More lets each Eve come nearer her best
+      response to the current Alice, so that Alice's gradient is against what a
+      fresh Eve could learn, not against an Eve still catching up.
+  train_eves.game
+      what the main Eves do: 'reconstruct' the plaintext (the paper), or
+      'distinguish': given two plaintexts and the ciphertext of one, say which
+      (the indistinguishability game of a chosen-plaintext attack). Telling two
+      candidates apart is easier than spelling one out, so an Eve playing it
+      finds a weak leak sooner, and Alice's gradient points at it sooner.
   train_eves.eve_term
       the Eve term of Alice and Bob's loss: the paper's (N/2 - E)^2 / (N/2)^2 of
       each Eve's bits wrong E, or 'information', the share of the plaintext an
@@ -90,6 +101,13 @@ RECIPES = {
     # 'best' against training Eves as large as the fresh 'mlp' attacker (256 x 256).
     'best_big_eves': dict(_CURRICULUM, **{'eve_hidden': (256, 256), 'train_eves.eve_weight': 8.0,
                                           'freeze_alice_at': 11_000}),
+    # 'best' with the strong Eves training 8 minibatches per Alice/Bob minibatch, not 2.
+    'best_eve8': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000,
+                                      'train_eves.steps_per_ab_step': 8}),
+    # 'best' with distinguishing Eves (train_eves.game) instead of reconstructing ones.
+    'best_distinguish': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0,
+                                             'freeze_alice_at': 11_000,
+                                             'train_eves.game': 'distinguish'}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,

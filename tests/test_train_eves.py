@@ -138,7 +138,7 @@ def test_an_ensemble_trains_k_distinct_eves_and_a_reset_reinitialises_one_in_tur
 
 
 def test_phases_warm_up_with_the_papers_eve_then_the_ensemble_then_alice_frozen():
-  config = _config(count=K, warmup_steps=20)
+  config = _config(count=K, warmup_steps=20, steps_per_ab_step=5)
   config.freeze_alice_at = 40
   config_checks.validate(config)
   experiment = adversarial.make_experiment(config)
@@ -157,6 +157,9 @@ def test_phases_warm_up_with_the_papers_eve_then_the_ensemble_then_alice_frozen(
   main = _chunk(experiment, warm, key, 20, 20)
   _assert_same(warm.eve['warmup'], main.eve['warmup'])
   assert changed(warm.eve['main'], main.eve['main'])
+  # The warm-up Eve took the paper's 2 minibatches per step, the main Eves 5 each.
+  np.testing.assert_array_equal(main.eve_opt['warmup'][0].count, 2 * 20)
+  np.testing.assert_array_equal(main.eve_opt['main'][0].count, [5 * 20] * K)
   assert changed(warm.alice_bob['alice'], main.alice_bob['alice'])
   # From step 40: Alice is frozen; Bob and the main Eves learn on.
   frozen = _chunk(experiment, main, key, 40, 20)
@@ -185,6 +188,8 @@ def test_the_papers_recipe_is_unchanged_by_the_defaults():
     ('warmup_steps', 30, 'multiple of'),
     ('eve_weight', 0.0, 'positive number'),
     ('eve_term', 'entropy', 'eve_term must be one of'),
+    ('steps_per_ab_step', -1, 'steps_per_ab_step must be an integer >= 0'),
+    ('game', 'guess', 'game must be one of'),
     ('freeze_alice_at', 30, 'freeze_alice_at must be'),
 ])
 def test_bad_train_eves_fields_are_refused(field, value, message):
@@ -303,3 +308,47 @@ def test_a_sign_ciphertext_is_for_the_symmetric_experiment():
   config.ciphertext = 'round'
   with pytest.raises(config_checks.ConfigError, match='config.ciphertext must be one of'):
     config_checks.validate(config)
+
+
+def test_the_distinguishing_game_by_hand():
+  # Five examples of 2 bits; example i's decoy is example i-1's plaintext, and
+  # it comes first when bit 0 of example i-2's plaintext is +1.
+  plaintext = jnp.array([[1., 1.], [-1., 1.], [1., -1.], [-1., -1.], [-1., 1.]])
+  view = jnp.arange(10.0).reshape(5, 2)
+  eve_input, target = adversarial.distinguishing_game(plaintext, view)
+  decoy = plaintext[np.array([4, 0, 1, 2, 3])]
+  second = np.array(plaintext[np.array([3, 4, 0, 1, 2]), 0]) > 0  # [F, F, T, F, T]
+  np.testing.assert_array_equal(target[:, 0], np.where(second, 1.0, -1.0))
+  for i in range(5):
+    pair = (decoy[i], plaintext[i]) if second[i] else (plaintext[i], decoy[i])
+    np.testing.assert_array_equal(eve_input[i], np.concatenate([*pair, view[i]]))
+  # Batches as columns: the same game, transposed.
+  columns = adversarial.distinguishing_game(plaintext.T, view.T, bits.COLUMNS)
+  np.testing.assert_array_equal(columns[0], eve_input.T)
+  np.testing.assert_array_equal(columns[1], target.T)
+
+
+def test_distinguishing_eves_score_one_bit_in_the_alice_bob_loss():
+  config = _config(count=K, combine='max', eve_weight=4.0, game='distinguish')
+  experiment = adversarial.make_experiment(config)
+  state = experiment.init(jax.random.PRNGKey(5))
+  # Each Eve reads two plaintexts and a ciphertext, 3 x 8 bits, and gives one logit.
+  assert state.eve['dense0']['w'].shape == (K, 3 * 8, 16)
+  assert state.eve['dense1']['w'].shape == (K, 16, 1)
+  plaintext, msg_key = adversarial.bits.random_messages(jax.random.PRNGKey(6), 32, 8, 8)
+  loss, measure = jax.jit(experiment.alice_bob_objective)(state.alice_bob, state.eve,
+                                                          plaintext, msg_key)
+  # By hand: Bob's bits wrong + 4 x max over Eves of (1/2 - E_k)^2 / (1/2)^2, with
+  # E_k Eve k's error rate on which plaintext (her advantage squared, not the mean
+  # of per-example squares); her measure is N x her error rate.
+  ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
+  bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
+      state.alice_bob, ciphertext, msg_key)))
+  eve_input, target = adversarial.distinguishing_game(plaintext, ciphertext)
+  wrong = [np.mean(losses.bits_wrong(target, experiment.eve.apply(
+      jax.tree_util.tree_map(lambda x, i=i: x[i], state.eve), eve_input))) for i in range(K)]
+  terms = [(0.5 - w) ** 2 / 0.25 for w in wrong]
+  np.testing.assert_allclose(loss, bob + 4.0 * max(terms), rtol=1e-5)
+  np.testing.assert_allclose(measure.eve_bits, 8 * min(wrong), rtol=1e-5)
+  with pytest.raises(ValueError, match='tell which of two plaintexts'):
+    cipher.eavesdrop(state.eve, ciphertext, config)
