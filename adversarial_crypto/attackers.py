@@ -40,8 +40,8 @@ def make_attacker(name, config):
   if name == 'paper':
     eve = adversarial.make_eve(config, view_bits)
     arch = config.arch if config.eve_arch == 'same' else config.eve_arch
-    if arch == 'mlp':
-      arch = f'mlp {tuple(config.eve_hidden)}'
+    if arch in ('mlp', 'bilinear'):
+      arch = f'{arch} {tuple(config.eve_hidden)}'
     return Attacker(name, eve, 'l1', f"the training Eve's network ({arch}), L1 loss")
   if name in ('mlp', 'deep_mlp'):
     hidden = tuple(config.eval[f'{name}_hidden'])

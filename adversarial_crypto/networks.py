@@ -16,6 +16,10 @@ Architectures:
               ever sees padding, so it is a window-2 1-D convolution.)
   'mlp'       a plain multilayer perceptron with ReLU hidden layers, for
               stronger eavesdroppers (README, Robustness).
+  'bilinear'  a multilayer perceptron whose hidden units multiply two linear
+              functions of their input, (x A + a) * (x B + b), with no other
+              nonlinearity: a product of two inputs, such as a plaintext bit
+              and a key bit, is one unit (README, Beyond the paper).
 
 Every network ends in tanh: `logits` returns the pre-tanh values u and
 `apply` returns tanh(u), a guess in (-1, 1) per output bit.
@@ -34,7 +38,7 @@ Params = Any
 # (window, input depth, output depth, stride) of each 1-D convolution.
 PAPER_CONVS = ((4, 1, 2, 1), (2, 2, 4, 2), (1, 4, 4, 1), (1, 4, 1, 1))
 TF_MODELS_CONVS = ((2, 1, 2, 2), (1, 2, 2, 1), (1, 2, 1, 1))
-ARCHS = ('paper', 'tf_models', 'mlp')
+ARCHS = ('paper', 'tf_models', 'mlp', 'bilinear')
 
 
 class Network(NamedTuple):
@@ -258,6 +262,34 @@ def mlp(in_bits, out_bits, hidden: Sequence[int]):
                  functools.partial(forward, columns=True))
 
 
+def bilinear(in_bits, out_bits, hidden: Sequence[int]):
+  """A multilayer perceptron of product units: each hidden layer is
+  (h A + a) * (h B + b), the output layer is linear; fan-in uniform init."""
+  sizes = (in_bits, *hidden, out_bits)
+
+  def init_fn(key):
+    keys = jax.random.split(key, 2 * len(hidden) + 1)
+    params = {}
+    for i, (a, b) in enumerate(zip(sizes[:-2], sizes[1:-1])):
+      params[f'left{i}'] = _dense_init(keys[2 * i], a, b, (a, b), 'fan_in')
+      params[f'right{i}'] = _dense_init(keys[2 * i + 1], a, b, (a, b), 'fan_in')
+    params['out'] = _dense_init(keys[-1], sizes[-2], out_bits, (sizes[-2], out_bits), 'fan_in')
+    return params
+
+  def forward(params, x, columns):
+    """u of x [..., in_bits], or with `columns` of x [in_bits, M]."""
+    def dense(layer, h):
+      return layer['w'].T @ h + layer['b'][:, None] if columns else h @ layer['w'] + layer['b']
+
+    h = x
+    for i in range(len(hidden)):
+      h = dense(params[f'left{i}'], h) * dense(params[f'right{i}'], h)
+    return dense(params['out'], h)
+
+  return Network(init_fn, functools.partial(forward, columns=False), in_bits, out_bits,
+                 functools.partial(forward, columns=True))
+
+
 # Hidden layer sizes of an 'mlp' network, and of 'mlp' Alice and Bob when a config has none.
 DEFAULT_HIDDEN = (256, 256)
 
@@ -271,10 +303,10 @@ def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN):
   """A network of the named architecture.
 
   Args:
-    arch: 'paper', 'tf_models' or 'mlp'.
+    arch: 'paper', 'tf_models', 'mlp' or 'bilinear'.
     in_bits: input length.
     out_bits: output length.
-    hidden: hidden layer sizes, used by 'mlp' only.
+    hidden: hidden layer sizes, used by 'mlp' and 'bilinear' only.
   """
   if arch == 'paper':
     return mix_transform(in_bits, out_bits, PAPER_CONVS, True, 'fan_in')
@@ -282,6 +314,8 @@ def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN):
     return mix_transform(in_bits, out_bits, TF_MODELS_CONVS, False, 'glorot')
   if arch == 'mlp':
     return mlp(in_bits, out_bits, tuple(hidden))
+  if arch == 'bilinear':
+    return bilinear(in_bits, out_bits, tuple(hidden))
   raise ValueError(f'unknown arch {arch!r}; choose one of {ARCHS}')
 
 

@@ -55,7 +55,7 @@ def protocol_differences(config):
     out.append(f'N = {n} plaintext bits, {config.key_bits} key bits (the paper\'s '
                f'numbers are for N = {PAPER_MSG_BITS}); thresholds scaled by N/16')
   if config.eve_arch not in ('same', config.arch):
-    hidden = f' {tuple(config.eve_hidden)}' if config.eve_arch == 'mlp' else ''
+    hidden = f' {tuple(config.eve_hidden)}' if config.eve_arch in ('mlp', 'bilinear') else ''
     out.append(f"training Eve's architecture {config.eve_arch!r}{hidden} (paper: as Alice's)")
   eves = config_checks.train_eves_options(config)
   if eves != config_checks.TRAIN_EVES_DEFAULTS:

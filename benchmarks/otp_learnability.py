@@ -31,7 +31,7 @@ from adversarial_crypto import losses
 from adversarial_crypto import networks
 
 _ARCHS = flags.DEFINE_list('archs', ['paper', 'tf_models', 'mlp'], 'Alice architectures.')
-_HIDDEN = flags.DEFINE_list('hidden', ['128', '128'], "Hidden sizes of 'mlp'.")
+_HIDDEN = flags.DEFINE_list('hidden', ['128', '128'], "Hidden sizes of 'mlp' and 'bilinear'.")
 _BITS = flags.DEFINE_integer('bits', 16, 'N: plaintext and key bits.')
 _BATCH = flags.DEFINE_integer('batch_size', 512, 'Minibatch.')
 _STEPS = flags.DEFINE_integer('steps', 10_000, 'Training steps.')
@@ -93,7 +93,7 @@ def main(argv):
   print(f'one-time pad learnt by supervision, N = {_BITS.value}, minibatch {_BATCH.value}, '
         f'{_STEPS.value} steps, {_SEEDS.value} seeds; bits wrong of P x K at the end:')
   for arch, r in results.items():
-    label = f'mlp {"x".join(map(str, hidden))}' if arch == 'mlp' else arch
+    label = f'{arch} {"x".join(map(str, hidden))}' if arch in ('mlp', 'bilinear') else arch
     print(f'  {label:12s} {r["final_bits_wrong"]}')
   if _OUT.value:
     with open(_OUT.value, 'w') as f:

@@ -66,6 +66,7 @@ _STRONG_EVES = {
 }
 _CURRICULUM = dict(_STRONG_EVES, **{'train_eves.warmup_steps': 5000})
 _MLP_PAIR = {'arch': 'mlp', 'hidden': (128, 128)}
+_BILINEAR_PAIR = {'arch': 'bilinear', 'hidden': (128,)}
 RECIPES = {
     # The paper's recipe, judged by secure16's attacker family.
     'paper': {},
@@ -108,6 +109,17 @@ RECIPES = {
     'best_distinguish': dict(_CURRICULUM, **{'train_eves.eve_weight': 8.0,
                                              'freeze_alice_at': 11_000,
                                              'train_eves.game': 'distinguish'}),
+    # Alice and Bob of product units (networks.bilinear), in which the one-time pad is
+    # one unit per bit: 'best', and 'best' with the Eve term weighted 1.
+    'bilinear_pair': dict(_CURRICULUM, **_BILINEAR_PAIR, **{'train_eves.eve_weight': 8.0,
+                                                            'freeze_alice_at': 11_000}),
+    'bilinear_pair_w1': dict(_CURRICULUM, **_BILINEAR_PAIR, **{'freeze_alice_at': 11_000}),
+    # 'bilinear_pair' with the order-2 leak penalty: its ciphers hide every bit but leak
+    # products of plaintext bits, as a key bit used twice does (benchmarks/cipher_leaks.py).
+    'bilinear_leak2': dict(_CURRICULUM, **_BILINEAR_PAIR, **{'train_eves.eve_weight': 8.0,
+                                                             'freeze_alice_at': 11_000,
+                                                             'leak_penalty.weight': 8.0,
+                                                             'leak_penalty.order': 2}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,

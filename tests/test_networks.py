@@ -63,6 +63,23 @@ def test_mlp_eve_shape_and_count(tiny_config):
   assert eve.apply(params, jnp.ones((4, 16))).shape == (4, 16)
 
 
+def test_bilinear_units_multiply_two_linear_functions_by_hand():
+  net = networks.make_network('bilinear', 4, 2, (3,))
+  params = net.init(jax.random.PRNGKey(0))
+  assert networks.count_params(params) == 2 * (4 * 3 + 3) + 3 * 2 + 2
+  x = np.array([[1., -1., 1., 1.], [-1., -1., 1., -1.]], np.float32)
+  left, right, out = (jax.tree_util.tree_map(np.asarray, params[k])
+                      for k in ('left0', 'right0', 'out'))
+  hidden = (x @ left['w'] + left['b']) * (x @ right['w'] + right['b'])
+  np.testing.assert_allclose(net.logits(params, x), hidden @ out['w'] + out['b'], rtol=1e-5)
+  # One unit holds a product of two inputs: here the pad's P_0 x K_0 (inputs 0 and 2).
+  pad = {'left0': {'w': np.eye(4, 1, 0, np.float32), 'b': np.zeros(1, np.float32)},
+         'right0': {'w': np.eye(4, 1, -2, np.float32), 'b': np.zeros(1, np.float32)},
+         'out': {'w': np.ones((1, 1), np.float32), 'b': np.zeros(1, np.float32)}}
+  one = networks.make_network('bilinear', 4, 1, (1,))
+  np.testing.assert_array_equal(one.logits(pad, x)[:, 0], x[:, 0] * x[:, 2])
+
+
 def test_same_padding_matches_tensorflow():
   assert networks.same_padding(32, 4, 1) == (1, 2, 32)   # extra pad on the right
   assert networks.same_padding(32, 2, 2) == (0, 0, 16)
