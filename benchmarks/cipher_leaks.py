@@ -15,6 +15,13 @@ many fresh keys, it prints:
   fresh Bob (with --fresh_bob_steps S) the bits wrong of a new Bob, of the
            run's architecture, trained S steps from scratch on the frozen
            Alice: what her cipher still carries, apart from the trained Bob.
+  parities (with --parity_eve_steps S) a fresh 'mlp' Eve (config.eval.mlp_hidden)
+           trained S steps to guess, from the ciphertext alone, every product
+           P_i P_k (i < k) of two plaintext bits (their XOR, in 0/1 form), with a
+           per-output logistic loss: her hard-decision error rate over the
+           N(N-1)/2 parities and on the parity she reads best (chance: 0.5 on
+           both). A key bit used twice leaks such parities while hiding every
+           bit: a per-bit Eve, and so the `secure` verdict, cannot see them.
 
 A fresh MLP Eve that reads a cipher whose linear and order-2 shares are
 near 0 reads it through higher moments; one that cannot read its signs,
@@ -48,6 +55,7 @@ from adversarial_crypto import bits
 from adversarial_crypto import cipher
 from adversarial_crypto import evaluator
 from adversarial_crypto import losses
+from adversarial_crypto import networks
 
 _RUNS = flags.DEFINE_list('runs', None, 'NAME=WORKDIR pairs of finished symmetric runs.')
 _PLAINTEXTS = flags.DEFINE_integer('plaintexts', 1024, 'Fresh plaintexts per seed.')
@@ -56,6 +64,9 @@ _SIGN_EVES = flags.DEFINE_bool('sign_eves', False,
                                "Also train fresh 'mlp' Eves on the ciphertext's signs.")
 _FRESH_BOB_STEPS = flags.DEFINE_integer('fresh_bob_steps', 0,
                                         'Train a fresh Bob this many steps per seed (0: none).')
+_PARITY_EVE_STEPS = flags.DEFINE_integer(
+    'parity_eve_steps', 0, 'Train a fresh Eve of the pairwise parities this many steps per '
+    'seed (0: none).')
 _OUT = flags.DEFINE_string('out', None, 'JSON results.')
 
 
@@ -138,6 +149,45 @@ def fresh_bobs(run, steps, rng):
   return [(float(a), float(b)) for a, b in zip(soft, hard)]
 
 
+def parity_eves(run, steps, rng):
+  """Per seed, (mean, lowest) hard-decision error rate of a fresh 'mlp' Eve trained
+  `steps` Adam steps of config.batch_size to guess every P_i P_k, i < k, from C."""
+  config = run.config
+  n = config.msg_bits
+  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  rows, cols = np.triu_indices(n, 1)
+  eve = networks.make_network('mlp', n, len(rows), tuple(config.eval.mlp_hidden))
+  optimizer = optax.adam(config.eval.learning_rate)
+  draw = lambda key, size: bits.random_messages(key, size, n, config.key_bits, scheme.layout)
+
+  def task(alice, key, size):
+    plaintext, msg_key = draw(key, size)
+    ciphertext = scheme.encrypt({'alice': alice}, plaintext, msg_key)[0]  # [N, B]
+    return ciphertext, plaintext[rows] * plaintext[cols]  # parities [N(N-1)/2, B]
+
+  def one(alice, seed_key):
+    params = eve.init(jax.random.fold_in(seed_key, 0))
+
+    def step(carry, i):
+      params, opt = carry
+      ciphertext, parity = task(alice, jax.random.fold_in(jax.random.fold_in(seed_key, 1), i),
+                                config.batch_size)
+      grads = jax.grad(lambda p: losses.logistic_eve_loss(
+          parity, eve.logits_columns(p, ciphertext), 0))(params)
+      updates, opt = optimizer.update(grads, opt, params)
+      return (optax.apply_updates(params, updates), opt), None
+
+    (params, _), _ = jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))
+    ciphertext, parity = task(alice, jax.random.fold_in(seed_key, 2), 4096)
+    wrong = jnp.mean(jnp.sign(eve.logits_columns(params, ciphertext)) != parity, axis=1)
+    return jnp.mean(wrong), jnp.min(wrong)
+
+  seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
+  mean, lowest = jax.jit(lambda a, k: jax.lax.map(lambda x: one(*x), (a, k)))(
+      run.alice, jax.random.split(rng, seeds))
+  return [(float(a), float(b)) for a, b in zip(mean, lowest)]
+
+
 def main(argv):
   del argv
   if not _RUNS.value:
@@ -154,6 +204,10 @@ def main(argv):
       for row, (soft, hard) in zip(rows, fresh_bobs(run, _FRESH_BOB_STEPS.value,
                                                     jax.random.PRNGKey(1))):
         row['fresh_bob_bits'], row['fresh_bob_hard_bits'] = soft, hard
+    if _PARITY_EVE_STEPS.value:
+      for row, (mean, lowest) in zip(rows, parity_eves(run, _PARITY_EVE_STEPS.value,
+                                                       jax.random.PRNGKey(2))):
+        row['parity_eve_error'], row['parity_eve_lowest_error'] = mean, lowest
     out[name] = {'workdir': workdir, 'seeds': rows}
     print(f'{name} ({workdir})')
     for s, row in enumerate(rows):
@@ -162,6 +216,9 @@ def main(argv):
       if 'fresh_bob_bits' in row:
         sign += (f" | fresh Bob {row['fresh_bob_bits']:.3f} (hard "
                  f"{row['fresh_bob_hard_bits']:.2f})")
+      if 'parity_eve_error' in row:
+        sign += (f" | parity Eve error {row['parity_eve_error']:.3f} (best parity "
+                 f"{row['parity_eve_lowest_error']:.3f})")
       print(f"  seed {s}: linear {row['linear']:.3f} order 2 {row['order2']:.3f} | "
             f"|C| {row['mean_abs_c']:.2f} | Bob {row['bob_bits']:.3f}, on signs "
             f"{row['bob_hard_bits_on_signs']:.2f}{sign}")
