@@ -48,6 +48,11 @@ stronger and more varied Eves; each option is a config field:
       through them by a straight-through gradient. With 'tanh' (the paper)
       the trained ciphers are small real values whose signs carry nothing:
       Bob and a fresh MLP Eve both read the plaintext from their magnitudes.
+  arch='bilinear', hidden
+      Alice and Bob of product units, (x A + a) * (x B + b) (networks.bilinear),
+      in which the one-time pad is one unit per bit. Their ciphers pass every
+      per-bit attacker yet leak products of plaintext bits: read `secure` for
+      them with benchmarks/cipher_leaks.py --parity_eve_steps (README).
   freeze_alice_at
       from this step Alice (the cipher) is frozen and only Bob and the Eves
       train: Bob catches up with the final cipher, whose secrecy does not

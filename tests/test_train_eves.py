@@ -42,14 +42,13 @@ def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
   key = jax.random.PRNGKey(1)
   plaintext, msg_key = adversarial.bits.random_messages(key, 32, 8, 8)
   values = {}
-  for combine in ('mean', 'max'):
-    for weight in (1.0, 4.0):
-      experiment = adversarial.make_experiment(_config(count=K, combine=combine,
-                                                       eve_weight=weight))
-      state = experiment.init(key)
-      loss, measure = experiment.alice_bob_objective(state.alice_bob, state.eve,
-                                                     plaintext, msg_key)
-      values[combine, weight] = loss
+  for combine, weight in (('mean', 1.0), ('max', 4.0)):
+    experiment = adversarial.make_experiment(_config(count=K, combine=combine,
+                                                     eve_weight=weight))
+    state = experiment.init(key)
+    loss, measure = experiment.alice_bob_objective(state.alice_bob, state.eve,
+                                                   plaintext, msg_key)
+    values[combine, weight] = loss
   # By hand: Bob's mean bits wrong plus w x (mean or max) of (4 - E_k)^2 / 16.
   ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
   bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
@@ -61,9 +60,8 @@ def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
     terms.append(np.mean((4.0 - wrong) ** 2 / 16.0))
     eve_bits.append(np.mean(wrong))
   assert len(set(np.round(terms, 6))) == K
-  for weight in (1.0, 4.0):
-    np.testing.assert_allclose(values['mean', weight], bob + weight * np.mean(terms), rtol=1e-5)
-    np.testing.assert_allclose(values['max', weight], bob + weight * np.max(terms), rtol=1e-5)
+  np.testing.assert_allclose(values['mean', 1.0], bob + np.mean(terms), rtol=1e-5)
+  np.testing.assert_allclose(values['max', 4.0], bob + 4.0 * np.max(terms), rtol=1e-5)
   np.testing.assert_allclose(measure.eve_bits, np.min(eve_bits), rtol=1e-5)  # the strongest
 
 
