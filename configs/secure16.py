@@ -28,8 +28,9 @@ stronger and more varied Eves; each option is a config field:
       what the main Eves do: 'reconstruct' the plaintext (the paper), or
       'distinguish': given two plaintexts and the ciphertext of one, say which
       (the indistinguishability game of a chosen-plaintext attack). Telling two
-      candidates apart is easier than spelling one out, so an Eve playing it
-      finds a weak leak sooner, and Alice's gradient points at it sooner.
+      candidates apart is easier than spelling one out, so such an Eve should
+      find a weak leak sooner; measured, a 64 x 64 MLP playing it did not learn
+      the game at all in 2,000 steps (README, Beyond the paper).
   train_eves.eve_term
       the Eve term of Alice and Bob's loss: the paper's (N/2 - E)^2 / (N/2)^2 of
       each Eve's bits wrong E, or 'information', the share of the plaintext an
