@@ -7,13 +7,23 @@
            pairs that the paper's Eve cannot (README, Robustness).
   'deep_mlp'  the same with config.eval.deep_mlp_hidden: by default wider and
            deeper than any Eve that configs/secure16.py trains against.
+  'parity' the 'mlp' network and loss, guessing the N(N-1)/2 pairwise parities
+           P_i P_k (bits.pair_parities) instead of the bits: a cipher that
+           reuses a key bit hides every bit from the others and leaks these.
+           Her bits wrong are N x her mean error rate over the parities, so
+           chance is N/2 for her too and one bound judges every attacker.
 """
 
 from typing import NamedTuple
 
+from adversarial_crypto import adversarial
+from adversarial_crypto import bits
 from adversarial_crypto import config_checks
 from adversarial_crypto import networks
-from adversarial_crypto import adversarial
+
+# What an attacker's Eve guesses: target(plaintext, layout) -> [..., M] of -1/+1.
+TARGETS = {'plaintext': lambda plaintext, layout: plaintext,
+           'pair_parity': bits.pair_parities}
 
 
 class Attacker(NamedTuple):
@@ -22,6 +32,7 @@ class Attacker(NamedTuple):
   network: networks.Network  # ciphertext [..., N] -> guess of the plaintext
   loss_name: str             # 'l1' or 'logistic' (adversarial.make_eve_loss)
   description: str
+  target: str = 'plaintext'  # a key of TARGETS: what the network guesses
 
 
 def make_attacker(name, config):
@@ -33,7 +44,8 @@ def make_attacker(name, config):
 
   Returns:
     An Attacker whose network maps what Eve sees (the ciphertext, and the
-    public key when asymmetric) to msg_bits guesses.
+    public key when asymmetric) to guesses of its target: msg_bits of them,
+    or N(N-1)/2 for 'parity'.
   """
   n = config.msg_bits
   view_bits = adversarial.make_scheme(config).eve_in_bits
@@ -48,6 +60,13 @@ def make_attacker(name, config):
     eve = networks.make_network('mlp', view_bits, n, hidden)
     loss = config.eval.mlp_loss
     return Attacker(name, eve, loss, f'MLP {"x".join(map(str, hidden))} ReLU, {loss} loss')
+  if name == 'parity':
+    hidden = tuple(config.eval.mlp_hidden)
+    eve = networks.make_network('mlp', view_bits, n * (n - 1) // 2, hidden)
+    loss = config.eval.mlp_loss
+    return Attacker(name, eve, loss, f'MLP {"x".join(map(str, hidden))} ReLU of the '
+                    f'{n * (n - 1) // 2} pairwise parities, {loss} loss; bits = N x error rate',
+                    'pair_parity')
   raise ValueError(f'unknown attacker {name!r}; choose from {config_checks.ATTACKERS}')
 
 

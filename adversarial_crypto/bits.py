@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 WORD_BITS = 32
 
@@ -82,3 +83,22 @@ def random_messages(key, size, msg_bits, key_bits, layout=ROWS):
   num_bits = msg_bits + key_bits
   words = jax.random.bits(key, (size, -(-num_bits // WORD_BITS)), jnp.uint32)
   return tuple(jnp.split(unpack_words(words, num_bits, layout), [msg_bits], layout.bit_axis))
+
+
+def pair_parities(plaintext, layout=ROWS):
+  """The product P_i P_k of every pair of bits i < k, in -1/+1 form: their parity.
+
+  A cipher can hide every bit and still leak these (a key bit used for two
+  plaintext bits leaves their product in the clear), so an Eve who guesses
+  only bits cannot see such a leak.
+
+  Args:
+    plaintext: [..., N] array of -1/+1 bits (COLUMNS: [N, B]).
+    layout: ROWS or COLUMNS.
+
+  Returns:
+    [..., N(N-1)/2] (COLUMNS: [N(N-1)/2, B]), pairs in numpy.triu_indices(N, 1) order.
+  """
+  first, second = np.triu_indices(plaintext.shape[layout.bit_axis], 1)
+  return (jnp.take(plaintext, first, axis=layout.bit_axis) *
+          jnp.take(plaintext, second, axis=layout.bit_axis))

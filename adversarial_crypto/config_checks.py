@@ -9,7 +9,7 @@ RESUMABLE_FIELDS = ('max_steps', 'eval')
 # Fields of config.success that only judge the evaluation, not training.
 RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits',)
 # Attackers the evaluator knows (attackers.py); 'paper' decides robustness.
-ATTACKERS = ('paper', 'mlp', 'deep_mlp')
+ATTACKERS = ('paper', 'mlp', 'deep_mlp', 'parity')
 # Section 2, Appendix A (adversarial.py) and Section 3 (selective.py).
 EXPERIMENTS = ('symmetric', 'asymmetric', 'selective')
 
@@ -212,6 +212,10 @@ def validate_selective(config):
   _require(config.learning_rate > 0,
            f'config.learning_rate must be positive, got {config.learning_rate}')
   _validate_fresh_eves(config)
+  # Section 3's Eves estimate C, a real value: the bit attackers have no meaning there.
+  _require(set(attacker_names(config)) <= {'paper', 'mlp'},
+           "config.eval.attackers of a selective-protection run must be from 'paper', "
+           f"'mlp', got {config.eval.attackers!r}")
 
 
 def attacker_names(config):

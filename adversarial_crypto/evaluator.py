@@ -6,7 +6,8 @@ fresh parameters and fresh Adam state drawn from independent keys, train on
 fresh random data, and are measured on a fresh held-out batch every
 `eval.every` steps. Each Eve keeps its best (lowest) bits wrong in two
 measures: the paper's (L1 / 2 of its real-valued guess) and hard decisions
-(the sign of its guess against the plaintext bit).
+(the sign of its guess against the plaintext bit). An Eve of other targets
+than the bits (the 'parity' attacker) counts N x her mean error rate.
 
 The functions of `make_eve_trainer` are written for ONE Eve; this module owns
 the loop over (cipher, Eve): lax.map on CPU, vmap on accelerators. Eve e of
@@ -122,9 +123,15 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
   eve = attacker.network
   loss = adversarial.make_eve_loss(attacker.loss_name, eve, layout)
   batch, held_out = eval_config.batch_size, eval_config.eval_batch_size
+  target_of = attackers_lib.TARGETS[attacker.target]
 
   def draw(key, size):
     return bits.random_messages(key, size, msg_bits, key_bits, layout)
+
+  def in_bits(wrong, target):
+    """Mean over the batch of per-example wrong guesses, as bits of N: x N / M
+    for an Eve of M targets other than the N plaintext bits."""
+    return jnp.mean(wrong) * msg_bits / target.shape[layout.bit_axis]
 
   def init(eve_key):
     params = eve.init(jax.random.fold_in(eve_key, INIT_STREAM))
@@ -135,7 +142,7 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
     plaintext, key = draw(step_key, batch)
     # Alice is frozen: gradients flow into Eve's parameters only.
     ciphertext = jax.lax.stop_gradient(encrypt(cipher_params, plaintext, key))
-    grads = jax.grad(loss)(state.params, ciphertext, plaintext)
+    grads = jax.grad(loss)(state.params, ciphertext, target_of(plaintext, layout))
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     return state._replace(params=optax.apply_updates(state.params, updates),
                           opt_state=opt_state)
@@ -144,8 +151,9 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
     held_out_key = jax.random.fold_in(jax.random.fold_in(eve_key, HELD_OUT_STREAM), step)
     plaintext, key = draw(held_out_key, held_out)
     guess = layout.apply(eve, state.params, encrypt(cipher_params, plaintext, key))
-    return EveMeasure(jnp.mean(losses.bits_wrong(plaintext, guess, layout.bit_axis)),
-                      jnp.mean(losses.hard_bits_wrong(plaintext, guess, layout.bit_axis)))
+    target = target_of(plaintext, layout)
+    return EveMeasure(in_bits(losses.bits_wrong(target, guess, layout.bit_axis), target),
+                      in_bits(losses.hard_bits_wrong(target, guess, layout.bit_axis), target))
 
   def run_chunk(state, cipher_params, eve_key, first_step, num_steps):
     train_key = jax.random.fold_in(eve_key, TRAIN_STREAM)

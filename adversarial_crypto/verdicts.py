@@ -6,7 +6,8 @@ Per seed:
   robust   trained, and the best retrained 'paper' Eve still gets at least
            success.retrained_eve_bits bits wrong (the paper's verdict);
   secure   robust, and no Eve of any attacker gets below the same bound in
-           hard-decision bits (stricter than the paper; README, Robustness).
+           hard-decision bits (stricter than the paper; README, Robustness);
+           for the 'parity' attacker, N x her error rate over the parities.
 """
 
 import numpy as np

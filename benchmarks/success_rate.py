@@ -68,11 +68,11 @@ PRESETS = {
          'eval.batch_size': 512, 'eval.eval_batch_size': 4096}),
     'ablation': Preset(
         'the secure-training ablation (benchmarks/ablation_secure.py): 4 seeds, minibatch '
-        '512, up to 15,000 training steps; 3 fresh Eves per attacker (paper, mlp) x 2,000 '
-        'steps of minibatch 512', ('sym16',),
+        '512, up to 15,000 training steps; 3 fresh Eves per attacker (paper, mlp, parity) x '
+        '2,000 steps of minibatch 512', ('sym16',),
         {'num_seeds': 4, 'batch_size': 512, 'max_steps': 15_000, 'chunk_steps': 500,
          'eval.num_eves': 3, 'eval.steps': 2_000, 'eval.every': 250, 'eval.batch_size': 512,
-         'eval.eval_batch_size': 4096, 'eval.attackers': 'paper,mlp'}),
+         'eval.eval_batch_size': 4096, 'eval.attackers': 'paper,mlp,parity'}),
     'tiny': Preset(
         'seconds, to check that the benchmark runs; measures nothing', ('tiny',),
         {'eval.steps': 20, 'eval.every': 10}),

@@ -43,3 +43,12 @@ def test_columns_draw_the_same_messages():
   columns = bits.random_messages(jax.random.PRNGKey(5), 9, 16, 24, bits.COLUMNS)
   for r, c in zip(rows, columns):
     np.testing.assert_array_equal(np.asarray(r).T, c)
+
+
+def test_pair_parities_by_hand():
+  plaintext = np.array([[1, -1, 1, 1], [-1, -1, 1, -1]], np.float32)
+  # pairs (0,1) (0,2) (0,3) (1,2) (1,3) (2,3)
+  expected = np.array([[-1, 1, 1, -1, -1, 1], [1, -1, 1, -1, 1, -1]], np.float32)
+  np.testing.assert_array_equal(bits.pair_parities(jnp.asarray(plaintext)), expected)
+  np.testing.assert_array_equal(bits.pair_parities(jnp.asarray(plaintext.T), bits.COLUMNS),
+                                expected.T)

@@ -228,17 +228,28 @@ def test_config_fields_and_checks():
   bad.success.retrained_eve_bits = 17.0
   with pytest.raises(config_checks.ConfigError, match='retrained_eve_bits'):
     config_checks.validate(bad)
+  config.eval.attackers = 'paper,parity'
+  config_checks.validate(config)
+  parity = attackers_lib.make_attacker('parity', config)
+  assert parity.target == 'pair_parity'
+  assert parity.network.logits(parity.network.init(jax.random.PRNGKey(0)),
+                               jnp.zeros((3, 16))).shape == (3, 120)
+  selective = tiny.get_config('selective')
+  selective.eval.attackers = 'paper,parity'
+  with pytest.raises(config_checks.ConfigError, match="must be from 'paper', 'mlp'"):
+    config_checks.validate(selective)
 
 
 # Controls, N = 8, bound 3 bits: ciphertext = tanh(a * plaintext * key + b * plaintext).
-CONTROLS = {'identity': (0.0, 1.0),   # passes the plaintext through
-            'one_time_pad': (1.0, 0.0),   # tanh(P x K): a perfect pad
-            'leaky_pad': (1.0, 0.3)}  # the sign is the pad's, the magnitude leaks P
+CONTROLS = {'identity': (0.0, 1.0, 0.0),   # passes the plaintext through
+            'one_time_pad': (1.0, 0.0, 0.0),   # tanh(P x K): a perfect pad
+            'leaky_pad': (1.0, 0.3, 0.0),  # the sign is the pad's, the magnitude leaks P
+            'reused_key': (0.0, 0.0, 1.0)}  # tanh(P x K_0): C_i C_k = P_i P_k
 
 
 def _control_encrypt(params, plaintext, key):
-  a, b = params[0], params[1]
-  return jnp.tanh(a * plaintext * key + b * plaintext)
+  a, b, c = params[0], params[1], params[2]
+  return jnp.tanh(a * plaintext * key + b * plaintext + c * plaintext * key[..., :1])
 
 
 def test_controls_are_judged_right():
@@ -250,12 +261,13 @@ def test_controls_are_judged_right():
   # A faster learning rate than the paper's keeps the budget short; the paper's
   # Eve then learns the identity within 400 steps and the MLP the leak within 200.
   ev_config.learning_rate = 0.003
+  ev_config.attackers = 'paper,mlp,parity'
   params = jnp.array(list(CONTROLS.values()))
   result = evaluator.evaluate_cipher(_control_encrypt, params, 8, 8, ev_config,
                                      jax.random.PRNGKey(0),
                                      attackers_lib.make_attackers(config), log=lambda s: None)
-  assert result.best_bits['paper'].shape == (3, 2) and len(result.history) == 3
-  seeds = [{'seed': i, 'trained': True, 'bob_bits': 0.0} for i in range(3)]
+  assert result.best_bits['paper'].shape == (4, 2) and len(result.history) == 3
+  seeds = [{'seed': i, 'trained': True, 'bob_bits': 0.0} for i in range(4)]
   judged = dict(zip(CONTROLS, verdicts.judge_seeds(config, seeds, result)))
   identity, pad, leaky = judged['identity'], judged['one_time_pad'], judged['leaky_pad']
   # The identity is broken by every Eve: not robust.
@@ -264,13 +276,21 @@ def test_controls_are_judged_right():
   assert not identity['robust'] and not identity['secure']
   # Against a one-time pad no Eve does better than guessing: N/2 = 4 bits, give
   # or take the noise of a 1024-example batch (0.04 bits).
-  for name in ('paper', 'mlp'):
+  # The parity Eve's 28 parities count as N x her error rate, so chance is 4 for her too.
+  for name in ('paper', 'mlp', 'parity'):
     assert min(pad["retrained_eves"][name]["bits"]) > 3.6
     assert min(pad["retrained_eves"][name]["hard_bits"]) > 3.6
   assert pad['robust'] and pad['secure']
   # The leaky pad: the MLP Eve reads the plaintext from the magnitude.
   assert max(leaky['retrained_eves']['mlp']['hard_bits']) < 1.0
   assert not leaky['secure']
+  # One key bit for every bit hides each bit from the bit Eves, and gives every
+  # parity away: only the parity Eve sees it, and the verdict with her.
+  reused = judged['reused_key']['retrained_eves']
+  for name in ('paper', 'mlp'):
+    assert min(reused[name]['hard_bits']) > 3.6
+  assert max(reused['parity']['hard_bits']) < 1.0
+  assert judged['reused_key']['robust'] and not judged['reused_key']['secure']
 
 
 def test_reevaluate_a_finished_tiny_run(tmp_path, tiny_config):
