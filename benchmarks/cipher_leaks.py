@@ -111,42 +111,61 @@ def sign_eves(run):
   return [float(x) for x in np.min(result.best_hard_bits['mlp'], -1)]
 
 
+def _train_fresh(run, net, learning_rate, task, loss, report, steps, rng):
+  """Per seed, `net` trained from scratch for `steps` Adam steps of
+  config.batch_size against the run's frozen Alice, then `report`ed on 4096
+  fresh examples.
+
+  task(alice, key, size) -> (input, target), batches as columns;
+  loss(params, input, target) -> scalar; report(params, input, target) -> a
+  tuple of scalars. Returns one tuple of floats per seed.
+  """
+  optimizer = optax.adam(learning_rate)
+
+  def one(alice, seed_key):
+    params = net.init(jax.random.fold_in(seed_key, 0))
+
+    def step(carry, i):
+      params, opt = carry
+      x, target = task(alice, jax.random.fold_in(jax.random.fold_in(seed_key, 1), i),
+                       run.config.batch_size)
+      updates, opt = optimizer.update(jax.grad(loss)(params, x, target), opt, params)
+      return (optax.apply_updates(params, updates), opt), None
+
+    (params, _), _ = jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))
+    return report(params, *task(alice, jax.random.fold_in(seed_key, 2), 4096))
+
+  seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
+  out = jax.jit(lambda a, k: jax.lax.map(lambda x: one(*x), (a, k)))(
+      run.alice, jax.random.split(rng, seeds))
+  return [tuple(float(v) for v in row) for row in zip(*out)]
+
+
 def fresh_bobs(run, steps, rng):
   """Per seed, the bits wrong (and hard bits wrong) of a Bob trained from scratch,
   `steps` Adam steps of config.batch_size, against the run's frozen Alice."""
   config = run.config
   scheme = adversarial.make_scheme(config, bits.COLUMNS)
-  bob, axis = scheme.networks['bob'], scheme.layout.bit_axis
-  optimizer = optax.adam(config.learning_rate)
-  draw = lambda key, size: bits.random_messages(key, size, config.msg_bits,
-                                                config.key_bits, scheme.layout)
+  axis = scheme.layout.bit_axis
 
-  def guess(params, alice, plaintext, key):
-    ciphertext = scheme.encrypt({'alice': alice}, plaintext, key)[0]
-    return scheme.decrypt({'bob': params}, ciphertext, key)
+  def task(alice, key, size):
+    plaintext, msg_key = bits.random_messages(key, size, config.msg_bits, config.key_bits,
+                                              scheme.layout)
+    return (scheme.encrypt({'alice': alice}, plaintext, msg_key)[0], msg_key), plaintext
 
-  def one(alice, seed_key):
-    params = bob.init(jax.random.fold_in(seed_key, 0))
+  def guess(params, seen):
+    return scheme.decrypt({'bob': params}, *seen)
 
-    def step(carry, i):
-      params, opt = carry
-      plaintext, key = draw(jax.random.fold_in(jax.random.fold_in(seed_key, 1), i),
-                            config.batch_size)
-      grads = jax.grad(lambda p: jnp.mean(losses.bits_wrong(
-          plaintext, guess(p, alice, plaintext, key), axis)))(params)
-      updates, opt = optimizer.update(grads, opt, params)
-      return (optax.apply_updates(params, updates), opt), None
+  def loss(params, seen, plaintext):
+    return jnp.mean(losses.bits_wrong(plaintext, guess(params, seen), axis))
 
-    (params, _), _ = jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))
-    plaintext, key = draw(jax.random.fold_in(seed_key, 2), 4096)
-    out = guess(params, alice, plaintext, key)
+  def report(params, seen, plaintext):
+    out = guess(params, seen)
     return (jnp.mean(losses.bits_wrong(plaintext, out, axis)),
             jnp.mean(losses.hard_bits_wrong(plaintext, out, axis)))
 
-  seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
-  soft, hard = jax.jit(lambda a, k: jax.lax.map(lambda x: one(*x), (a, k)))(
-      run.alice, jax.random.split(rng, seeds))
-  return [(float(a), float(b)) for a, b in zip(soft, hard)]
+  return _train_fresh(run, scheme.networks['bob'], config.learning_rate, task, loss, report,
+                      steps, rng)
 
 
 def parity_eves(run, steps, rng):
@@ -155,37 +174,21 @@ def parity_eves(run, steps, rng):
   config = run.config
   n = config.msg_bits
   scheme = adversarial.make_scheme(config, bits.COLUMNS)
-  rows, cols = np.triu_indices(n, 1)
-  eve = networks.make_network('mlp', n, len(rows), tuple(config.eval.mlp_hidden))
-  optimizer = optax.adam(config.eval.learning_rate)
-  draw = lambda key, size: bits.random_messages(key, size, n, config.key_bits, scheme.layout)
+  eve = networks.make_network('mlp', n, n * (n - 1) // 2, tuple(config.eval.mlp_hidden))
 
   def task(alice, key, size):
-    plaintext, msg_key = draw(key, size)
+    plaintext, msg_key = bits.random_messages(key, size, n, config.key_bits, scheme.layout)
     ciphertext = scheme.encrypt({'alice': alice}, plaintext, msg_key)[0]  # [N, B]
-    return ciphertext, plaintext[rows] * plaintext[cols]  # parities [N(N-1)/2, B]
+    return ciphertext, bits.pair_parities(plaintext, scheme.layout)  # [N(N-1)/2, B]
 
-  def one(alice, seed_key):
-    params = eve.init(jax.random.fold_in(seed_key, 0))
+  def loss(params, ciphertext, parity):
+    return losses.logistic_eve_loss(parity, eve.logits_columns(params, ciphertext), 0)
 
-    def step(carry, i):
-      params, opt = carry
-      ciphertext, parity = task(alice, jax.random.fold_in(jax.random.fold_in(seed_key, 1), i),
-                                config.batch_size)
-      grads = jax.grad(lambda p: losses.logistic_eve_loss(
-          parity, eve.logits_columns(p, ciphertext), 0))(params)
-      updates, opt = optimizer.update(grads, opt, params)
-      return (optax.apply_updates(params, updates), opt), None
-
-    (params, _), _ = jax.lax.scan(step, (params, optimizer.init(params)), jnp.arange(steps))
-    ciphertext, parity = task(alice, jax.random.fold_in(seed_key, 2), 4096)
+  def report(params, ciphertext, parity):
     wrong = jnp.mean(jnp.sign(eve.logits_columns(params, ciphertext)) != parity, axis=1)
     return jnp.mean(wrong), jnp.min(wrong)
 
-  seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
-  mean, lowest = jax.jit(lambda a, k: jax.lax.map(lambda x: one(*x), (a, k)))(
-      run.alice, jax.random.split(rng, seeds))
-  return [(float(a), float(b)) for a, b in zip(mean, lowest)]
+  return _train_fresh(run, eve, config.eval.learning_rate, task, loss, report, steps, rng)
 
 
 def main(argv):
