@@ -75,10 +75,23 @@ def make_scheme(config, layout=bits.ROWS):
   return SCHEMES[name].make_scheme(config, layout)
 
 
-def make_eve(config, in_bits):
-  """The training Eve of a config: eve_arch ('same' is arch) from in_bits to msg_bits."""
+def make_eve(config, in_bits, out_bits=None):
+  """The training Eve of a config: eve_arch ('same' is arch) from in_bits to
+  out_bits (default msg_bits)."""
   arch = config.arch if config.eve_arch == 'same' else config.eve_arch
-  return networks.make_network(arch, in_bits, config.msg_bits, config.eve_hidden)
+  return networks.make_network(arch, in_bits, out_bits or config.msg_bits, config.eve_hidden)
+
+
+def make_main_eve(config, in_bits):
+  """The network of a main training Eve, for config.train_eves.game: from what
+  she sees (eve_task) to her guesses, the plaintext's bits first when she has them."""
+  n = config.msg_bits
+  game = config_checks.train_eves_options(config)['game']
+  if game == 'distinguish':
+    return make_eve(config, 2 * n + in_bits, 1)
+  if game == 'parity':
+    return make_eve(config, in_bits, n + n * (n - 1) // 2)
+  return make_eve(config, in_bits)
 
 
 def make_eve_loss(name, eve, layout=bits.ROWS):
@@ -192,7 +205,8 @@ class TrainingEves(NamedTuple):
   warmup_steps: int
   eve_term: str = 'paper'     # 'paper': (N/2 - E)^2 / (N/2)^2, or 'information'
   steps: int = 2              # the main Eves' minibatches per Alice/Bob minibatch
-  game: str = 'reconstruct'   # or 'distinguish' (distinguishing_game)
+  game: str = 'reconstruct'   # or 'distinguish' (distinguishing_game), or 'parity'
+  min_steps: int = 0          # no seed is trained (and stops) before this step
 
 
 def make_training_eves(config, in_bits):
@@ -202,16 +216,11 @@ def make_training_eves(config, in_bits):
   if options['warmup_steps']:
     warmup = networks.make_network(config.arch, in_bits, config.msg_bits,
                                     networks.alice_bob_hidden(config))
-  if options['game'] == 'distinguish':
-    arch = config.arch if config.eve_arch == 'same' else config.eve_arch
-    network = networks.make_network(arch, 2 * config.msg_bits + in_bits, 1, config.eve_hidden)
-  else:
-    network = make_eve(config, in_bits)
-  return TrainingEves(network, options['count'], options['combine'],
+  return TrainingEves(make_main_eve(config, in_bits), options['count'], options['combine'],
                       options['reset_every'], float(options['eve_weight']), warmup,
                       options['warmup_steps'], options['eve_term'],
                       options['steps_per_ab_step'] or config.eve_steps_per_ab_step,
-                      options['game'])
+                      options['game'], options['min_steps'])
 
 
 def distinguishing_game(plaintext, view, layout=bits.ROWS):
@@ -299,11 +308,19 @@ def make_experiment(config):
     return bits.random_messages(key, size, n, k, layout)
 
   def eve_task(plaintext, view):
-    """(what a main Eve sees, what she guesses) for config.train_eves.game. A
-    distinguishing Eve's bits wrong are of one bit; Measure scales them by N."""
+    """(what a main Eve sees, what she guesses) for config.train_eves.game. Her
+    bits wrong are of her own targets: 1 for a distinguishing Eve, N + N(N-1)/2
+    for a parity Eve; Measure scales them to N."""
     if eves.game == 'distinguish':
       return distinguishing_game(plaintext, view, layout)
+    if eves.game == 'parity':
+      return view, layout.concat([plaintext, bits.pair_parities(plaintext, layout)])
     return view, plaintext
+
+  def strongest(eve_wrong, target):
+    """The strongest main Eve's mean bits wrong, from each Eve's per-example
+    bits wrong [K, B] on `target` (eve_task), as bits of N."""
+    return jnp.min(jnp.mean(eve_wrong, axis=-1)) * n / target.shape[axis]
 
   def paper_objective(eve_net):
     """Alice and Bob's loss of Section 2.5 against one Eve of network `eve_net`."""
@@ -340,8 +357,7 @@ def make_experiment(config):
     else:  # the paper's Eve term, (N/2 - E)^2 / (N/2)^2 averaged over the batch, per Eve
       terms = jnp.mean((half - eve_wrong) ** 2, axis=-1) / half ** 2
     eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
-    return (bob_bits + eves.eve_weight * eve_term,
-            Measure(bob_bits, jnp.min(jnp.mean(eve_wrong, axis=-1)) * n / target.shape[axis]))
+    return bob_bits + eves.eve_weight * eve_term, Measure(bob_bits, strongest(eve_wrong, target))
 
   def alice_bob_objective(alice_bob, eve_params, plaintext, key):
     """Alice and Bob's loss against the main Eves, on batches as rows, [B, bits]
@@ -368,16 +384,15 @@ def make_experiment(config):
           alice_bob, jax.random.fold_in(batch_key, LEAK_STREAM))
     return loss, measure
 
-  def eve_objective_of(loss_fn):
-    """Eve's objective (eve_params, alice_bob, plaintext, key) for a loss of make_eve_loss."""
+  def eve_objective_of(loss_fn, task=lambda plaintext, view: (view, plaintext)):
+    """Eve's objective (eve_params, alice_bob, plaintext, key) for a loss of
+    make_eve_loss and a task (plaintext, view) -> (her input, her targets)."""
     def objective(eve_params, alice_bob, plaintext, key):
-      return loss_fn(eve_params, train_scheme.eve_view(alice_bob, plaintext, key), plaintext)
+      return loss_fn(eve_params, *task(plaintext, train_scheme.eve_view(alice_bob, plaintext, key)))
 
     return objective
 
-  def main_eve_objective(eve_params, alice_bob, plaintext, key):
-    eve_input, target = eve_task(plaintext, train_scheme.eve_view(alice_bob, plaintext, key))
-    return eve_loss_fn(eve_params, eve_input, target)
+  main_eve_objective = eve_objective_of(eve_loss_fn, eve_task)
 
   def eve_update(params, opt, grads):
     updates, opt = optimizer.update(grads, opt, params)
@@ -495,9 +510,8 @@ def make_experiment(config):
     bob_guess = train_scheme.decrypt(state.alice_bob, ciphertext, key)
     bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess, axis))
     eve_input, target = eve_task(plaintext, view)
-    eve_bits = jnp.min(jnp.mean(losses.bits_wrong(
-        target, eve_guesses(eves, main_eves(eves, state.eve), eve_input, layout), axis),
-        axis=-1)) * n / target.shape[axis]
+    eve_bits = strongest(losses.bits_wrong(
+        target, eve_guesses(eves, main_eves(eves, state.eve), eve_input, layout), axis), target)
     if eves.warmup is not None:
       warm_bits = jnp.mean(losses.bits_wrong(
           plaintext, layout.apply(eves.warmup, state.eve['warmup'], view), axis))
@@ -505,9 +519,11 @@ def make_experiment(config):
     return Measure(bob_bits, eve_bits)
 
   def goals_met(m, step):
-    """Trained: Bob and Eve meet config.success, after any warm-up."""
+    """Trained: Bob and Eve meet config.success, after any warm-up and from
+    config.train_eves.min_steps on."""
     return ((m.bob_bits <= config.success.bob_bits) &
-            (m.eve_bits >= config.success.eve_bits) & (step > eves.warmup_steps))
+            (m.eve_bits >= config.success.eve_bits) & (step > eves.warmup_steps) &
+            (step >= eves.min_steps))
 
   return Experiment(scheme, eves, init, alice_bob_objective, train_step, train_chunk, measure,
                     goals_met)

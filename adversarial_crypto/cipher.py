@@ -118,9 +118,11 @@ def decrypt(bob_params, ciphertext, key, config):
 def eavesdrop(eve_params, ciphertext, config):
   """Eve: her guess [..., N] of the plaintext, from the ciphertext alone."""
   _check_symmetric(config)
-  if config_checks.train_eves_options(config)['game'] != 'reconstruct':
+  if config_checks.train_eves_options(config)['game'] == 'distinguish':
     raise ValueError("this config's training Eves tell which of two plaintexts a ciphertext "
                      "encrypts (config.train_eves.game); they do not guess the plaintext. "
                      'Train a fresh Eve on the frozen Alice instead (adversarial_crypto.evaluate)')
   _check_bits('ciphertext', ciphertext, config.msg_bits)
-  return adversarial.make_eve(config, config.msg_bits).apply(eve_params, ciphertext)
+  # A parity Eve guesses the bits first, then their pairwise parities.
+  guess = adversarial.make_main_eve(config, config.msg_bits).apply(eve_params, ciphertext)
+  return guess[..., :config.msg_bits]

@@ -105,11 +105,12 @@ def validate(config):
 # config.train_eves: the paper's single Eve unless set (configs/secure16.py).
 TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
                        'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
-                       'game': 'reconstruct'}
+                       'game': 'reconstruct', 'min_steps': 0}
 EVE_TERMS = ('paper', 'information')
 # What the main training Eves do: guess the plaintext from what they see (the
-# paper), or tell which of two plaintexts it encrypts (adversarial.distinguishing_game).
-GAMES = ('reconstruct', 'distinguish')
+# paper), tell which of two plaintexts it encrypts (adversarial.distinguishing_game),
+# or guess the plaintext's bits and every pairwise parity P_i P_k (bits.pair_parities).
+GAMES = ('reconstruct', 'distinguish', 'parity')
 TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
 
 
@@ -172,7 +173,7 @@ def validate_train_eves(config):
   _require(not unknown, f'config.train_eves has unknown fields {unknown}; '
            f'it takes {TRAIN_EVES_FIELDS} (see configs/secure16.py)')
   options = train_eves_options(config)
-  for name in ('count', 'reset_every', 'warmup_steps', 'steps_per_ab_step'):
+  for name in ('count', 'reset_every', 'warmup_steps', 'steps_per_ab_step', 'min_steps'):
     value = options[name]
     _require(isinstance(value, int) and value >= (1 if name == 'count' else 0),
              f'config.train_eves.{name} must be an integer >= {1 if name == "count" else 0}, '

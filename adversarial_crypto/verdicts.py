@@ -68,7 +68,11 @@ def protocol_differences(config):
                + (f", {eves['steps_per_ab_step']} minibatches each per Alice/Bob minibatch"
                   if eves['steps_per_ab_step'] else '')
                + (', each telling which of two plaintexts a ciphertext encrypts'
-                  if eves['game'] == 'distinguish' else ''))
+                  if eves['game'] == 'distinguish' else '')
+               + (', each guessing the bits and their pairwise parities'
+                  if eves['game'] == 'parity' else '')
+               + (f", no seed trained before step {eves['min_steps']}"
+                  if eves['min_steps'] else ''))
   freeze = config_checks.freeze_alice_at(config)
   if freeze:
     out.append(f'Alice frozen from step {freeze}; Bob and the Eves train on (beyond the paper)')

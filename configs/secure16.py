@@ -52,8 +52,15 @@ stronger and more varied Eves; each option is a config field:
   arch='bilinear', hidden
       Alice and Bob of product units, (x A + a) * (x B + b) (networks.bilinear),
       in which the one-time pad is one unit per bit. Their ciphers pass every
-      per-bit attacker yet leak products of plaintext bits: read `secure` for
-      them with benchmarks/cipher_leaks.py --parity_eve_steps (README).
+      per-bit attacker yet leak products of plaintext bits, which the
+      'parity' attacker reads (README).
+  train_eves.game='parity'
+      the main Eves guess the N bits and the N(N-1)/2 pairwise parities
+      P_i P_k; their bits wrong are N x their error rate over all of them.
+  train_eves.min_steps
+      no seed is trained (and stops) before this step, so a recipe's whole
+      schedule runs; by default a seed stops at the first chunk after the
+      warm-up where it meets config.success, before strong Eves had a chance.
   freeze_alice_at
       from this step Alice (the cipher) is frozen and only Bob and the Eves
       train: Bob catches up with the final cipher, whose secrecy does not
@@ -126,6 +133,17 @@ RECIPES = {
                                                              'freeze_alice_at': 11_000,
                                                              'leak_penalty.weight': 8.0,
                                                              'leak_penalty.order': 2}),
+    # The bilinear pair run through the whole schedule (no seed trained before the
+    # last step; 'bilinear_pair' stopped at 5,500), against reconstructing Eves and
+    # against Eves that also guess every pairwise parity P_i P_k, which the
+    # 'bilinear_pair' ciphers leak (the 'parity' attacker).
+    'bilinear_full': dict(_CURRICULUM, **_BILINEAR_PAIR, **{'train_eves.eve_weight': 8.0,
+                                                            'freeze_alice_at': 11_000,
+                                                            'train_eves.min_steps': 15_000}),
+    'bilinear_parity': dict(_CURRICULUM, **_BILINEAR_PAIR, **{'train_eves.eve_weight': 8.0,
+                                                              'freeze_alice_at': 11_000,
+                                                              'train_eves.min_steps': 15_000,
+                                                              'train_eves.game': 'parity'}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,
@@ -150,7 +168,8 @@ def get_config(recipe='best'):
       node = node[parent]
     node[leaf] = value
   # The attacker family: the training Eve's network (the paper's check), the
-  # 256 x 256 MLP that breaks the paper's pairs, and an MLP wider and deeper than any training Eve.
-  config.eval.attackers = 'paper,mlp,deep_mlp'
+  # 256 x 256 MLP that breaks the paper's pairs, an MLP wider and deeper than any
+  # training Eve, and the 256 x 256 MLP guessing every pairwise parity.
+  config.eval.attackers = 'paper,mlp,deep_mlp,parity'
   config.eval.deep_mlp_hidden = (256, 256, 256)
   return config

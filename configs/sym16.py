@@ -19,7 +19,7 @@ def get_config():
   config.train_eves = ml_collections.ConfigDict(
       {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
        'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
-       'game': 'reconstruct'})
+       'game': 'reconstruct', 'min_steps': 0})
   config.freeze_alice_at = 0       # from this step only Bob and Eve learn; 0: never
   # A penalty on the share of the ciphertext the plaintext explains through its
   # moments (losses.moment_leak), weighted in Alice and Bob's loss; 0: off, as in the paper.

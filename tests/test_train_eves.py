@@ -350,3 +350,41 @@ def test_distinguishing_eves_score_one_bit_in_the_alice_bob_loss():
   np.testing.assert_allclose(measure.eve_bits, 8 * min(wrong), rtol=1e-5)
   with pytest.raises(ValueError, match='tell which of two plaintexts'):
     cipher.eavesdrop(state.eve, ciphertext, config)
+
+
+def test_parity_eves_guess_bits_and_parities_scored_in_bits_of_n():
+  config = _config(count=K, combine='mean', game='parity')
+  experiment = adversarial.make_experiment(config)
+  state = experiment.init(jax.random.PRNGKey(7))
+  # N = 8 bits and 28 pairwise parities per Eve.
+  assert state.eve['dense1']['w'].shape == (K, 16, 8 + 28)
+  plaintext, msg_key = adversarial.bits.random_messages(jax.random.PRNGKey(8), 32, 8, 8)
+  loss, measure = jax.jit(experiment.alice_bob_objective)(state.alice_bob, state.eve,
+                                                          plaintext, msg_key)
+  # By hand: Bob's bits wrong + the mean over Eves of the paper's term over her
+  # 36 targets, (18 - E)^2 / 18^2 per example; her measure is 8 / 36 x her E.
+  ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
+  bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
+      state.alice_bob, ciphertext, msg_key)))
+  target = np.concatenate([plaintext, bits.pair_parities(plaintext)], -1)
+  eve_k = [jax.tree_util.tree_map(lambda x, i=i: x[i], state.eve) for i in range(K)]
+  wrong = [losses.bits_wrong(target, experiment.eve.apply(p, ciphertext)) for p in eve_k]
+  terms = [np.mean((18 - w) ** 2) / 18 ** 2 for w in wrong]
+  np.testing.assert_allclose(loss, bob + np.mean(terms), rtol=1e-5)
+  np.testing.assert_allclose(measure.eve_bits, 8 / 36 * min(np.mean(w) for w in wrong),
+                             rtol=1e-5)
+  # cipher.eavesdrop returns her guesses of the bits alone.
+  guess = cipher.eavesdrop(eve_k[0], ciphertext, config)
+  np.testing.assert_allclose(guess, experiment.eve.apply(eve_k[0], ciphertext)[:, :8], rtol=1e-6)
+
+
+def test_no_seed_is_trained_before_min_steps():
+  met = adversarial.Measure(jnp.float32(0.0), jnp.float32(4.0))  # Bob perfect, Eve at chance
+  config = _config(warmup_steps=20, min_steps=60)
+  goals_met = adversarial.make_experiment(config).goals_met
+  assert [bool(goals_met(met, s)) for s in (20, 40, 59, 60, 80)] == [False] * 3 + [True] * 2
+  # Without min_steps, the first step after the warm-up.
+  goals_met = adversarial.make_experiment(_config(warmup_steps=20)).goals_met
+  assert [bool(goals_met(met, s)) for s in (20, 40)] == [False, True]
+  with pytest.raises(config_checks.ConfigError, match='min_steps'):
+    _config(min_steps=-1)
