@@ -75,11 +75,21 @@ def make_scheme(config, layout=bits.ROWS):
   return SCHEMES[name].make_scheme(config, layout)
 
 
+def eve_arch(config):
+  """The training Eve's architecture: config.eve_arch, 'same' being config.arch."""
+  return config.arch if config.eve_arch == 'same' else config.eve_arch
+
+
+def describe_eve_arch(config):
+  """eve_arch, with config.eve_hidden for the architectures that take hidden sizes."""
+  arch = eve_arch(config)
+  return f'{arch} {tuple(config.eve_hidden)}' if arch in ('mlp', 'bilinear') else arch
+
+
 def make_eve(config, in_bits, out_bits=None):
-  """The training Eve of a config: eve_arch ('same' is arch) from in_bits to
-  out_bits (default msg_bits)."""
-  arch = config.arch if config.eve_arch == 'same' else config.eve_arch
-  return networks.make_network(arch, in_bits, out_bits or config.msg_bits, config.eve_hidden)
+  """The training Eve of a config: eve_arch from in_bits to out_bits (default msg_bits)."""
+  return networks.make_network(eve_arch(config), in_bits, out_bits or config.msg_bits,
+                               config.eve_hidden)
 
 
 def make_main_eve(config, in_bits):

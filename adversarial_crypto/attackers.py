@@ -51,10 +51,8 @@ def make_attacker(name, config):
   view_bits = adversarial.make_scheme(config).eve_in_bits
   if name == 'paper':
     eve = adversarial.make_eve(config, view_bits)
-    arch = config.arch if config.eve_arch == 'same' else config.eve_arch
-    if arch in ('mlp', 'bilinear'):
-      arch = f'{arch} {tuple(config.eve_hidden)}'
-    return Attacker(name, eve, 'l1', f"the training Eve's network ({arch}), L1 loss")
+    return Attacker(name, eve, 'l1', f"the training Eve's network "
+                    f'({adversarial.describe_eve_arch(config)}), L1 loss')
   if name in ('mlp', 'deep_mlp'):
     hidden = tuple(config.eval[f'{name}_hidden'])
     eve = networks.make_network('mlp', view_bits, n, hidden)

@@ -12,6 +12,7 @@ Per seed:
 
 import numpy as np
 
+from adversarial_crypto import adversarial
 from adversarial_crypto import config_checks
 from adversarial_crypto import stats
 
@@ -56,8 +57,8 @@ def protocol_differences(config):
     out.append(f'N = {n} plaintext bits, {config.key_bits} key bits (the paper\'s '
                f'numbers are for N = {PAPER_MSG_BITS}); thresholds scaled by N/16')
   if config.eve_arch not in ('same', config.arch):
-    hidden = f' {tuple(config.eve_hidden)}' if config.eve_arch in ('mlp', 'bilinear') else ''
-    out.append(f"training Eve's architecture {config.eve_arch!r}{hidden} (paper: as Alice's)")
+    out.append(f"training Eve's architecture {adversarial.describe_eve_arch(config)} "
+               "(paper: as Alice's)")
   eves = config_checks.train_eves_options(config)
   if eves != config_checks.TRAIN_EVES_DEFAULTS:
     term = '' if eves['eve_term'] == 'paper' else f" (on the Eves' {eves['eve_term']})"
