@@ -56,7 +56,9 @@ stronger and more varied Eves; each option is a config field:
       'parity' attacker reads (README).
   train_eves.game='parity'
       the main Eves guess the N bits and the N(N-1)/2 pairwise parities
-      P_i P_k; their bits wrong are N x their error rate over all of them.
+      P_i P_k. Each Eve's term is the larger of the paper's term on her bits
+      and on her parities, and her bits wrong the lower of her error rate x N
+      on each: pooled, 120 parities drowned a leak of 16 bits (README).
   train_eves.min_steps
       no seed is trained (and stops) before this step, so a recipe's whole
       schedule runs; by default a seed stops at the first chunk after the

@@ -361,18 +361,23 @@ def test_parity_eves_guess_bits_and_parities_scored_in_bits_of_n():
   plaintext, msg_key = adversarial.bits.random_messages(jax.random.PRNGKey(8), 32, 8, 8)
   loss, measure = jax.jit(experiment.alice_bob_objective)(state.alice_bob, state.eve,
                                                           plaintext, msg_key)
-  # By hand: Bob's bits wrong + the mean over Eves of the paper's term over her
-  # 36 targets, (18 - E)^2 / 18^2 per example; her measure is 8 / 36 x her E.
+  # By hand: Bob's bits wrong + the mean over Eves of the larger of the paper's
+  # terms on her 8 bits, (4 - E)^2 / 4^2, and on her 28 parities, (14 - E')^2 / 14^2;
+  # her measure is the lower of E and 8 / 28 x E', for the strongest Eve.
   ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
   bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
       state.alice_bob, ciphertext, msg_key)))
-  target = np.concatenate([plaintext, bits.pair_parities(plaintext)], -1)
+  parity = bits.pair_parities(plaintext)
   eve_k = [jax.tree_util.tree_map(lambda x, i=i: x[i], state.eve) for i in range(K)]
-  wrong = [losses.bits_wrong(target, experiment.eve.apply(p, ciphertext)) for p in eve_k]
-  terms = [np.mean((18 - w) ** 2) / 18 ** 2 for w in wrong]
+  guesses = [experiment.eve.apply(p, ciphertext) for p in eve_k]
+  on_bits = [losses.bits_wrong(plaintext, g[:, :8]) for g in guesses]
+  on_parities = [losses.bits_wrong(parity, g[:, 8:]) for g in guesses]
+  terms = [max(np.mean((4 - w) ** 2) / 4 ** 2, np.mean((14 - v) ** 2) / 14 ** 2)
+           for w, v in zip(on_bits, on_parities)]
   np.testing.assert_allclose(loss, bob + np.mean(terms), rtol=1e-5)
-  np.testing.assert_allclose(measure.eve_bits, 8 / 36 * min(np.mean(w) for w in wrong),
-                             rtol=1e-5)
+  np.testing.assert_allclose(
+      measure.eve_bits, min(min(np.mean(w), 8 / 28 * np.mean(v))
+                            for w, v in zip(on_bits, on_parities)), rtol=1e-5)
   # cipher.eavesdrop returns her guesses of the bits alone.
   guess = cipher.eavesdrop(eve_k[0], ciphertext, config)
   np.testing.assert_allclose(guess, experiment.eve.apply(eve_k[0], ciphertext)[:, :8], rtol=1e-6)
