@@ -326,22 +326,29 @@ def test_the_distinguishing_game_by_hand():
   np.testing.assert_array_equal(columns[1], target.T)
 
 
-def test_distinguishing_eves_score_one_bit_in_the_alice_bob_loss():
-  config = _config(count=K, combine='max', eve_weight=4.0, game='distinguish')
+def _loss_on_a_batch(config, seed):
+  """(experiment, state, plaintext, loss, measure, ciphertext, Bob's bits wrong) of
+  Alice and Bob's objective on 32 fresh examples, from fresh parameters."""
   experiment = adversarial.make_experiment(config)
-  state = experiment.init(jax.random.PRNGKey(5))
-  # Each Eve reads two plaintexts and a ciphertext, 3 x 8 bits, and gives one logit.
-  assert state.eve['dense0']['w'].shape == (K, 3 * 8, 16)
-  assert state.eve['dense1']['w'].shape == (K, 16, 1)
-  plaintext, msg_key = adversarial.bits.random_messages(jax.random.PRNGKey(6), 32, 8, 8)
+  state = experiment.init(jax.random.PRNGKey(seed))
+  plaintext, msg_key = adversarial.bits.random_messages(jax.random.PRNGKey(seed + 1), 32, 8, 8)
   loss, measure = jax.jit(experiment.alice_bob_objective)(state.alice_bob, state.eve,
                                                           plaintext, msg_key)
-  # By hand: Bob's bits wrong + 4 x max over Eves of (1/2 - E_k)^2 / (1/2)^2, with
-  # E_k Eve k's error rate on which plaintext (her advantage squared, not the mean
-  # of per-example squares); her measure is N x her error rate.
   ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
   bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
       state.alice_bob, ciphertext, msg_key)))
+  return experiment, state, plaintext, loss, measure, ciphertext, bob
+
+
+def test_distinguishing_eves_score_one_bit_in_the_alice_bob_loss():
+  config = _config(count=K, combine='max', eve_weight=4.0, game='distinguish')
+  experiment, state, plaintext, loss, measure, ciphertext, bob = _loss_on_a_batch(config, 5)
+  # Each Eve reads two plaintexts and a ciphertext, 3 x 8 bits, and gives one logit.
+  assert state.eve['dense0']['w'].shape == (K, 3 * 8, 16)
+  assert state.eve['dense1']['w'].shape == (K, 16, 1)
+  # By hand: Bob's bits wrong + 4 x max over Eves of (1/2 - E_k)^2 / (1/2)^2, with
+  # E_k Eve k's error rate on which plaintext (her advantage squared, not the mean
+  # of per-example squares); her measure is N x her error rate.
   eve_input, target = adversarial.distinguishing_game(plaintext, ciphertext)
   wrong = [np.mean(losses.bits_wrong(target, experiment.eve.apply(
       jax.tree_util.tree_map(lambda x, i=i: x[i], state.eve), eve_input))) for i in range(K)]
@@ -354,19 +361,12 @@ def test_distinguishing_eves_score_one_bit_in_the_alice_bob_loss():
 
 def test_parity_eves_guess_bits_and_parities_scored_in_bits_of_n():
   config = _config(count=K, combine='mean', game='parity')
-  experiment = adversarial.make_experiment(config)
-  state = experiment.init(jax.random.PRNGKey(7))
+  experiment, state, plaintext, loss, measure, ciphertext, bob = _loss_on_a_batch(config, 7)
   # N = 8 bits and 28 pairwise parities per Eve.
   assert state.eve['dense1']['w'].shape == (K, 16, 8 + 28)
-  plaintext, msg_key = adversarial.bits.random_messages(jax.random.PRNGKey(8), 32, 8, 8)
-  loss, measure = jax.jit(experiment.alice_bob_objective)(state.alice_bob, state.eve,
-                                                          plaintext, msg_key)
   # By hand: Bob's bits wrong + the mean over Eves of the larger of the paper's
   # terms on her 8 bits, (4 - E)^2 / 4^2, and on her 28 parities, (14 - E')^2 / 14^2;
   # her measure is the lower of E and 8 / 28 x E', for the strongest Eve.
-  ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
-  bob = np.mean(losses.bits_wrong(plaintext, experiment.scheme.decrypt(
-      state.alice_bob, ciphertext, msg_key)))
   parity = bits.pair_parities(plaintext)
   eve_k = [jax.tree_util.tree_map(lambda x, i=i: x[i], state.eve) for i in range(K)]
   guesses = [experiment.eve.apply(p, ciphertext) for p in eve_k]
