@@ -154,6 +154,11 @@ RECIPES = {
     'bilinear_parity_wide': dict(_CURRICULUM, **_BILINEAR_PAIR, **{
         'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
         'train_eves.game': 'parity', 'eve_hidden': (128, 128)}),
+    # Both: 128 x 128 parity Eves taking 8 minibatches per Alice/Bob minibatch.
+    'bilinear_parity_eve8_wide': dict(_CURRICULUM, **_BILINEAR_PAIR, **{
+        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
+        'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8,
+        'eve_hidden': (128, 128)}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,
