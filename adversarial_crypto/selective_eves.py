@@ -13,6 +13,7 @@ eval.mlp_hidden), both with the squared-error loss and reading their
 estimate of C from their first output.
 """
 
+import functools
 import os
 import time
 from typing import Any, NamedTuple
@@ -27,6 +28,7 @@ from adversarial_crypto import evaluator
 from adversarial_crypto import figures
 from adversarial_crypto import networks
 from adversarial_crypto import selective
+from adversarial_crypto import sharding
 from adversarial_crypto import workdir as workdir_lib
 
 class EveState(NamedTuple):
@@ -112,13 +114,20 @@ def evaluate_alices(config, alice_params, log=print):
   num_seeds = jax.tree_util.tree_leaves(alice_params)[0].shape[0]
   root = evaluator.eval_root_key(config)
   trainers, keys, states = {}, {}, {}
+  loop = sharding.default_loop()  # as the evaluator's: one Eve after another on CPU
   for name in names:
     init, run_chunk = make_eve_trainer(experiment, make_attacker(name, config), ev)
     keys[name] = evaluator.fresh_eve_keys(root, num_seeds, name, ev.num_eves)
-    trainers[name] = jax.jit(
-        jax.vmap(jax.vmap(run_chunk, in_axes=(0, None, 0, None, None)),
-                 in_axes=(0, 0, 0, None, None)), static_argnums=4)
-    states[name] = jax.jit(jax.vmap(jax.vmap(init)))(keys[name])
+
+    def all_eves(states, alices, keys, first_step, num_steps, run_chunk=run_chunk):
+      def per_alice(states, alice, keys):
+        return sharding.over_items(
+            lambda state, key: run_chunk(state, alice, key, first_step, num_steps), loop)(
+                states, keys)
+      return sharding.over_items(per_alice, loop)(states, alices, keys)
+
+    trainers[name] = jax.jit(all_eves, static_argnums=4)
+    states[name] = jax.jit(functools.partial(evaluator.init_each, init))(keys[name])
   final, best, final_mse = {}, {n: np.full((num_seeds, ev.num_eves), -np.inf) for n in names}, {}
   history, step, start = [], 0, time.time()
   while step < ev.steps:
