@@ -109,6 +109,18 @@ def init_each(init, keys):
   return jax.tree_util.tree_map(lambda x: x.reshape(keys.shape[:-1] + x.shape[1:]), flat)
 
 
+def over_ciphers_and_eves(one_eve, loop):
+  """one_eve(state, cipher_params, eve_key, first_step) of ONE Eve, run over a block:
+  states and keys [P, E, ...], cipher_params and first_step [P, ...]. The Eves
+  of one cipher share its parameters and its first step; `loop` is 'map' or
+  'vmap' (sharding.over_items), for the ciphers and for their Eves."""
+  def per_cipher(states, params, keys, first_step):
+    return sharding.over_items(
+        lambda state, key: one_eve(state, params, key, first_step), loop)(states, keys)
+
+  return sharding.over_items(per_cipher, loop)
+
+
 def eval_root_key(config):
   """The root of every fresh Eve's key for a run of `config`."""
   root = jax.random.fold_in(jax.random.PRNGKey(config.seed), EVAL_ROOT_STREAM)
@@ -224,13 +236,7 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=Non
     new_states, measures = {}, {}
     for name, trainer in trainers.items():
       one_eve = functools.partial(trainer.run_chunk, num_steps=num_steps)
-
-      def per_cipher(states, params, keys, first_step, one_eve=one_eve):
-        # The Eves of one cipher share its parameters and the chunk's first step.
-        return sharding.over_items(
-            lambda state, key: one_eve(state, params, key, first_step), eve_loop)(states, keys)
-
-      new_states[name], measures[name] = sharding.over_items(per_cipher, eve_loop)(
+      new_states[name], measures[name] = over_ciphers_and_eves(one_eve, eve_loop)(
           states[name], cipher_params, keys[name], first_steps)
     return new_states, measures
 

@@ -120,11 +120,9 @@ def evaluate_alices(config, alice_params, log=print):
     keys[name] = evaluator.fresh_eve_keys(root, num_seeds, name, ev.num_eves)
 
     def all_eves(states, alices, keys, first_step, num_steps, run_chunk=run_chunk):
-      def per_alice(states, alice, keys):
-        return sharding.over_items(
-            lambda state, key: run_chunk(state, alice, key, first_step, num_steps), loop)(
-                states, keys)
-      return sharding.over_items(per_alice, loop)(states, alices, keys)
+      one_eve = functools.partial(run_chunk, num_steps=num_steps)
+      return evaluator.over_ciphers_and_eves(one_eve, loop)(
+          states, alices, keys, jnp.full((num_seeds,), first_step, jnp.int32))
 
     trainers[name] = jax.jit(all_eves, static_argnums=4)
     states[name] = jax.jit(functools.partial(evaluator.init_each, init))(keys[name])
