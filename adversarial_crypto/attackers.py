@@ -54,18 +54,21 @@ def make_attacker(name, config):
     return Attacker(name, eve, 'l1', f"the training Eve's network "
                     f'({adversarial.describe_eve_arch(config)}), L1 loss')
   if name in ('mlp', 'deep_mlp'):
-    hidden = tuple(config.eval[f'{name}_hidden'])
-    eve = networks.make_network('mlp', view_bits, n, hidden)
-    loss = config.eval.mlp_loss
-    return Attacker(name, eve, loss, f'MLP {"x".join(map(str, hidden))} ReLU, {loss} loss')
+    return _mlp_attacker(name, config, view_bits, f'{name}_hidden', n)
   if name == 'parity':
-    hidden = tuple(config.eval.mlp_hidden)
-    eve = networks.make_network('mlp', view_bits, n * (n - 1) // 2, hidden)
-    loss = config.eval.mlp_loss
-    return Attacker(name, eve, loss, f'MLP {"x".join(map(str, hidden))} ReLU of the '
-                    f'{n * (n - 1) // 2} pairwise parities, {loss} loss; bits = N x error rate',
-                    'pair_parity')
+    pairs = n * (n - 1) // 2
+    return _mlp_attacker(name, config, view_bits, 'mlp_hidden', pairs, 'pair_parity',
+                         f' of the {pairs} pairwise parities', '; bits = N x error rate')
   raise ValueError(f'unknown attacker {name!r}; choose from {config_checks.ATTACKERS}')
+
+
+def _mlp_attacker(name, config, view_bits, hidden_field, out_bits, target='plaintext', of='',
+                  note=''):
+  """A ReLU MLP of hidden sizes config.eval[hidden_field], trained with config.eval.mlp_loss."""
+  hidden = tuple(config.eval[hidden_field])
+  loss = config.eval.mlp_loss
+  return Attacker(name, networks.make_network('mlp', view_bits, out_bits, hidden), loss,
+                  f'MLP {"x".join(map(str, hidden))} ReLU{of}, {loss} loss{note}', target)
 
 
 def make_attackers(config):
