@@ -15,13 +15,13 @@ many fresh keys, it prints:
   fresh Bob (with --fresh_bob_steps S) the bits wrong of a new Bob, of the
            run's architecture, trained S steps from scratch on the frozen
            Alice: what her cipher still carries, apart from the trained Bob.
-  parities (with --parity_eve_steps S) a fresh 'mlp' Eve (config.eval.mlp_hidden)
-           trained S steps to guess, from the ciphertext alone, every product
-           P_i P_k (i < k) of two plaintext bits (their XOR, in 0/1 form), with a
-           per-output logistic loss: her hard-decision error rate over the
-           N(N-1)/2 parities and on the parity she reads best (chance: 0.5 on
-           both). A key bit used twice leaks such parities while hiding every
-           bit: a per-bit Eve, and so the `secure` verdict, cannot see them.
+  parities (with --parity_eve_steps S) a fresh Eve of the evaluator's 'parity'
+           attacker (config.eval.mlp_hidden, config.eval.mlp_loss) trained S
+           steps to guess, from the ciphertext alone, every product P_i P_k
+           (i < k) of two plaintext bits (their XOR, in 0/1 form): her
+           hard-decision error rate over the N(N-1)/2 parities and on the
+           parity she reads best (chance: 0.5 on both). A key bit used twice
+           leaks such parities while hiding every bit: a per-bit Eve cannot see them.
 
 A fresh MLP Eve that reads a cipher whose linear and order-2 shares are
 near 0 reads it through higher moments; one that cannot read its signs,
@@ -55,7 +55,6 @@ from adversarial_crypto import bits
 from adversarial_crypto import cipher
 from adversarial_crypto import evaluator
 from adversarial_crypto import losses
-from adversarial_crypto import networks
 
 _RUNS = flags.DEFINE_list('runs', None, 'NAME=WORKDIR pairs of finished symmetric runs.')
 _PLAINTEXTS = flags.DEFINE_integer('plaintexts', 1024, 'Fresh plaintexts per seed.')
@@ -169,25 +168,26 @@ def fresh_bobs(run, steps, rng):
 
 
 def parity_eves(run, steps, rng):
-  """Per seed, (mean, lowest) hard-decision error rate of a fresh 'mlp' Eve trained
-  `steps` Adam steps of config.batch_size to guess every P_i P_k, i < k, from C."""
+  """Per seed, (mean, lowest) hard-decision error rate of a fresh Eve of the
+  evaluator's 'parity' attacker, trained `steps` Adam steps of config.batch_size
+  to guess every P_i P_k, i < k, from C: the lowest is over the parities, which
+  the attacker's own measure averages."""
   config = run.config
-  n = config.msg_bits
   scheme = adversarial.make_scheme(config, bits.COLUMNS)
-  eve = networks.make_network('mlp', n, n * (n - 1) // 2, tuple(config.eval.mlp_hidden))
+  attacker = attackers.make_attacker('parity', config)
+  eve, target_of = attacker.network, attackers.TARGETS[attacker.target]
 
   def task(alice, key, size):
-    plaintext, msg_key = bits.random_messages(key, size, n, config.key_bits, scheme.layout)
+    plaintext, msg_key = bits.random_messages(key, size, config.msg_bits, config.key_bits,
+                                              scheme.layout)
     ciphertext = scheme.encrypt({'alice': alice}, plaintext, msg_key)[0]  # [N, B]
-    return ciphertext, bits.pair_parities(plaintext, scheme.layout)  # [N(N-1)/2, B]
-
-  def loss(params, ciphertext, parity):
-    return losses.logistic_eve_loss(parity, eve.logits_columns(params, ciphertext), 0)
+    return ciphertext, target_of(plaintext, scheme.layout)  # [N(N-1)/2, B]
 
   def report(params, ciphertext, parity):
     wrong = jnp.mean(jnp.sign(eve.logits_columns(params, ciphertext)) != parity, axis=1)
     return jnp.mean(wrong), jnp.min(wrong)
 
+  loss = adversarial.make_eve_loss(attacker.loss_name, eve, scheme.layout)
   return _train_fresh(run, eve, config.eval.learning_rate, task, loss, report, steps, rng)
 
 
