@@ -2,6 +2,8 @@
 
 import ml_collections
 
+from adversarial_crypto import config_checks
+
 
 def get_config():
   """Returns the paper's defaults for N = 16."""
@@ -9,17 +11,15 @@ def get_config():
   config.experiment = 'symmetric'  # 'symmetric' (Section 2); configs/asym16.py: Appendix A
   config.msg_bits = 16             # N: plaintext and ciphertext length
   config.key_bits = 16             # may differ from msg_bits
-  config.arch = 'paper'            # Alice and Bob: 'paper', 'tf_models' or 'mlp'
-  config.hidden = (256, 256)       # Alice and Bob's hidden sizes when arch = 'mlp'
-  config.eve_arch = 'same'         # 'same' (as arch), 'paper', 'tf_models' or 'mlp'
-  config.eve_hidden = (256, 256)   # hidden sizes when eve_arch = 'mlp'
+  config.arch = 'paper'            # Alice and Bob: 'paper', 'tf_models', 'mlp' or 'bilinear'
+  config.hidden = (256, 256)       # Alice and Bob's hidden sizes when arch = 'mlp' or 'bilinear'
+  config.eve_arch = 'same'         # 'same' (as arch), 'paper', 'tf_models', 'mlp' or 'bilinear'
+  config.eve_hidden = (256, 256)   # hidden sizes when eve_arch = 'mlp' or 'bilinear'
   config.eve_loss = 'l1'           # Eve's training loss: 'l1' (paper) or 'logistic'
-  # The Eves trained beside Alice and Bob; these values are the paper's single
-  # Eve. configs/secure16.py explains each field and uses them.
-  config.train_eves = ml_collections.ConfigDict(
-      {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
-       'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
-       'game': 'reconstruct', 'min_steps': 0})
+  # The Eves trained beside Alice and Bob: the defaults are the paper's single
+  # Eve (count 1, no reset or warm-up, weight 1, the paper's term and game).
+  # configs/secure16.py explains each field and uses them.
+  config.train_eves = ml_collections.ConfigDict(config_checks.TRAIN_EVES_DEFAULTS)
   config.freeze_alice_at = 0       # from this step only Bob and Eve learn; 0: never
   # A penalty on the share of the ciphertext the plaintext explains through its
   # moments (losses.moment_leak), weighted in Alice and Bob's loss; 0: off, as in the paper.
