@@ -76,8 +76,9 @@ def make_scheme(config, layout=bits.ROWS):
 
 
 def eve_arch(config):
-  """The training Eve's architecture: config.eve_arch, 'same' being config.arch."""
-  return config.arch if config.eve_arch == 'same' else config.eve_arch
+  """The training Eve's architecture: config.eve_arch, 'same' being config.arch
+  ('bilinear' for 'keyed_bilinear': Eve has no key)."""
+  return networks.keyless(config.arch) if config.eve_arch == 'same' else config.eve_arch
 
 
 def describe_eve_arch(config):
@@ -224,7 +225,7 @@ def make_training_eves(config, in_bits):
   options = config_checks.train_eves_options(config)
   warmup = None
   if options['warmup_steps']:
-    warmup = networks.make_network(config.arch, in_bits, config.msg_bits,
+    warmup = networks.make_network(networks.keyless(config.arch), in_bits, config.msg_bits,
                                     networks.alice_bob_hidden(config))
   return TrainingEves(make_main_eve(config, in_bits), options['count'], options['combine'],
                       options['reset_every'], float(options['eve_weight']), warmup,

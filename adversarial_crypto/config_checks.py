@@ -65,9 +65,17 @@ def validate(config):
            f"config.arch must be one of {', '.join(map(repr, networks.ARCHS))}, "
            f'got {config.arch!r}')
   _require_layer_sizes('hidden', config.get('hidden', networks.DEFAULT_HIDDEN))
-  _require(config.eve_arch in ('same',) + networks.ARCHS,
-           f"config.eve_arch must be one of 'same', {', '.join(map(repr, networks.ARCHS))}; "
-           f'got {config.eve_arch!r}')
+  if config.arch in networks.KEYED_ARCHS:
+    _require(experiment == 'symmetric',
+             f"config.arch {config.arch!r} takes a key in every network; the {experiment} "
+             "experiment has a network without one. Use 'bilinear'")
+    _require(len(config.get('hidden', networks.DEFAULT_HIDDEN)) == 1,
+             f"config.arch {config.arch!r} takes one hidden layer; set config.hidden to one "
+             f"size, for example (128,), not {tuple(config.get('hidden', ()))}")
+  eve_archs = tuple(a for a in networks.ARCHS if a not in networks.KEYED_ARCHS)
+  _require(config.eve_arch in ('same',) + eve_archs,
+           f"config.eve_arch must be one of 'same', {', '.join(map(repr, eve_archs))} "
+           f'(Eve has no key); got {config.eve_arch!r}')
   _require(config.eve_loss in ('l1', 'logistic'),
            f"config.eve_loss must be 'l1' or 'logistic', got {config.eve_loss!r}")
   _require(all(isinstance(h, int) and h > 0 for h in config.eve_hidden),

@@ -38,7 +38,9 @@ Params = Any
 # (window, input depth, output depth, stride) of each 1-D convolution.
 PAPER_CONVS = ((4, 1, 2, 1), (2, 2, 4, 2), (1, 4, 4, 1), (1, 4, 1, 1))
 TF_MODELS_CONVS = ((2, 1, 2, 2), (1, 2, 2, 1), (1, 2, 1, 1))
-ARCHS = ('paper', 'tf_models', 'mlp', 'bilinear')
+ARCHS = ('paper', 'tf_models', 'mlp', 'bilinear', 'keyed_bilinear')
+# Architectures whose inputs end with a key (Alice's and Bob's, not Eve's).
+KEYED_ARCHS = ('keyed_bilinear',)
 
 
 class Network(NamedTuple):
@@ -290,6 +292,41 @@ def bilinear(in_bits, out_bits, hidden: Sequence[int]):
                  functools.partial(forward, columns=True))
 
 
+def keyed_bilinear(in_bits, out_bits, hidden: Sequence[int], key_bits):
+  """Product units of a text feature and a key feature, u = ((t A) * (k B)) W.
+
+  The input is [t, k], its last key_bits the key. There are no biases, so u
+  is odd in t for every key and every weight: u(-t, k) = u(t, -k) = -u(t, k).
+  As Alice, with the key uniform over -1/+1, the ciphertext of -P is then
+  distributed as that of P, and no eavesdropper can guess any single bit of
+  P better than chance: what she may learn are even functions of P, such as
+  the parities P_i P_j. The one-time pad, u_i = P_i K_i, is one unit per bit.
+  """
+  if len(hidden) != 1:
+    raise ValueError(f'keyed_bilinear takes one hidden layer, got {tuple(hidden)}: a second '
+                     'layer of products would no longer be odd in the text')
+  if not 0 < key_bits < in_bits:
+    raise ValueError(f'keyed_bilinear needs 0 < key_bits < in_bits, got {key_bits} of {in_bits}')
+  text_bits, (width,) = in_bits - key_bits, hidden
+
+  def init_fn(key):
+    k_text, k_key, k_out = jax.random.split(key, 3)
+    return {'text': _uniform(k_text, (text_bits, width), 1.0 / math.sqrt(text_bits)),
+            'key': _uniform(k_key, (key_bits, width), 1.0 / math.sqrt(key_bits)),
+            'out': _uniform(k_out, (width, out_bits), 1.0 / math.sqrt(width))}
+
+  def forward(params, x, columns):
+    """u of x [..., in_bits], or with `columns` of x [in_bits, M]."""
+    if columns:
+      h = (params['text'].T @ x[:text_bits]) * (params['key'].T @ x[text_bits:])
+      return params['out'].T @ h
+    h = (x[..., :text_bits] @ params['text']) * (x[..., text_bits:] @ params['key'])
+    return h @ params['out']
+
+  return Network(init_fn, functools.partial(forward, columns=False), in_bits, out_bits,
+                 functools.partial(forward, columns=True))
+
+
 # Hidden layer sizes of an 'mlp' network, and of 'mlp' Alice and Bob when a config has none.
 DEFAULT_HIDDEN = (256, 256)
 
@@ -299,14 +336,20 @@ def alice_bob_hidden(config):
   return tuple(config.get('hidden', DEFAULT_HIDDEN))
 
 
-def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN):
+def keyless(arch):
+  """The architecture of Alice and Bob's kind for a network without a key, an Eve."""
+  return 'bilinear' if arch in KEYED_ARCHS else arch
+
+
+def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN, key_bits=None):
   """A network of the named architecture.
 
   Args:
-    arch: 'paper', 'tf_models', 'mlp' or 'bilinear'.
+    arch: 'paper', 'tf_models', 'mlp', 'bilinear' or 'keyed_bilinear'.
     in_bits: input length.
     out_bits: output length.
-    hidden: hidden layer sizes, used by 'mlp' and 'bilinear' only.
+    hidden: hidden layer sizes, used by 'mlp' and the bilinear ones only.
+    key_bits: how many of the last inputs are a key; 'keyed_bilinear' only.
   """
   if arch == 'paper':
     return mix_transform(in_bits, out_bits, PAPER_CONVS, True, 'fan_in')
@@ -316,6 +359,11 @@ def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN):
     return mlp(in_bits, out_bits, tuple(hidden))
   if arch == 'bilinear':
     return bilinear(in_bits, out_bits, tuple(hidden))
+  if arch == 'keyed_bilinear':
+    if key_bits is None:
+      raise ValueError("arch 'keyed_bilinear' is for networks that take a key (Alice, Bob); "
+                       'pass key_bits')
+    return keyed_bilinear(in_bits, out_bits, tuple(hidden), key_bits)
   raise ValueError(f'unknown arch {arch!r}; choose one of {ARCHS}')
 
 

@@ -53,8 +53,8 @@ def make_scheme(config, layout=bits.ROWS):
   n, k = config.msg_bits, config.key_bits
   hidden = networks.alice_bob_hidden(config)
   hard = config_checks.ciphertext_kind(config) == 'sign'
-  nets = {'alice': networks.make_network(config.arch, n + k, n, hidden),
-          'bob': networks.make_network(config.arch, n + k, n, hidden)}
+  nets = {'alice': networks.make_network(config.arch, n + k, n, hidden, key_bits=k),
+          'bob': networks.make_network(config.arch, n + k, n, hidden, key_bits=k)}
 
   def encrypt(params, plaintext, key):
     ciphertext = layout.apply(nets['alice'], params['alice'], layout.concat([plaintext, key]))

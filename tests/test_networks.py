@@ -1,13 +1,17 @@
 """Network shapes, ranges, parameter counts and initialisation."""
 
+import itertools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from adversarial_crypto import adversarial
+from adversarial_crypto import config_checks
 from adversarial_crypto import networks
 from adversarial_crypto import symmetric
+from configs import asym16
 
 
 def paper_params(in_bits, n):
@@ -78,6 +82,57 @@ def test_bilinear_units_multiply_two_linear_functions_by_hand():
          'out': {'w': np.ones((1, 1), np.float32), 'b': np.zeros(1, np.float32)}}
   one = networks.make_network('bilinear', 4, 1, (1,))
   np.testing.assert_array_equal(one.logits(pad, x)[:, 0], x[:, 0] * x[:, 2])
+
+
+def test_keyed_bilinear_multiplies_a_text_feature_by_a_key_feature_by_hand():
+  net = networks.make_network('keyed_bilinear', 5, 3, (4,), key_bits=2)
+  params = jax.tree_util.tree_map(np.asarray, net.init(jax.random.PRNGKey(0)))
+  assert {k: v.shape for k, v in params.items()} == {'text': (3, 4), 'key': (2, 4),
+                                                     'out': (4, 3)}
+  x = np.array([[1., -1., 1., 1., -1.], [-1., -1., 1., -1., 1.]], np.float32)
+  by_hand = ((x[:, :3] @ params['text']) * (x[:, 3:] @ params['key'])) @ params['out']
+  np.testing.assert_allclose(net.logits(params, x), by_hand, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(net.logits_columns(params, x.T).T, by_hand, rtol=1e-5, atol=1e-6)
+  # The one-time pad u_i = P_i K_i is one unit per bit.
+  pad = {'text': np.eye(2, dtype=np.float32), 'key': np.eye(2, dtype=np.float32),
+         'out': np.eye(2, dtype=np.float32)}
+  two = networks.make_network('keyed_bilinear', 4, 2, (2,), key_bits=2)
+  np.testing.assert_array_equal(two.logits(pad, x[:, 1:]), x[:, 1:3] * x[:, 3:])
+
+
+def test_keyed_bilinear_alice_hides_every_single_bit_whatever_her_weights():
+  # u(-P, K) = -u(P, K) = u(P, -K): over all keys, the ciphertexts of P and of -P
+  # are the same multiset, so no ciphertext tells P_i = 1 from P_i = -1 better than chance.
+  n = k = 3
+  alice = networks.make_network('keyed_bilinear', n + k, n, (5,), key_bits=k)
+  signs = np.array(list(itertools.product([-1., 1.], repeat=n)), np.float32)
+  for seed in range(3):
+    params = alice.init(jax.random.PRNGKey(seed))
+    for p in signs:
+      def ciphertexts(text):
+        x = np.concatenate([np.tile(text, (len(signs), 1)), signs], axis=1)
+        return np.asarray(alice.apply(params, x))
+      sort = lambda c: c[np.lexsort(np.round(c, 5).T)]
+      np.testing.assert_allclose(sort(ciphertexts(-p)), sort(ciphertexts(p)), atol=1e-6)
+      assert np.abs(ciphertexts(-p) - ciphertexts(p)).max() > 1e-3  # not trivially equal
+
+
+def test_keyed_bilinear_eves_are_keyless_and_the_arch_is_checked(tiny_config):
+  tiny_config.arch, tiny_config.hidden, tiny_config.eve_arch = 'keyed_bilinear', (8,), 'same'
+  config_checks.validate(tiny_config)
+  assert adversarial.eve_arch(tiny_config) == 'bilinear'
+  scheme = symmetric.make_scheme(tiny_config)
+  assert scheme.networks['alice'].init(jax.random.PRNGKey(0))['key'].shape == (8, 8)
+  for field, value, message in [('hidden', (8, 8), 'one hidden layer'),
+                                ('eve_arch', 'keyed_bilinear', 'Eve has no key')]:
+    bad = tiny_config.copy_and_resolve_references()
+    bad[field] = value
+    with pytest.raises(config_checks.ConfigError, match=message):
+      config_checks.validate(bad)
+  asym = asym16.get_config()
+  asym.arch, asym.hidden = 'keyed_bilinear', (8,)
+  with pytest.raises(config_checks.ConfigError, match="asymmetric experiment.*'bilinear'"):
+    config_checks.validate(asym)
 
 
 def test_same_padding_matches_tensorflow():
