@@ -64,8 +64,9 @@ def protocol_differences(config):
     term = '' if eves['eve_term'] == 'paper' else f" (on the Eves' {eves['eve_term']})"
     out.append(f"training Eves (beyond the paper): {eves['count']} at once, Alice/Bob's Eve "
                f"term{term} their {eves['combine']} x {eves['eve_weight']:g}, one re-initialised "
-               f"every {eves['reset_every'] or 'no'} steps, after {eves['warmup_steps']} "
-               "warm-up steps of the paper's recipe"
+               f"every {eves['reset_every'] or 'no'} steps, "
+               + (f"after {eves['warmup_steps']} warm-up steps of the paper's recipe"
+                  if eves['warmup_steps'] else 'from the first step')
                + (f", {eves['steps_per_ab_step']} minibatches each per Alice/Bob minibatch"
                   if eves['steps_per_ab_step'] else '')
                + (', each telling which of two plaintexts a ciphertext encrypts'

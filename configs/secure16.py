@@ -54,6 +54,14 @@ stronger and more varied Eves; each option is a config field:
       in which the one-time pad is one unit per bit. Their ciphers pass every
       per-bit attacker yet leak products of plaintext bits, which the
       'parity' attacker reads (README).
+  arch='keyed_bilinear'
+      Alice and Bob of product units of a text feature and a key feature,
+      ((t A) * (k B)) W, no biases (networks.keyed_bilinear). Alice's output is
+      then odd in the plaintext for every key, so with a uniform key the
+      ciphertexts of P and -P are alike and no eavesdropper guesses a single
+      bit better than chance, whatever the weights: only even functions of the
+      plaintext, such as the parities P_i P_k, can leak, and her training Eves
+      play the parity game.
   train_eves.game='parity'
       the main Eves guess the N bits and the N(N-1)/2 pairwise parities
       P_i P_k. Each Eve's term is the larger of the paper's term on her bits
@@ -82,6 +90,7 @@ _STRONG_EVES = {
 _CURRICULUM = dict(_STRONG_EVES, **{'train_eves.warmup_steps': 5000})
 _MLP_PAIR = {'arch': 'mlp', 'hidden': (128, 128)}
 _BILINEAR_PAIR = {'arch': 'bilinear', 'hidden': (128,)}
+_KEYED_PAIR = {'arch': 'keyed_bilinear', 'hidden': (128,)}
 RECIPES = {
     # The paper's recipe, judged by secure16's attacker family.
     'paper': {},
@@ -159,6 +168,25 @@ RECIPES = {
         'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
         'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8,
         'eve_hidden': (128, 128)}),
+    # Alice and Bob of keyed product units (arch='keyed_bilinear'): no eavesdropper can
+    # guess a single bit better than chance, whatever the weights, so only even functions
+    # of the plaintext, such as the parities, can leak. Against parity Eves from the first
+    # step (no warm-up: the per-bit part of their term is at chance by construction),
+    # taking 8 minibatches per Alice/Bob minibatch.
+    'keyed_parity': dict(_STRONG_EVES, **_KEYED_PAIR, **{
+        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
+        'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8}),
+    # 'keyed_parity' with the Eves taking 2 minibatches per Alice/Bob minibatch, as
+    # elsewhere: cheaper, and does it need more?
+    'keyed_parity_eve2': dict(_STRONG_EVES, **_KEYED_PAIR, **{
+        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
+        'train_eves.game': 'parity'}),
+    # 'keyed_parity' with Alice sending the signs of her outputs (ciphertext='sign'):
+    # a tanh ciphertext's magnitudes |C_i| show |the key feature| of every bit, which tells
+    # an Eve how the bits' key features relate and so their parities; signs alone do not.
+    'keyed_parity_sign': dict(_STRONG_EVES, **_KEYED_PAIR, **{
+        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
+        'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8, 'ciphertext': 'sign'}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,
