@@ -13,9 +13,13 @@ from configs import tiny
 # Many tests build the same tiny programs afresh (a new runner each time), and
 # compiling dominates their time; a compilation cache shared by the session
 # compiles each program once. Results do not change: the cache keys on the program.
-_CACHE = tempfile.mkdtemp(prefix='adversarial_crypto_jax_cache_')
-atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
-# The command-line tests' subprocesses share it through the environment.
+# The process that makes the cache (pytest itself, or its xdist controller, which
+# ends last) removes it; xdist workers and the command-line tests' subprocesses
+# inherit it through the environment, so no worker compiles what another has.
+_CACHE = os.environ.get('JAX_COMPILATION_CACHE_DIR')
+if not _CACHE:
+  _CACHE = tempfile.mkdtemp(prefix='adversarial_crypto_jax_cache_')
+  atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 os.environ['JAX_COMPILATION_CACHE_DIR'] = _CACHE
 os.environ['JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS'] = '0'
 os.environ['JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES'] = '0'
