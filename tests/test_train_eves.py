@@ -11,6 +11,7 @@ from adversarial_crypto import bits
 from adversarial_crypto import cipher
 from adversarial_crypto import config_checks
 from adversarial_crypto import losses
+from configs import secure16
 from configs import tiny
 
 K = 3
@@ -393,3 +394,13 @@ def test_no_seed_is_trained_before_min_steps():
   assert [bool(goals_met(met, s)) for s in (20, 40)] == [False, True]
   with pytest.raises(config_checks.ConfigError, match='min_steps'):
     _config(min_steps=-1)
+
+
+def test_every_secure16_recipe_is_a_valid_config():
+  for recipe in secure16.RECIPES:
+    config = secure16.get_config(recipe)
+    config_checks.validate(config)
+    assert config.eval.attackers == 'paper,mlp,deep_mlp,parity'
+  assert secure16.get_config('keyed_parity').arch == 'keyed_bilinear'
+  with pytest.raises(ValueError, match='choose one of'):
+    secure16.get_config('no_such_recipe')
