@@ -133,7 +133,10 @@ def test_vmap_over_seeds_equals_each_seed():
 @pytest.mark.parametrize('arch', networks.ARCHS)
 def test_columns_equal_rows_transposed(arch):
   # Training feeds the networks examples as columns (bits.COLUMNS).
-  net = networks.make_network(arch, 32, 16, (24, 12))
+  if arch in networks.KEYED_ARCHS:  # one hidden layer; the last 16 inputs are a key
+    net = networks.make_network(arch, 32, 16, (24,), key_bits=16)
+  else:
+    net = networks.make_network(arch, 32, 16, (24, 12))
   params = net.init(jax.random.PRNGKey(8))
   x = _inputs(jax.random.PRNGKey(9), 8, 32)
   np.testing.assert_allclose(jax.jit(net.logits_columns)(params, x.T),
