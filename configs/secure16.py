@@ -91,6 +91,11 @@ _CURRICULUM = dict(_STRONG_EVES, **{'train_eves.warmup_steps': 5000})
 _MLP_PAIR = {'arch': 'mlp', 'hidden': (128, 128)}
 _BILINEAR_PAIR = {'arch': 'bilinear', 'hidden': (128,)}
 _KEYED_PAIR = {'arch': 'keyed_bilinear', 'hidden': (128,)}
+# The keyed recipes' common part: parity Eves from the first step, 8 minibatches each per
+# Alice/Bob minibatch, Eve term x 8, Alice frozen at 11,000, no seed trained before 15,000.
+_KEYED_PARITY = dict(_STRONG_EVES, **_KEYED_PAIR, **{
+    'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
+    'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8})
 RECIPES = {
     # The paper's recipe, judged by secure16's attacker family.
     'paper': {},
@@ -173,28 +178,19 @@ RECIPES = {
     # of the plaintext, such as the parities, can leak. Against parity Eves from the first
     # step (no warm-up: the per-bit part of their term is at chance by construction),
     # taking 8 minibatches per Alice/Bob minibatch.
-    'keyed_parity': dict(_STRONG_EVES, **_KEYED_PAIR, **{
-        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
-        'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8}),
+    'keyed_parity': dict(_KEYED_PARITY),
     # 'keyed_parity' with the Eves taking 2 minibatches per Alice/Bob minibatch, as
     # elsewhere: cheaper, and does it need more?
-    'keyed_parity_eve2': dict(_STRONG_EVES, **_KEYED_PAIR, **{
-        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
-        'train_eves.game': 'parity'}),
+    'keyed_parity_eve2': dict(_KEYED_PARITY, **{'train_eves.steps_per_ab_step': 0}),
     # 'keyed_parity' with Alice sending the signs of her outputs (ciphertext='sign'):
     # a tanh ciphertext's magnitudes |C_i| show |the key feature| of every bit, which tells
     # an Eve how the bits' key features relate and so their parities; signs alone do not.
-    'keyed_parity_sign': dict(_STRONG_EVES, **_KEYED_PAIR, **{
-        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
-        'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8, 'ciphertext': 'sign'}),
+    'keyed_parity_sign': dict(_KEYED_PARITY, **{'ciphertext': 'sign'}),
     # 'keyed_parity' with the Eve term on what the Eves know (eve_term='information'): a
     # logistic Eve hedges, so her bits wrong of tanh(u) stay near chance (the fresh parity
-    # Eve's: 7.55-7.81 of 8) while her hard decisions read far more (6.41-6.98), and the
-    # paper's term, (N/2 - E)^2, barely feels the leak.
-    'keyed_parity_info': dict(_STRONG_EVES, **_KEYED_PAIR, **{
-        'train_eves.eve_weight': 8.0, 'freeze_alice_at': 11_000, 'train_eves.min_steps': 15_000,
-        'train_eves.game': 'parity', 'train_eves.steps_per_ab_step': 8,
-        'train_eves.eve_term': 'information'}),
+    # Eve's: 7.55-7.81 of 8) while her hard decisions read far more (6.41-6.98); the
+    # paper's term, (N/2 - E)^2, squares what little distance from chance is left.
+    'keyed_parity_info': dict(_KEYED_PARITY, **{'train_eves.eve_term': 'information'}),
     # Alice and Bob as MLPs, which can learn the one-time pad (benchmarks/otp_learnability.py).
     'mlp_pair': dict(_CURRICULUM, **_MLP_PAIR, **{'freeze_alice_at': 11_000}),
     'mlp_pair_weighted3': dict(_CURRICULUM, **_MLP_PAIR, **{'train_eves.eve_weight': 3.0,
