@@ -69,9 +69,10 @@ def validate(config):
     _require(experiment == 'symmetric',
              f"config.arch {config.arch!r} takes a key in every network; the {experiment} "
              "experiment has a network without one. Use 'bilinear'")
-    _require(len(config.get('hidden', networks.DEFAULT_HIDDEN)) == 1,
+    hidden = networks.alice_bob_hidden(config)
+    _require(len(hidden) == 1,
              f"config.arch {config.arch!r} takes one hidden layer; set config.hidden to one "
-             f"size, for example (128,), not {tuple(config.get('hidden', ()))}")
+             f"size, for example (128,), not {hidden}")
   eve_archs = tuple(a for a in networks.ARCHS if a not in networks.KEYED_ARCHS)
   _require(config.eve_arch in ('same',) + eve_archs,
            f"config.eve_arch must be one of 'same', {', '.join(map(repr, eve_archs))} "

@@ -11,9 +11,9 @@ def get_config():
   config.experiment = 'symmetric'  # 'symmetric' (Section 2); configs/asym16.py: Appendix A
   config.msg_bits = 16             # N: plaintext and ciphertext length
   config.key_bits = 16             # may differ from msg_bits
-  config.arch = 'paper'            # Alice and Bob: 'paper', 'tf_models', 'mlp' or 'bilinear'
-  config.hidden = (256, 256)       # Alice and Bob's hidden sizes when arch = 'mlp' or 'bilinear'
-  config.eve_arch = 'same'         # 'same' (as arch), 'paper', 'tf_models', 'mlp' or 'bilinear'
+  config.arch = 'paper'            # Alice and Bob: one of networks.ARCHS
+  config.hidden = (256, 256)       # Alice and Bob's hidden sizes, for 'mlp' and the bilinear archs
+  config.eve_arch = 'same'         # 'same' (as arch), or a keyless one of networks.ARCHS
   config.eve_hidden = (256, 256)   # hidden sizes when eve_arch = 'mlp' or 'bilinear'
   config.eve_loss = 'l1'           # Eve's training loss: 'l1' (paper) or 'logistic'
   # The Eves trained beside Alice and Bob: the defaults are the paper's single
