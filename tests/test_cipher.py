@@ -7,12 +7,14 @@ import sys
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import pytest
 
 import adversarial_crypto as ac
 from adversarial_crypto import bits
 from adversarial_crypto import cipher_analysis
+from adversarial_crypto import key_search
 from adversarial_crypto import losses
 from adversarial_crypto import train
 from adversarial_crypto import workdir as workdir_lib
@@ -115,6 +117,61 @@ def test_an_affine_cipher_is_fully_linear_and_ignores_its_key():
   assert result['diffusion']['key_bit']['mean_changed'] == 0.0
   assert result['diffusion']['plaintext_bit']['mean_changed'] == 1.0   # each moves by 1.0
   assert result['diffusion_by_threshold']['0.05']['plaintext_bit']['mean_changed'] == 1.0
+
+
+def test_all_keys_by_hand():
+  np.testing.assert_array_equal(key_search.all_keys(2), [[-1, -1], [-1, 1], [1, -1], [1, 1]])
+  with pytest.raises(ValueError, match='key_bits = 21 is outside 1..20'):
+    key_search.all_keys(21)
+
+
+def _keyed_pair(key_weights, tiny_config):
+  """N = K = 4 keyed_bilinear Alice and Bob, u_i = x_i (k B)_i, sharing `key_weights` B."""
+  tiny_config.msg_bits = tiny_config.key_bits = 4
+  tiny_config.arch, tiny_config.hidden = 'keyed_bilinear', (4,)
+  eye = jnp.eye(4)
+  pair = {'text': eye, 'key': jnp.asarray(key_weights, jnp.float32), 'out': eye}
+  return pair, pair, ml_collections.FrozenConfigDict(tiny_config)
+
+
+def test_key_search_finds_that_every_key_explains_a_one_time_pad(tiny_config):
+  alice, bob, config = _keyed_pair(np.eye(4), tiny_config)   # C_i = tanh(P_i K_i)
+  plaintext = bits.random_bits(jax.random.PRNGKey(3), (6, 4))
+  key = bits.random_bits(jax.random.PRNGKey(4), (6, 4))
+  found = key_search.search(alice, bob, ac.encrypt(alice, plaintext, key, config), config)
+  # Under any key K', Bob reads sign(C) K' and Alice re-encrypts it to C: 16
+  # keys, 16 different plaintexts.
+  np.testing.assert_array_equal(found.consistent, 16)
+  np.testing.assert_array_equal(found.agreeing, 1)
+
+
+def test_key_search_reads_a_cipher_that_reuses_one_key_bit_up_to_sign(tiny_config):
+  reuse = np.zeros((4, 4))
+  reuse[0] = 1.0                                                # C_i = tanh(P_i K_0)
+  alice, bob, config = _keyed_pair(reuse, tiny_config)
+  plaintext = bits.random_bits(jax.random.PRNGKey(3), (6, 4))
+  key = bits.random_bits(jax.random.PRNGKey(4), (6, 4))
+  result = key_search.attack(alice, bob, plaintext, key, config)
+  # Every key explains C, but only with P (K'_0 = K_0) or -P (K'_0 = -K_0).
+  assert result['consistent'] == 16 and result['other_plaintexts'] == 8
+  assert result['found'] == 1.0 and result['up_to_sign'] == 1.0
+  assert result['parity_bits_wrong'] == 0.0
+
+
+def test_key_search_reads_every_message_a_trained_bob_reads(trained_workdir):
+  run = ac.load_run(trained_workdir)
+  alice, bob, _ = run.seed_params(0)
+  k_p, k_k = jax.random.split(jax.random.PRNGKey(11))
+  plaintext = bits.random_bits(k_p, (512, 16))
+  key = bits.random_bits(k_k, (512, 16))
+  ciphertext = ac.encrypt(alice, plaintext, key, run.config)
+  read = np.flatnonzero(np.all((ac.decrypt(bob, ciphertext, key, run.config) >= 0) ==
+                               (plaintext > 0), axis=-1))[:4]
+  assert len(read) == 4   # Bob learned: he reads some messages exactly
+  found = key_search.search(alice, bob, ciphertext[read], run.config)
+  # Without the key, trying all 65,536 keys gives the plaintext back.
+  np.testing.assert_array_less(found.residual, 1e-4)
+  np.testing.assert_array_equal(found.plaintext, plaintext[read])
 
 
 def test_analyse_run_covers_every_seed(trained_workdir):
