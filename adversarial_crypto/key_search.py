@@ -11,8 +11,8 @@ different plaintexts, as every key does for the one-time pad. A
 keyed_bilinear cipher always has two such keys, K and -K, for P and -P
 (networks.keyed_bilinear), so she learns P up to its sign.
 
-She finds a key only where Bob decodes correctly under it, so what she
-recovers is a lower bound on what this attacker can do.
+She tries only Bob's decoding under each key, so the keys she finds, and
+what she recovers, are a lower bound on what this attacker can do.
 """
 
 import functools
@@ -32,7 +32,8 @@ MAX_KEY_BITS = 20
 
 class Found(NamedTuple):
   """The search's result for each of M ciphertexts."""
-  plaintext: jax.Array   # [M, N] -1/+1: the bits decoded under the best key
+  plaintext: jax.Array   # [M, N] -1/+1: the bits decoded under the best key (among
+                         # equally good keys, the first in all_keys' order)
   residual: jax.Array    # [M] max |Alice(plaintext, key) - ciphertext| under that key
   consistent: jax.Array  # [M] keys whose decoding re-encrypts within the tolerance
   agreeing: jax.Array    # [M] of those, keys that decode to the same plaintext
@@ -64,6 +65,9 @@ def search(alice, bob, ciphertext, config, tolerance=1e-4, block=4096):
   """
   keys = all_keys(config.key_bits)
   block = min(block, keys.shape[0])
+  if block < 1 or keys.shape[0] % block:
+    raise ValueError(f'block = {block} must be a positive power of 2: it splits the '
+                     f'2^{config.key_bits} keys into equal blocks')
   keys = keys.reshape(-1, block, config.key_bits)
 
   def one_message(c):
@@ -93,12 +97,17 @@ def attack(alice, bob, plaintext, key, config, tolerance=1e-4):
     pairwise parities (the evaluator's scales: chance is N/2 for both);
     'found', the fraction with a key within the tolerance; 'consistent' and
     'other_plaintexts', the median number of such keys and of those among
-    them that decode to another plaintext.
+    them that decode to another plaintext; 'bob_exact', the fraction Bob
+    reads exactly with the key; 'missed', the fraction Bob reads exactly
+    and she does not read up to sign.
   """
-  found = search(alice, bob, cipher.encrypt(alice, plaintext, key, config), config, tolerance)
+  ciphertext = cipher.encrypt(alice, plaintext, key, config)
+  found = search(alice, bob, ciphertext, config, tolerance)
   guess = found.plaintext
   n = plaintext.shape[-1]
   wrong = jnp.sum(guess != plaintext, axis=-1)
+  bob_reads = jnp.all((cipher.decrypt(bob, ciphertext, key, config) >= 0) == (plaintext > 0),
+                      axis=-1)
   parity_wrong = jnp.mean(bits.pair_parities(guess) != bits.pair_parities(plaintext))
   as_float = lambda x: float(np.asarray(x))
   return {'exact': as_float(jnp.mean(wrong == 0)),
@@ -107,4 +116,6 @@ def attack(alice, bob, plaintext, key, config, tolerance=1e-4):
           'parity_bits_wrong': as_float(n * parity_wrong),
           'found': as_float(jnp.mean(found.residual <= tolerance)),
           'consistent': as_float(jnp.median(found.consistent)),
-          'other_plaintexts': as_float(jnp.median(found.consistent - found.agreeing))}
+          'other_plaintexts': as_float(jnp.median(found.consistent - found.agreeing)),
+          'bob_exact': as_float(jnp.mean(bob_reads)),
+          'missed': as_float(jnp.mean(bob_reads & (wrong != 0) & (wrong != n)))}

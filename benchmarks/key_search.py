@@ -4,7 +4,9 @@ For each seed of a trained symmetric run, encrypts fresh messages under fresh
 keys with Alice, then, without the key, tries all 2^K keys on each ciphertext
 (adversarial_crypto.key_search): Bob decodes it under the key, Alice
 re-encrypts his decoding, and the keys that reproduce the ciphertext are kept.
-Prints per seed the share of messages she reads exactly and up to their sign,
+Prints per seed the share of messages Bob reads exactly with the key, the
+share she reads exactly and up to their sign, the share Bob reads and she
+does not,
 her bits wrong and pairwise-parity bits wrong on the evaluator's scale (chance
 is N/2, `secure` needs at least 6 of 16), and how many keys explain a
 ciphertext.
@@ -29,8 +31,8 @@ from adversarial_crypto import bits
 from adversarial_crypto import key_search
 from adversarial_crypto import workdir as workdir_lib
 
-_COLUMNS = ('exact', 'up_to_sign', 'bits_wrong', 'parity_bits_wrong', 'found', 'consistent',
-            'other_plaintexts')
+_COLUMNS = ('bob_exact', 'exact', 'up_to_sign', 'missed', 'bits_wrong', 'parity_bits_wrong',
+            'found', 'consistent', 'other_plaintexts')
 
 
 def main():
@@ -44,12 +46,15 @@ def main():
   try:
     run = ac.load_run(args.workdir)
     key_search.all_keys(run.config.key_bits)
-  except (workdir_lib.WorkdirError, ValueError) as e:
+    if args.out:   # fail now rather than after the search
+      with open(args.out, 'a'):
+        pass
+  except (workdir_lib.WorkdirError, ValueError, OSError) as e:
     sys.exit(f'error: {e}')
   n, k = run.config.msg_bits, run.config.key_bits
   print(f'{args.workdir}: {run.num_seeds} seeds, {args.messages} messages each, all 2^{k} keys '
         f'tried on each; bits wrong on the evaluator\'s scale (chance {n / 2:g})')
-  print('seed  Bob bits  trained  ' + '  '.join(f'{c:>17s}' for c in _COLUMNS) + '   s')
+  print('seed  Bob bits  trained  ' + '  '.join(f'{c:>11s}' for c in _COLUMNS) + '   s')
   rows = []
   for seed in range(run.num_seeds):
     alice, bob, _ = run.seed_params(seed)
@@ -63,7 +68,7 @@ def main():
     rows.append(result)
     bob = '' if result['bob_bits'] is None else f"{result['bob_bits']:.3f}"
     print(f"{seed:>4d}  {bob:>8s}  {str(result['trained']):>7s}  " +
-          '  '.join(f'{result[c]:>17.3f}' for c in _COLUMNS) + f"  {result['wall_s']:>4.0f}",
+          '  '.join(f'{result[c]:>11.3f}' for c in _COLUMNS) + f"  {result['wall_s']:>4.0f}",
           flush=True)
   for label, subset in (('all seeds', rows), ('trained seeds', [r for r in rows if r['trained']])):
     if subset:

@@ -143,6 +143,13 @@ def test_key_search_finds_that_every_key_explains_a_one_time_pad(tiny_config):
   # keys, 16 different plaintexts.
   np.testing.assert_array_equal(found.consistent, 16)
   np.testing.assert_array_equal(found.agreeing, 1)
+  # The same counts when the keys are tried 4 at a time.
+  in_blocks = key_search.search(alice, bob, ac.encrypt(alice, plaintext, key, config), config,
+                                block=4)
+  np.testing.assert_array_equal(in_blocks.consistent, 16)
+  np.testing.assert_array_equal(in_blocks.agreeing, 1)
+  with pytest.raises(ValueError, match='block = 3 must be a positive power of 2'):
+    key_search.search(alice, bob, plaintext, config, block=3)
 
 
 def test_key_search_reads_a_cipher_that_reuses_one_key_bit_up_to_sign(tiny_config):
@@ -156,6 +163,7 @@ def test_key_search_reads_a_cipher_that_reuses_one_key_bit_up_to_sign(tiny_confi
   assert result['consistent'] == 16 and result['other_plaintexts'] == 8
   assert result['found'] == 1.0 and result['up_to_sign'] == 1.0
   assert result['parity_bits_wrong'] == 0.0
+  assert result['bob_exact'] == 1.0 and result['missed'] == 0.0
 
 
 def test_key_search_reads_every_message_a_trained_bob_reads(trained_workdir):
