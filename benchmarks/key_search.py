@@ -6,10 +6,9 @@ keys with Alice, then, without the key, tries all 2^K keys on each ciphertext
 re-encrypts his decoding, and the keys that reproduce the ciphertext are kept.
 Prints per seed the share of messages Bob reads exactly with the key, the
 share she reads exactly and up to their sign, the share Bob reads and she
-does not,
-her bits wrong and pairwise-parity bits wrong on the evaluator's scale (chance
-is N/2, `secure` needs at least 6 of 16), and how many keys explain a
-ciphertext.
+does not, her bits wrong and pairwise-parity bits wrong on the evaluator's
+scale (chance is N/2, `secure` needs at least 6 of 16), and how many keys
+explain a ciphertext.
 
   python benchmarks/key_search.py --workdir=runs/secure16 [--messages=64] [--out=search.json]
 """
