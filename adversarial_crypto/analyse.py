@@ -13,9 +13,9 @@ import sys
 from absl import app
 from absl import flags
 
-from adversarial_crypto import cipher
-from adversarial_crypto import cipher_analysis
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.analysis import cipher
+from adversarial_crypto.analysis import cipher_analysis
+from adversarial_crypto.training import workdir as workdir_lib
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A finished training run.')
 _THRESHOLD = flags.DEFINE_float(

@@ -14,11 +14,11 @@ import numpy as np
 from absl import app
 from absl import flags
 
-from adversarial_crypto import bits
-from adversarial_crypto import blocks
-from adversarial_crypto import cipher
-from adversarial_crypto import losses
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.core import bits
+from adversarial_crypto.analysis import blocks
+from adversarial_crypto.analysis import cipher
+from adversarial_crypto.core import losses
+from adversarial_crypto.training import workdir as workdir_lib
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A finished training run.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Which trained pair of the run.')

@@ -17,11 +17,11 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from adversarial_crypto import config_checks
-from adversarial_crypto import robustness
-from adversarial_crypto import selective_eves
-from adversarial_crypto import sharding
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.evaluation import selective_eves
+from adversarial_crypto.training import sharding
+from adversarial_crypto.training import workdir as workdir_lib
 
 
 def _workdir_from_argv(argv):
@@ -45,10 +45,10 @@ def main(argv, config):
     if not train_summary['finished']:
       log(f'warning: the run in {workdir} has not finished training '
           f"(step {train_summary['steps']} of {config.max_steps}); evaluating it as it is")
-    selective = config_checks.experiment_name(config) == 'selective'
+    selective = config_lib.experiment_name(config) == 'selective'
     evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
     evaluate(config, workdir, run, train_summary, log=log)
-  except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
+  except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 
 

@@ -17,12 +17,12 @@ from absl import app
 from absl import flags
 from ml_collections import config_flags
 
-from adversarial_crypto import config_checks
-from adversarial_crypto import robustness
-from adversarial_crypto import selective_eves
-from adversarial_crypto import sharding
-from adversarial_crypto import train
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.evaluation import selective_eves
+from adversarial_crypto.training import sharding
+from adversarial_crypto.training import train
+from adversarial_crypto.training import workdir as workdir_lib
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'Config file.', lock_config=True)
 _WORKDIR = flags.DEFINE_string(
@@ -68,9 +68,9 @@ def main(argv):
   print(f'workdir: {workdir}\nconfig:\n{config}', flush=True)
   log = lambda line: print(line, flush=True)
   try:
-    selective = config_checks.experiment_name(config) == 'selective'
+    selective = config_lib.experiment_name(config) == 'selective'
     if _EVALUATE.value and not selective:
-      config_checks.validate_eval(config)  # fail now, not after hours of training
+      config_lib.validate_eval(config)  # fail now, not after hours of training
     result = train.train(config, workdir, log=log)
     if result.interrupted:
       sys.exit(130)
@@ -79,7 +79,7 @@ def main(argv):
       evaluate(config, workdir, result.run, result.summary, log=log)
     elif selective:  # Figure 4 needs only training's metrics
       selective_eves.write_figure(workdir, result.summary, log)
-  except (config_checks.ConfigError, workdir_lib.WorkdirError) as e:
+  except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 
 

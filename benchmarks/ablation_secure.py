@@ -31,7 +31,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.training import workdir as workdir_lib
 
 _RUNS = flags.DEFINE_list('runs', None, 'RECIPE=WORKDIR pairs: finished, evaluated runs.')
 _OUT = flags.DEFINE_string('out', None, 'Where to write the table as JSON.')

@@ -40,7 +40,7 @@ from absl import flags
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from adversarial_crypto import sharding
+from adversarial_crypto.training import sharding
 
 sharding.one_device_per_core()
 
@@ -49,12 +49,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import attackers
-from adversarial_crypto import bits
-from adversarial_crypto import cipher
-from adversarial_crypto import evaluator
-from adversarial_crypto import losses
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.evaluation import attackers
+from adversarial_crypto.core import bits
+from adversarial_crypto.analysis import cipher
+from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.core import losses
 
 _RUNS = flags.DEFINE_list('runs', None, 'NAME=WORKDIR pairs of finished symmetric runs.')
 _PLAINTEXTS = flags.DEFINE_integer('plaintexts', 1024, 'Fresh plaintexts per seed.')

@@ -2,7 +2,7 @@
 
 For each seed of a trained symmetric run, encrypts fresh messages under fresh
 keys with Alice, then, without the key, tries all 2^K keys on each ciphertext
-(adversarial_crypto.key_search): Bob decodes it under the key, Alice
+(adversarial_crypto.analysis.key_search): Bob decodes it under the key, Alice
 re-encrypts his decoding, and the keys that reproduce the ciphertext are kept.
 Prints per seed the share of messages Bob reads exactly with the key, the
 share she reads exactly and up to their sign, the share Bob reads and she
@@ -26,9 +26,9 @@ import jax
 import numpy as np
 
 import adversarial_crypto as ac
-from adversarial_crypto import bits
-from adversarial_crypto import key_search
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.core import bits
+from adversarial_crypto.analysis import key_search
+from adversarial_crypto.training import workdir as workdir_lib
 
 _COLUMNS = ('bob_exact', 'exact', 'up_to_sign', 'missed', 'bits_wrong', 'parity_bits_wrong',
             'found', 'consistent', 'other_plaintexts')

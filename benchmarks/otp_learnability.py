@@ -26,9 +26,9 @@ import optax
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from adversarial_crypto import bits
-from adversarial_crypto import losses
-from adversarial_crypto import networks
+from adversarial_crypto.core import bits
+from adversarial_crypto.core import losses
+from adversarial_crypto.core import networks
 
 _ARCHS = flags.DEFINE_list('archs', ['paper', 'tf_models', 'mlp'], 'Alice architectures.')
 _HIDDEN = flags.DEFINE_list('hidden', ['128', '128'], "Hidden sizes of 'mlp' and 'bilinear'.")

@@ -21,11 +21,11 @@ import jax
 import ml_collections
 import numpy as np
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import asymmetric
-from adversarial_crypto import config_checks
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import asymmetric
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.training import workdir as workdir_lib
 
 
 def main():
@@ -37,8 +37,8 @@ def main():
   try:
     config = ml_collections.ConfigDict(
         workdir_lib.tuples_from_json(workdir_lib.load_config_dict(args.workdir)))
-    if config_checks.experiment_name(config) != 'asymmetric':
-      sys.exit(f'error: {args.workdir} holds a {config_checks.experiment_name(config)} run; '
+    if config_lib.experiment_name(config) != 'asymmetric':
+      sys.exit(f'error: {args.workdir} holds a {config_lib.experiment_name(config)} run; '
                'this measures asymmetric runs')
     if args.keys <= config.public_key_bits + 1:
       sys.exit(f'error: --keys must exceed public_key_bits + 1 = {config.public_key_bits + 1} '

@@ -2,7 +2,7 @@
 
 For each config it trains S seeds (resuming, or reusing a finished workdir:
 training a finished run returns at once), retrains fresh Eves against every
-Alice (adversarial_crypto.robustness), and prints one row per config: N,
+Alice (adversarial_crypto.evaluation.robustness), and prints one row per config: N,
 architecture, minibatch, seeds, trained / robust / secure k/S with 95%
 Clopper-Pearson intervals, the mean and range of the best retrained Eve's bits
 wrong per attacker, and wall time. Every table states how its protocol differs
@@ -44,10 +44,10 @@ from absl import flags
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from adversarial_crypto import config_checks
-from adversarial_crypto import robustness
-from adversarial_crypto import sharding
-from adversarial_crypto import train
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.training import sharding
+from adversarial_crypto.training import train
 
 
 class Preset(NamedTuple):
@@ -185,9 +185,9 @@ def main(argv):
   for name, workdir in zip(names, workdirs):
     config = make_config(name, preset, _NUM_SEEDS.value, _SET.value)
     try:  # fail now, not after hours of training
-      config_checks.validate(config)
-      config_checks.validate_eval(config)
-    except config_checks.ConfigError as e:
+      config_lib.validate(config)
+      config_lib.validate_eval(config)
+    except config_lib.ConfigError as e:
       sys.exit(f'error: {name}: {e}')
     log(f'=== {name} in {workdir}')
     start = time.time()

@@ -70,12 +70,12 @@ import jax  # pylint: disable=g-import-not-at-top
 import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-from adversarial_crypto import adversarial  # pylint: disable=g-import-not-at-top
-from adversarial_crypto import attackers as attackers_lib  # pylint: disable=g-import-not-at-top
-from adversarial_crypto import bits  # pylint: disable=g-import-not-at-top
-from adversarial_crypto import evaluator as evaluator_lib  # pylint: disable=g-import-not-at-top
-from adversarial_crypto import runner as runner_lib  # pylint: disable=g-import-not-at-top
-from adversarial_crypto import sharding  # pylint: disable=g-import-not-at-top
+from adversarial_crypto.extensions import training_eves as adversarial  # pylint: disable=g-import-not-at-top
+from adversarial_crypto.evaluation import attackers as attackers_lib  # pylint: disable=g-import-not-at-top
+from adversarial_crypto.core import bits  # pylint: disable=g-import-not-at-top
+from adversarial_crypto.evaluation import evaluator as evaluator_lib  # pylint: disable=g-import-not-at-top
+from adversarial_crypto.training import runner as runner_lib  # pylint: disable=g-import-not-at-top
+from adversarial_crypto.training import sharding  # pylint: disable=g-import-not-at-top
 from configs import sym16  # pylint: disable=g-import-not-at-top
 
 

@@ -9,7 +9,7 @@ stated below. adversarial_crypto/selective.py documents every choice.
 
 import ml_collections
 
-from adversarial_crypto import selective
+from adversarial_crypto.core import selective
 
 
 def get_config():

@@ -2,7 +2,7 @@
 
 import ml_collections
 
-from adversarial_crypto import config_checks
+from adversarial_crypto import config as config_lib
 
 
 def get_config():
@@ -19,7 +19,7 @@ def get_config():
   # The Eves trained beside Alice and Bob: the defaults are the paper's single
   # Eve (count 1, no reset or warm-up, weight 1, the paper's term and game).
   # configs/secure16.py explains each field and uses them.
-  config.train_eves = ml_collections.ConfigDict(config_checks.TRAIN_EVES_DEFAULTS)
+  config.train_eves = ml_collections.ConfigDict(config_lib.TRAIN_EVES_DEFAULTS)
   config.freeze_alice_at = 0       # from this step only Bob and Eve learn; 0: never
   # A penalty on the share of the ciphertext the plaintext explains through its
   # moments (losses.moment_leak), weighted in Alice and Bob's loss; 0: off, as in the paper.

@@ -7,14 +7,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import asymmetric
-from adversarial_crypto import bits
-from adversarial_crypto import networks
-from adversarial_crypto import config_checks
-from adversarial_crypto import robustness
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import train
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import asymmetric
+from adversarial_crypto.core import bits
+from adversarial_crypto.core import networks
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.training import train
 from configs import tiny
 
 
@@ -103,8 +103,8 @@ def test_bob_learns_on_a_tiny_problem(asym_config):
 
 def test_a_public_key_length_is_required(asym_config):
   del asym_config.public_key_bits
-  with pytest.raises(config_checks.ConfigError, match='public_key_bits is missing'):
-    config_checks.validate(asym_config)
+  with pytest.raises(config_lib.ConfigError, match='public_key_bits is missing'):
+    config_lib.validate(asym_config)
 
 
 def test_training_and_the_robustness_evaluation_run_end_to_end(asym_config, tmp_path):

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from adversarial_crypto import bits
+from adversarial_crypto.core import bits
 
 
 def test_unpack_words_by_hand():

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 import adversarial_crypto as ac
-from adversarial_crypto import bits
-from adversarial_crypto import cipher_analysis
-from adversarial_crypto import key_search
-from adversarial_crypto import losses
-from adversarial_crypto import train
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.core import bits
+from adversarial_crypto.analysis import cipher_analysis
+from adversarial_crypto.analysis import key_search
+from adversarial_crypto.core import losses
+from adversarial_crypto.training import train
+from adversarial_crypto.training import workdir as workdir_lib
 from configs import tiny
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 
-from adversarial_crypto import runner as runner_lib
+from adversarial_crypto.training import runner as runner_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -9,16 +9,16 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import attackers as attackers_lib
-from adversarial_crypto import bits
-from adversarial_crypto import config_checks
-from adversarial_crypto import evaluator
-from adversarial_crypto import robustness
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import stats
-from adversarial_crypto import train
-from adversarial_crypto import verdicts
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.evaluation import attackers as attackers_lib
+from adversarial_crypto.core import bits
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.evaluation import stats
+from adversarial_crypto.training import train
+from adversarial_crypto.evaluation import verdicts
 from configs import sym16
 from configs import sym32
 from configs import tiny
@@ -209,11 +209,11 @@ def test_config_fields_and_checks():
   assert sym32.get_config().success.retrained_eve_bits == 12.0
   assert tiny.get_config().success.retrained_eve_bits == 3.0
   config = sym16.get_config()
-  assert config_checks.attacker_names(config) == ('paper', 'mlp')
+  assert config_lib.attacker_names(config) == ('paper', 'mlp')
   # The bound and the evaluation do not define the training run.
   other = sym16.get_config()
   other.success.retrained_eve_bits, other.eval.steps = 5.0, 10
-  assert config_checks.identity(config) == config_checks.identity(other)
+  assert config_lib.identity(config) == config_lib.identity(other)
   assert 'retrained_eve_bits' in config.success  # identity() did not mutate it
   for field, value, message in (('attackers', 'mlp', "must include 'paper'"),
                                 ('attackers', 'paper,cnn', 'distinct names'),
@@ -222,22 +222,22 @@ def test_config_fields_and_checks():
                                 ('mlp_hidden', (), 'config.eval.mlp_hidden')):
     bad = sym16.get_config()
     bad.eval[field] = value
-    with pytest.raises(config_checks.ConfigError, match=message):
-      config_checks.validate(bad)
+    with pytest.raises(config_lib.ConfigError, match=message):
+      config_lib.validate(bad)
   bad = sym16.get_config()
   bad.success.retrained_eve_bits = 17.0
-  with pytest.raises(config_checks.ConfigError, match='retrained_eve_bits'):
-    config_checks.validate(bad)
+  with pytest.raises(config_lib.ConfigError, match='retrained_eve_bits'):
+    config_lib.validate(bad)
   config.eval.attackers = 'paper,parity'
-  config_checks.validate(config)
+  config_lib.validate(config)
   parity = attackers_lib.make_attacker('parity', config)
   assert parity.target == 'pair_parity'
   assert parity.network.logits(parity.network.init(jax.random.PRNGKey(0)),
                                jnp.zeros((3, 16))).shape == (3, 120)
   selective = tiny.get_config('selective')
   selective.eval.attackers = 'paper,parity'
-  with pytest.raises(config_checks.ConfigError, match="must be from 'paper', 'mlp'"):
-    config_checks.validate(selective)
+  with pytest.raises(config_lib.ConfigError, match="must be from 'paper', 'mlp'"):
+    config_lib.validate(selective)
 
 
 # Controls, N = 8, bound 3 bits: ciphertext = tanh(a * plaintext * key + b * plaintext).
@@ -353,8 +353,8 @@ def test_benchmark_presets_and_table():
   # benchmark can reuse such a workdir.
   trained = sym16.get_config()
   trained.batch_size, trained.max_steps, trained.chunk_steps = 512, 20_000, 500
-  assert config_checks.identity(cpu) == config_checks.identity(trained)
-  config_checks.validate(cpu)
+  assert config_lib.identity(cpu) == config_lib.identity(trained)
+  config_lib.validate(cpu)
   assert bench.make_config('sym16', bench.PRESETS['paper']).to_dict() == sym16.get_config().to_dict()
   extra = bench.make_config('sym32', bench.PRESETS['cpu'], num_seeds=4,
                             extra=['eval.steps=10', "eval.attackers=paper"])

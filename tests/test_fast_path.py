@@ -18,9 +18,9 @@ import numpy as np
 import optax
 import pytest
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import bits
-from adversarial_crypto import networks
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import bits
+from adversarial_crypto.core import networks
 from configs import tiny
 
 OUT_ATOL = 1e-5

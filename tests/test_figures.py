@@ -5,7 +5,7 @@ import os
 import matplotlib.image
 import numpy as np
 
-from adversarial_crypto import figures
+from adversarial_crypto.analysis import figures
 from configs import tiny
 
 

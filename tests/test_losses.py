@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto import losses
+from adversarial_crypto.core import losses
 
 N = 16
 PLAINTEXT = jnp.array([[1., -1.] * (N // 2)])

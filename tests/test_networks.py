@@ -7,10 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import config_checks
-from adversarial_crypto import networks
-from adversarial_crypto import symmetric
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import networks
+from adversarial_crypto.core import symmetric
 from configs import asym16
 
 
@@ -119,7 +119,7 @@ def test_keyed_bilinear_alice_hides_every_single_bit_whatever_her_weights():
 
 def test_keyed_bilinear_eves_are_keyless_and_the_arch_is_checked(tiny_config):
   tiny_config.arch, tiny_config.hidden, tiny_config.eve_arch = 'keyed_bilinear', (8,), 'same'
-  config_checks.validate(tiny_config)
+  config_lib.validate(tiny_config)
   assert adversarial.eve_arch(tiny_config) == 'bilinear'
   scheme = symmetric.make_scheme(tiny_config)
   assert scheme.networks['alice'].init(jax.random.PRNGKey(0))['key'].shape == (8, 8)
@@ -127,12 +127,12 @@ def test_keyed_bilinear_eves_are_keyless_and_the_arch_is_checked(tiny_config):
                                 ('eve_arch', 'keyed_bilinear', 'Eve has no key')]:
     bad = tiny_config.copy_and_resolve_references()
     bad[field] = value
-    with pytest.raises(config_checks.ConfigError, match=message):
-      config_checks.validate(bad)
+    with pytest.raises(config_lib.ConfigError, match=message):
+      config_lib.validate(bad)
   asym = asym16.get_config()
   asym.arch, asym.hidden = 'keyed_bilinear', (8,)
-  with pytest.raises(config_checks.ConfigError, match="asymmetric experiment.*'bilinear'"):
-    config_checks.validate(asym)
+  with pytest.raises(config_lib.ConfigError, match="asymmetric experiment.*'bilinear'"):
+    config_lib.validate(asym)
 
 
 def test_same_padding_matches_tensorflow():

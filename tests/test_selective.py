@@ -10,10 +10,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto import config_checks
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import selective
-from adversarial_crypto import selective_eves
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.core import selective
+from adversarial_crypto.evaluation import selective_eves
 from configs import tiny
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -48,8 +48,8 @@ def test_a_matrix_that_no_variables_have_is_refused(sel_config):
   # Pairwise correlations of -0.9 between four variables: not positive definite.
   sel_config.correlation = tuple(tuple(1.0 if i == j else -0.9 for j in range(4))
                                  for i in range(4))
-  with pytest.raises(config_checks.ConfigError, match='not positive definite'):
-    config_checks.validate(sel_config)
+  with pytest.raises(config_lib.ConfigError, match='not positive definite'):
+    config_lib.validate(sel_config)
 
 
 def test_yardsticks_against_hand_computations():

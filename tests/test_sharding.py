@@ -14,7 +14,7 @@ import textwrap
 import jax
 import numpy as np
 
-from adversarial_crypto import sharding
+from adversarial_crypto.training import sharding
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,8 +25,8 @@ SCRIPT = textwrap.dedent('''
     import json
     import jax
     import numpy as np
-    from adversarial_crypto import evaluator
-    from adversarial_crypto import runner as runner_lib
+    from adversarial_crypto.evaluation import evaluator
+    from adversarial_crypto.training import runner as runner_lib
     from configs import tiny
 
     config = tiny.get_config()

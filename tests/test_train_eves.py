@@ -5,12 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import attackers
-from adversarial_crypto import bits
-from adversarial_crypto import cipher
-from adversarial_crypto import config_checks
-from adversarial_crypto import losses
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.evaluation import attackers
+from adversarial_crypto.core import bits
+from adversarial_crypto.analysis import cipher
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import losses
 from configs import secure16
 from configs import tiny
 
@@ -23,7 +23,7 @@ def _config(**train_eves):
   config.eve_hidden = (16,)
   config.eve_loss = 'logistic'
   config.train_eves.update(train_eves)
-  config_checks.validate(config)
+  config_lib.validate(config)
   return config
 
 
@@ -139,7 +139,7 @@ def test_an_ensemble_trains_k_distinct_eves_and_a_reset_reinitialises_one_in_tur
 def test_phases_warm_up_with_the_papers_eve_then_the_ensemble_then_alice_frozen():
   config = _config(count=K, warmup_steps=20, steps_per_ab_step=5)
   config.freeze_alice_at = 40
-  config_checks.validate(config)
+  config_lib.validate(config)
   experiment = adversarial.make_experiment(config)
   paper_eve = adversarial.networks.make_network(config.arch, 8, 8)
   assert (jax.tree_util.tree_structure(experiment.eves.warmup.init(jax.random.PRNGKey(0))) ==
@@ -197,15 +197,15 @@ def test_bad_train_eves_fields_are_refused(field, value, message):
     config.freeze_alice_at = value
   else:
     config.train_eves[field] = value
-  with pytest.raises(config_checks.ConfigError, match=message):
-    config_checks.validate(config)
+  with pytest.raises(config_lib.ConfigError, match=message):
+    config_lib.validate(config)
 
 
 def test_the_deep_mlp_attacker_has_the_configured_layers():
   config = tiny.get_config()
   config.eval.attackers = 'paper,mlp,deep_mlp'
   config.eval.deep_mlp_hidden = (24, 24, 24)
-  config_checks.validate(config)
+  config_lib.validate(config)
   deep = attackers.make_attacker('deep_mlp', config)
   params = deep.network.init(jax.random.PRNGKey(0))
   shapes = [x.shape for x in _leaves(params) if x.ndim == 2]
@@ -216,14 +216,14 @@ def test_alice_and_bob_may_be_mlps_of_the_configured_sizes():
   config = tiny.get_config()
   config.arch = 'mlp'
   config.hidden = (12, 10)
-  config_checks.validate(config)
+  config_lib.validate(config)
   state = adversarial.make_experiment(config).init(jax.random.PRNGKey(6))
   for name in ('alice', 'bob'):
     shapes = sorted(x.shape for x in _leaves(state.alice_bob[name]) if x.ndim == 2)
     assert shapes == sorted([(16, 12), (12, 10), (10, 8)])
   config.hidden = (12, 0)
-  with pytest.raises(config_checks.ConfigError, match='config.hidden'):
-    config_checks.validate(config)
+  with pytest.raises(config_lib.ConfigError, match='config.hidden'):
+    config_lib.validate(config)
 
 
 def test_moment_leak_by_hand():
@@ -252,7 +252,7 @@ def test_the_leak_penalty_moves_alice_only():
   step = jax.random.PRNGKey(13)
   plain, _ = jax.jit(experiment.train_step)(state, step)
   config.leak_penalty.weight = 4.0
-  config_checks.validate(config)
+  config_lib.validate(config)
   penalised, _ = jax.jit(adversarial.make_experiment(config).train_step)(state, step)
   # The term depends on Alice alone: Bob's gradient, and so his Adam step, is unchanged.
   _assert_same(penalised.alice_bob['bob'], plain.alice_bob['bob'])
@@ -272,15 +272,15 @@ def test_the_leak_penalty_moves_alice_only():
 def test_bad_leak_penalty_fields_are_refused(field, value, message):
   config = tiny.get_config()
   config.leak_penalty[field] = value
-  with pytest.raises(config_checks.ConfigError, match=message):
-    config_checks.validate(config)
+  with pytest.raises(config_lib.ConfigError, match=message):
+    config_lib.validate(config)
 
 
 def test_a_sign_ciphertext_is_hard_and_learns_through_tanh():
   config = tiny.get_config()
   tanh_scheme = adversarial.make_scheme(config, bits.COLUMNS)
   config.ciphertext = 'sign'
-  config_checks.validate(config)
+  config_lib.validate(config)
   scheme = adversarial.make_scheme(config, bits.COLUMNS)
   params = adversarial.make_experiment(config).init(jax.random.PRNGKey(14)).alice_bob
   plaintext, key = bits.random_messages(jax.random.PRNGKey(15), 32, 8, 8, bits.COLUMNS)
@@ -301,12 +301,12 @@ def test_a_sign_ciphertext_is_hard_and_learns_through_tanh():
 def test_a_sign_ciphertext_is_for_the_symmetric_experiment():
   config = tiny.get_config('asymmetric')
   config.ciphertext = 'sign'
-  with pytest.raises(config_checks.ConfigError, match='for the symmetric experiment'):
-    config_checks.validate(config)
+  with pytest.raises(config_lib.ConfigError, match='for the symmetric experiment'):
+    config_lib.validate(config)
   config = tiny.get_config()
   config.ciphertext = 'round'
-  with pytest.raises(config_checks.ConfigError, match='config.ciphertext must be one of'):
-    config_checks.validate(config)
+  with pytest.raises(config_lib.ConfigError, match='config.ciphertext must be one of'):
+    config_lib.validate(config)
 
 
 def test_the_distinguishing_game_by_hand():
@@ -392,14 +392,14 @@ def test_no_seed_is_trained_before_min_steps():
   # Without min_steps, the first step after the warm-up.
   goals_met = adversarial.make_experiment(_config(warmup_steps=20)).goals_met
   assert [bool(goals_met(met, s)) for s in (20, 40)] == [False, True]
-  with pytest.raises(config_checks.ConfigError, match='min_steps'):
+  with pytest.raises(config_lib.ConfigError, match='min_steps'):
     _config(min_steps=-1)
 
 
 def test_every_secure16_recipe_is_a_valid_config():
   for recipe in secure16.RECIPES:
     config = secure16.get_config(recipe)
-    config_checks.validate(config)
+    config_lib.validate(config)
     assert config.eval.attackers == 'paper,mlp,deep_mlp,parity'
   assert secure16.get_config('keyed_parity').arch == 'keyed_bilinear'
   with pytest.raises(ValueError, match='choose one of'):

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from flax import serialization
 
-from adversarial_crypto import config_checks
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import train
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.training import train
+from adversarial_crypto.training import workdir as workdir_lib
 
 
 def _quiet(_):
@@ -156,8 +156,8 @@ def test_a_corrupt_checkpoint_is_reported(tiny_config, tmp_path):
 ])
 def test_bad_config_values_are_refused_with_a_hint(tiny_config, field, value, message):
   tiny_config[field] = value
-  with pytest.raises(config_checks.ConfigError, match=message):
-    config_checks.validate(tiny_config)
+  with pytest.raises(config_lib.ConfigError, match=message):
+    config_lib.validate(tiny_config)
 
 
 def test_vmapped_and_mapped_seed_loops_agree(tiny_config):

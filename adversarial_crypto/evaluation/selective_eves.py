@@ -23,13 +23,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adversarial_crypto import config_checks
-from adversarial_crypto import evaluator
-from adversarial_crypto import figures
-from adversarial_crypto import networks
-from adversarial_crypto import selective
-from adversarial_crypto import sharding
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.analysis import figures
+from adversarial_crypto.core import networks
+from adversarial_crypto.core import selective
+from adversarial_crypto.training import sharding
+from adversarial_crypto.training import workdir as workdir_lib
 
 class EveState(NamedTuple):
   params: Any
@@ -110,7 +110,7 @@ def evaluate_alices(config, alice_params, log=print):
   # One placement for every input: Alices sharded over a training mesh would
   # give the Eves' states a second layout after the first chunk, and a recompile.
   alice_params = jax.device_put(jax.device_get(alice_params))
-  names = config_checks.attacker_names(config)
+  names = config_lib.attacker_names(config)
   num_seeds = jax.tree_util.tree_leaves(alice_params)[0].shape[0]
   root = evaluator.eval_root_key(config)
   trainers, keys, states = {}, {}, {}
@@ -208,7 +208,7 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
   Returns:
     The summary written to summary.json.
   """
-  config_checks.validate(config)
+  config_lib.validate(config)
   log(f'retraining {config.eval.num_eves} fresh Eves per attacker ({config.eval.attackers}) '
       f"against each of {len(train_summary['seeds'])} Alices, {config.eval.steps} steps each")
   result = evaluate_alices(config, run.train.alice_bob['alice'], log)

@@ -16,12 +16,12 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from adversarial_crypto import asymmetric
-from adversarial_crypto import bits
-from adversarial_crypto import config_checks
-from adversarial_crypto import losses
-from adversarial_crypto import networks
-from adversarial_crypto import symmetric
+from adversarial_crypto.core import asymmetric
+from adversarial_crypto.core import bits
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import losses
+from adversarial_crypto.core import networks
+from adversarial_crypto.core import symmetric
 
 # Streams folded into a seed's key, so training and measurement never share draws.
 TRAIN_STREAM, EVAL_STREAM, INIT_STREAM = 0, 1, 2
@@ -68,7 +68,7 @@ class Experiment(NamedTuple):
 def make_scheme(config, layout=bits.ROWS):
   """Alice and Bob's side of config.experiment (default 'symmetric'), on
   batches in `layout`."""
-  name = config_checks.experiment_name(config)
+  name = config_lib.experiment_name(config)
   if name not in SCHEMES:
     raise ValueError(f'experiment {name!r} has no Alice/Bob scheme here (the schemes are '
                      f'{tuple(SCHEMES)}); build it with experiments.make_experiment')
@@ -97,7 +97,7 @@ def make_main_eve(config, in_bits):
   """The network of a main training Eve, for config.train_eves.game: from what
   she sees (eve_task) to her guesses, the plaintext's bits first when she has them."""
   n = config.msg_bits
-  game = config_checks.train_eves_options(config)['game']
+  game = config_lib.train_eves_options(config)['game']
   if game == 'distinguish':
     return make_eve(config, 2 * n + in_bits, 1)
   if game == 'parity':
@@ -222,7 +222,7 @@ class TrainingEves(NamedTuple):
 
 def make_training_eves(config, in_bits):
   """The TrainingEves of a config."""
-  options = config_checks.train_eves_options(config)
+  options = config_lib.train_eves_options(config)
   warmup = None
   if options['warmup_steps']:
     warmup = networks.make_network(networks.keyless(config.arch), in_bits, config.msg_bits,
@@ -386,7 +386,7 @@ def make_experiment(config):
     (without config.leak_penalty, which the training step adds on its own batch)."""
     return main_objective(alice_bob, eve_params, plaintext.T, key.T)
 
-  leak = config_checks.leak_penalty_options(config)
+  leak = config_lib.leak_penalty_options(config)
 
   def leak_term(alice_bob, leak_key):
     """losses.moment_leak of Alice's ciphertexts of batch / keys fresh
@@ -504,7 +504,7 @@ def make_experiment(config):
 
   after_main = maybe_reset if eves.reset_every > 0 else None
 
-  freeze_at = config_checks.freeze_alice_at(config)
+  freeze_at = config_lib.freeze_alice_at(config)
 
   def train_chunk(state, seed_key, first_step, num_steps):
     """A lax.scan of steps. A chunk lies wholly in one phase (config_checks

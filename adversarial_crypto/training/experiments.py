@@ -8,13 +8,13 @@ Each returns an object with init, train_chunk, measure and goals_met, written
 for one seed; runner.py runs them over many seeds.
 """
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import config_checks
-from adversarial_crypto import selective
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import selective
 
 
 def make_experiment(config):
   """The single-seed functions of config.experiment."""
-  if config_checks.experiment_name(config) == 'selective':
+  if config_lib.experiment_name(config) == 'selective':
     return selective.make_experiment(config)
   return adversarial.make_experiment(config)

@@ -11,9 +11,9 @@ from typing import Callable, Dict, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from adversarial_crypto import bits
-from adversarial_crypto import config_checks
-from adversarial_crypto import networks
+from adversarial_crypto.core import bits
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import networks
 
 
 class Scheme(NamedTuple):
@@ -52,7 +52,7 @@ def make_scheme(config, layout=bits.ROWS):
   """
   n, k = config.msg_bits, config.key_bits
   hidden = networks.alice_bob_hidden(config)
-  hard = config_checks.ciphertext_kind(config) == 'sign'
+  hard = config_lib.ciphertext_kind(config) == 'sign'
   nets = {'alice': networks.make_network(config.arch, n + k, n, hidden, key_bits=k),
           'bob': networks.make_network(config.arch, n + k, n, hidden, key_bits=k)}
 

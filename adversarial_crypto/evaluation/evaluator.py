@@ -26,11 +26,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import attackers as attackers_lib
-from adversarial_crypto import bits
-from adversarial_crypto import losses
-from adversarial_crypto import sharding
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.evaluation import attackers as attackers_lib
+from adversarial_crypto.core import bits
+from adversarial_crypto.core import losses
+from adversarial_crypto.training import sharding
 
 # Streams folded into an Eve's key, so init, training and measurement never share draws.
 INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = 0, 1, 2

@@ -12,13 +12,13 @@ import os
 
 import ml_collections
 
-from adversarial_crypto import config_checks
-from adversarial_crypto import evaluator
-from adversarial_crypto import figures
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import train
-from adversarial_crypto import verdicts
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.analysis import figures
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.training import train
+from adversarial_crypto.evaluation import verdicts
+from adversarial_crypto.training import workdir as workdir_lib
 
 EVAL_METRICS_FILE = 'eval_metrics.csv'
 
@@ -38,7 +38,7 @@ def complete_config(config_dict):
   """
   from configs import sym16  # pylint: disable=g-import-not-at-top
   fields = copy.deepcopy(dict(config_dict))
-  if config_checks.experiment_name(fields) == 'selective':  # made with its evaluation
+  if config_lib.experiment_name(fields) == 'selective':  # made with its evaluation
     return ml_collections.ConfigDict(workdir_lib.tuples_from_json(fields))
   fields['eval'] = {**sym16.eval_config().to_dict(), **fields.get('eval', {})}
   fields['success'] = {'retrained_eve_bits': 6.0 / 16 * fields['msg_bits'],
@@ -101,7 +101,7 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
   Returns:
     The summary written to summary.json (verdicts.summarize).
   """
-  config_checks.validate_eval(config)
+  config_lib.validate_eval(config)
   log(f"retraining {config.eval.num_eves} fresh Eves per attacker "
       f"({config.eval.attackers}) against each of {len(train_summary['seeds'])} Alices, "
       f'{config.eval.steps} steps each')

@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from adversarial_crypto import experiments
-from adversarial_crypto import sharding
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.training import experiments
+from adversarial_crypto.training import sharding
+from adversarial_crypto.training import workdir as workdir_lib
 
 SEED_LOOPS = sharding.LOOPS
 

@@ -15,9 +15,9 @@ sets it (configs/asym16.py: as long as the secret key).
 import jax
 import numpy as np
 
-from adversarial_crypto import bits
-from adversarial_crypto import networks
-from adversarial_crypto import symmetric
+from adversarial_crypto.core import bits
+from adversarial_crypto.core import networks
+from adversarial_crypto.core import symmetric
 
 
 def make_scheme(config, layout=bits.ROWS):

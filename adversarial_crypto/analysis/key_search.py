@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from adversarial_crypto import bits
-from adversarial_crypto import cipher
+from adversarial_crypto.core import bits
+from adversarial_crypto.analysis import cipher
 
 # The search is exhaustive: each key bit more doubles its time.
 MAX_KEY_BITS = 20

@@ -19,10 +19,10 @@ from typing import Any, NamedTuple, Optional
 import jax
 import ml_collections
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import config_checks
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.training import workdir as workdir_lib
 
 
 class Run(NamedTuple):
@@ -69,11 +69,11 @@ def load_run(workdir):
   except ValueError as e:
     raise workdir_lib.WorkdirError(f'the config.json in {workdir} is corrupt ({e})') from e
   config = ml_collections.ConfigDict(workdir_lib.tuples_from_json(config_dict))
-  if config_checks.experiment_name(config) != 'symmetric':
+  if config_lib.experiment_name(config) != 'symmetric':
     raise workdir_lib.WorkdirError(
         f'{workdir} holds a {config.experiment} run; load_run, encrypt, decrypt and '
         'eavesdrop cover symmetric runs. Build its functions with '
-        'adversarial_crypto.experiments.make_experiment(config) instead.')
+        'adversarial_crypto.training.experiments.make_experiment(config) instead.')
   runner = runner_lib.make_runner(config)
   state, _ = runner_lib.load_state(workdir, config, runner)
   try:
@@ -87,10 +87,10 @@ def load_run(workdir):
 
 
 def _check_symmetric(config):
-  if config_checks.experiment_name(config) != 'symmetric':
+  if config_lib.experiment_name(config) != 'symmetric':
     raise ValueError(f'encrypt, decrypt and eavesdrop take symmetric configs; this one is '
-                     f'{config_checks.experiment_name(config)!r} (use '
-                     'adversarial_crypto.experiments.make_experiment)')
+                     f'{config_lib.experiment_name(config)!r} (use '
+                     'adversarial_crypto.training.experiments.make_experiment)')
 
 
 def _check_bits(name, x, bits):
@@ -118,7 +118,7 @@ def decrypt(bob_params, ciphertext, key, config):
 def eavesdrop(eve_params, ciphertext, config):
   """Eve: her guess [..., N] of the plaintext, from the ciphertext alone."""
   _check_symmetric(config)
-  if config_checks.train_eves_options(config)['game'] == 'distinguish':
+  if config_lib.train_eves_options(config)['game'] == 'distinguish':
     raise ValueError("this config's training Eves tell which of two plaintexts a ciphertext "
                      "encrypts (config.train_eves.game); they do not guess the plaintext. "
                      'Train a fresh Eve on the frozen Alice instead (adversarial_crypto.evaluate)')

@@ -16,10 +16,10 @@
 
 from typing import NamedTuple
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import bits
-from adversarial_crypto import config_checks
-from adversarial_crypto import networks
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import bits
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import networks
 
 # What an attacker's Eve guesses: target(plaintext, layout) -> [..., M] of -1/+1.
 TARGETS = {'plaintext': lambda plaintext, layout: plaintext,
@@ -39,7 +39,7 @@ def make_attacker(name, config):
   """The attacker called `name` for a config with an eval section.
 
   Args:
-    name: one of config_checks.ATTACKERS.
+    name: one of config_lib.ATTACKERS.
     config: a symmetric or asymmetric config.
 
   Returns:
@@ -59,7 +59,7 @@ def make_attacker(name, config):
     pairs = n * (n - 1) // 2
     return _mlp_attacker(name, config, view_bits, 'mlp_hidden', pairs, 'pair_parity',
                          f' of the {pairs} pairwise parities', '; bits = N x error rate')
-  raise ValueError(f'unknown attacker {name!r}; choose from {config_checks.ATTACKERS}')
+  raise ValueError(f'unknown attacker {name!r}; choose from {config_lib.ATTACKERS}')
 
 
 def _mlp_attacker(name, config, view_bits, hidden_field, out_bits, target='plaintext', of='',
@@ -73,4 +73,4 @@ def _mlp_attacker(name, config, view_bits, hidden_field, out_bits, target='plain
 
 def make_attackers(config):
   """Every attacker named in config.eval.attackers, in order."""
-  return tuple(make_attacker(name, config) for name in config_checks.attacker_names(config))
+  return tuple(make_attacker(name, config) for name in config_lib.attacker_names(config))

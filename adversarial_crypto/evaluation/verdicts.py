@@ -12,9 +12,9 @@ Per seed:
 
 import numpy as np
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import config_checks
-from adversarial_crypto import stats
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import stats
 
 # The paper's protocol (Section 2.5), to state how a run differs.
 PAPER_MSG_BITS = 16
@@ -50,7 +50,7 @@ def protocol_differences(config):
   """
   out = []
   n = config.msg_bits
-  if config_checks.experiment_name(config) == 'asymmetric':
+  if config_lib.experiment_name(config) == 'asymmetric':
     out.append(f'Appendix A, public-key encryption: a {config.public_key_bits}-value public '
                'key (its length is not in the paper); the paper reports no success rates')
   if n != PAPER_MSG_BITS or config.key_bits != n:
@@ -59,8 +59,8 @@ def protocol_differences(config):
   if config.eve_arch not in ('same', config.arch):
     out.append(f"training Eve's architecture {adversarial.describe_eve_arch(config)} "
                "(paper: as Alice's)")
-  eves = config_checks.train_eves_options(config)
-  if eves != config_checks.TRAIN_EVES_DEFAULTS:
+  eves = config_lib.train_eves_options(config)
+  if eves != config_lib.TRAIN_EVES_DEFAULTS:
     term = '' if eves['eve_term'] == 'paper' else f" (on the Eves' {eves['eve_term']})"
     out.append(f"training Eves (beyond the paper): {eves['count']} at once, Alice/Bob's Eve "
                f"term{term} their {eves['combine']} x {eves['eve_weight']:g}, one re-initialised "
@@ -75,15 +75,15 @@ def protocol_differences(config):
                   if eves['game'] == 'parity' else '')
                + (f", no seed trained before step {eves['min_steps']}"
                   if eves['min_steps'] else ''))
-  freeze = config_checks.freeze_alice_at(config)
+  freeze = config_lib.freeze_alice_at(config)
   if freeze:
     out.append(f'Alice frozen from step {freeze}; Bob and the Eves train on (beyond the paper)')
-  leak = config_checks.leak_penalty_options(config)
+  leak = config_lib.leak_penalty_options(config)
   if leak['weight']:
     out.append(f"leak penalty (beyond the paper): x {leak['weight']:g}, moments up to order "
                f"{leak['order']}, {leak['keys']} keys per plaintext")
-  if config_checks.ciphertext_kind(config) != 'tanh':
-    out.append(f"ciphertext: {config_checks.ciphertext_kind(config)} of Alice's outputs "
+  if config_lib.ciphertext_kind(config) != 'tanh':
+    out.append(f"ciphertext: {config_lib.ciphertext_kind(config)} of Alice's outputs "
                '(paper: the tanh outputs)')
   for field, paper, what in PAPER_PROTOCOL:
     value = _get(config, field)

@@ -32,9 +32,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adversarial_crypto import adversarial
-from adversarial_crypto import bits
-from adversarial_crypto import networks
+from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import bits
+from adversarial_crypto.core import networks
 
 A, B, C, D = range(4)
 # The default correlation matrix of (A, B, C, D). A, B and C are mildly

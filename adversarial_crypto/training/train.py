@@ -14,11 +14,11 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from adversarial_crypto import config_checks
-from adversarial_crypto import runner as runner_lib
-from adversarial_crypto import selective
-from adversarial_crypto import stats
-from adversarial_crypto import workdir as workdir_lib
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.core import selective
+from adversarial_crypto.evaluation import stats
+from adversarial_crypto.training import workdir as workdir_lib
 
 
 class TrainResult(NamedTuple):
@@ -75,7 +75,7 @@ def summarize(config, run, wall_s):
     if _has_goals(config):
       seed['trained'] = bool(run.stopped[i])
     seeds.append(seed)
-  summary = {'experiment': config_checks.experiment_name(config),
+  summary = {'experiment': config_lib.experiment_name(config),
              'steps': int(run.step), 'max_steps': config.max_steps,
              'finished': bool(run.stopped.all() or int(run.step) >= config.max_steps),
              'wall_s': wall_s, 'seeds': seeds}
@@ -156,7 +156,7 @@ def train(config, workdir, log=print):
   Returns:
     A TrainResult.
   """
-  config_checks.validate(config)
+  config_lib.validate(config)
   workdir_lib.check_or_write_config(workdir, config)
   runner = runner_lib.make_runner(config)
   if workdir_lib.has_checkpoint(workdir):

@@ -1,7 +1,7 @@
 """What a run keeps in its workdir: config, checkpoint, metrics.csv, summary.json.
 
 Checkpoint format (`checkpoint.msgpack`): a flax.serialization msgpack map
-  {'format': CHECKPOINT_FORMAT, 'config': the run's identity (config_checks.identity),
+  {'format': CHECKPOINT_FORMAT, 'config': the run's identity (config_lib.identity),
    'chunk': chunks completed, 'run': the RunState as a state dict}
 written to a temporary file and renamed, so a crash never leaves half a file.
 """
@@ -14,7 +14,7 @@ import jax
 import numpy as np
 from flax import serialization
 
-from adversarial_crypto import config_checks
+from adversarial_crypto import config as config_lib
 
 CHECKPOINT_FORMAT = 'adversarial_crypto.checkpoint/1'
 CONFIG_FILE = 'config.json'
@@ -51,14 +51,14 @@ def check_or_write_config(workdir, config):
   """
   os.makedirs(workdir, exist_ok=True)
   path = os.path.join(workdir, CONFIG_FILE)
-  identity = config_checks.identity(config)
+  identity = config_lib.identity(config)
   if os.path.exists(path):
     try:
       with open(path) as f:
         saved = json.load(f)
     except (OSError, ValueError) as e:
       raise WorkdirError(f'{path} is unreadable ({e}); remove it or use another --workdir') from e
-    diffs = _differences(_jsonable(config_checks.identity(saved)), _jsonable(identity))
+    diffs = _differences(_jsonable(config_lib.identity(saved)), _jsonable(identity))
     if diffs:
       raise WorkdirError(
           f'{workdir} holds a run of a different config:\n  ' + '\n  '.join(diffs) +
@@ -88,7 +88,7 @@ def load_config_dict(workdir):
 
 def save_checkpoint(workdir, run, chunk, config):
   """Writes the run's state atomically."""
-  payload = {'format': CHECKPOINT_FORMAT, 'config': _jsonable(config_checks.identity(config)),
+  payload = {'format': CHECKPOINT_FORMAT, 'config': _jsonable(config_lib.identity(config)),
              'chunk': chunk, 'run': serialization.to_state_dict(jax.device_get(run))}
   path = os.path.join(workdir, CHECKPOINT_FILE)
   with open(path + '.tmp', 'wb') as f:
@@ -125,8 +125,8 @@ def load_checkpoint(workdir, template, config):
                        'delete it to restart the run from scratch') from e
   if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
     raise WorkdirError(f'{path} is not an {CHECKPOINT_FORMAT} checkpoint')
-  diffs = _differences(_jsonable(config_checks.identity(payload['config'])),
-                       _jsonable(config_checks.identity(config)))
+  diffs = _differences(_jsonable(config_lib.identity(payload['config'])),
+                       _jsonable(config_lib.identity(config)))
   if diffs:
     raise WorkdirError(f'{path} is a checkpoint of another config:\n  ' + '\n  '.join(diffs))
   state = payload['run']

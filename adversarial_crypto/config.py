@@ -2,7 +2,7 @@
 
 import copy
 
-from adversarial_crypto import networks
+from adversarial_crypto.core import networks
 
 # Fields that may change when a run resumes: they do not change what was trained.
 RESUMABLE_FIELDS = ('max_steps', 'eval')
@@ -204,7 +204,7 @@ def validate_train_eves(config):
 
 def validate_selective(config):
   """Raises ConfigError if a selective-protection config cannot be run."""
-  from adversarial_crypto import selective  # pylint: disable=g-import-not-at-top
+  from adversarial_crypto.core import selective  # pylint: disable=g-import-not-at-top
   for section in ('loss', 'eval'):
     _require(section in config, f'config.{section} is missing (see configs/selective.py)')
   for name in ('key_bits', 'cipher_len', 'num_seeds', 'batch_size', 'eval_batch_size',
@@ -258,7 +258,7 @@ def validate_eval(config):
   """Raises ConfigError if the robustness evaluation of a config cannot be run."""
   _require(experiment_name(config) != 'selective',
            'a selective-protection run has no robustness evaluation: its fresh Eves are '
-           'adversarial_crypto.selective_eves (python -m adversarial_crypto.main runs them)')
+           'adversarial_crypto.evaluation.selective_eves (python -m adversarial_crypto.main runs them)')
   _require('eval' in config, 'config.eval is missing: the robustness evaluation needs it '
            '(see configs/sym16.py, eval_config)')
   _require('retrained_eve_bits' in config.success,

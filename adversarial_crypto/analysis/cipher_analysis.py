@@ -10,8 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from adversarial_crypto import bits
-from adversarial_crypto import cipher
+from adversarial_crypto.core import bits
+from adversarial_crypto.analysis import cipher
 
 THRESHOLDS = (0.05, 0.1, 0.25, 0.5)
 
