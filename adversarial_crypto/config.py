@@ -1,17 +1,130 @@
-"""Checks a config before anything is built, with messages that say how to fix it."""
+"""Config handling in one place: defaults, completing old configs, overrides, checks.
+
+A config is an ml_collections.ConfigDict (configs/*.py; docs/configs.md
+describes every field). `complete` fills every default once, when a config
+file or a run's config.json is loaded, so model code reads fields directly;
+`validate` checks a complete config with messages that say how to fix it.
+"""
 
 import copy
 
+import ml_collections
+
 from adversarial_crypto.core import networks
+from adversarial_crypto.core import selective
 
 # Fields that may change when a run resumes: they do not change what was trained.
 RESUMABLE_FIELDS = ('max_steps', 'eval')
 # Fields of config.success that only judge the evaluation, not training.
 RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits',)
-# Attackers the evaluator knows (attackers.py); 'paper' decides robustness.
+# Attackers the evaluator knows (evaluation/attackers.py); 'paper' decides robustness.
 ATTACKERS = ('paper', 'mlp', 'deep_mlp', 'parity')
-# Section 2, Appendix A (adversarial.py) and Section 3 (selective.py).
+# Section 2, Appendix A (core/recipe.py) and Section 3 (core/selective.py).
 EXPERIMENTS = ('symmetric', 'asymmetric', 'selective')
+# The paper states its thresholds for N = 16; other N scale them (scaled_bits).
+PAPER_MSG_BITS = 16
+
+# config.train_eves (extensions/training_eves.py): the paper's single Eve unless set.
+TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
+                       'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
+                       'game': 'reconstruct', 'min_steps': 0}
+TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
+EVE_TERMS = ('paper', 'information')
+# What the main training Eves do: guess the plaintext (the paper), tell which of
+# two plaintexts a ciphertext encrypts, or guess the bits and every pairwise parity.
+GAMES = ('reconstruct', 'distinguish', 'parity')
+# config.leak_penalty (extensions/leak_penalty.py): off unless weight > 0.
+LEAK_PENALTY_DEFAULTS = {'weight': 0.0, 'keys': 8, 'order': 1}
+# config.ciphertext: 'tanh', Alice's output as the paper sends it, or its 'sign'.
+CIPHERTEXTS = ('tanh', 'sign')
+# The research fields of the symmetric and asymmetric experiments, at the values
+# that leave the paper's recipe as it is (configs made before them lack them).
+RESEARCH_DEFAULTS = {'train_eves': TRAIN_EVES_DEFAULTS, 'freeze_alice_at': 0,
+                     'leak_penalty': LEAK_PENALTY_DEFAULTS, 'ciphertext': 'tanh'}
+
+
+def scaled_bits(bits_of_16, msg_bits):
+  """A threshold the paper states in bits of N = 16, as bits of `msg_bits`."""
+  return bits_of_16 / PAPER_MSG_BITS * msg_bits
+
+
+def eval_defaults():
+  """The robustness evaluation (Section 2.5): fresh Eves against frozen Alices.
+
+  The paper resets Eve 5 times for up to 250,000 steps each; it states neither
+  the retraining minibatch nor how often Eve is measured, so the training
+  minibatch and the public TensorFlow code's 10,000 are used.
+  """
+  return ml_collections.ConfigDict({
+      'num_eves': 5, 'steps': 250_000, 'every': 10_000, 'batch_size': 4096,
+      'eval_batch_size': 4096, 'learning_rate': 0.0008, 'attackers': ('paper', 'mlp'),
+      'mlp_hidden': (256, 256), 'deep_mlp_hidden': (512, 512, 512),
+      'mlp_loss': 'logistic', 'seed': 0})
+
+
+def attacker_names(attackers):
+  """config.eval.attackers as a tuple of names, from a tuple or from the
+  comma-separated string of older configs and of --config.eval.attackers=a,b."""
+  if isinstance(attackers, str):
+    attackers = (attackers,)
+  return tuple(name.strip() for item in attackers for name in str(item).split(',')
+               if name.strip())
+
+
+def _tuples(value):
+  """JSON turns a config's tuples into lists; ConfigDict keeps a field's type,
+  and FrozenConfigDict must hash, so they turn back into tuples."""
+  if isinstance(value, dict):
+    return {k: _tuples(v) for k, v in value.items()}
+  if isinstance(value, list):
+    return tuple(_tuples(v) for v in value)
+  return value
+
+
+def _filled(config):
+  """A config as a dict of plain values with every default filled in."""
+  fields = _tuples(copy.deepcopy(config if isinstance(config, dict) else config.to_dict()))
+  fields.setdefault('experiment', 'symmetric')  # runs made before Appendix A
+  if fields['experiment'] == 'selective':  # made with its evaluation and no research fields
+    if 'eval' in fields:
+      fields['eval']['attackers'] = attacker_names(fields['eval']['attackers'])
+    return fields
+  for name, default in RESEARCH_DEFAULTS.items():
+    if isinstance(default, dict):
+      fields[name] = {**default, **fields.get(name, {})}
+    else:
+      fields.setdefault(name, default)
+  fields.setdefault('hidden', networks.DEFAULT_HIDDEN)  # Alice and Bob's, when arch is 'mlp'
+  # Runs made before the evaluator existed: its defaults, the paper's bound scaled to N.
+  fields['eval'] = {**eval_defaults().to_dict(), **fields.get('eval', {})}
+  fields['eval']['attackers'] = attacker_names(fields['eval']['attackers'])
+  fields['success'] = {'retrained_eve_bits': scaled_bits(6.0, fields['msg_bits']),
+                       **fields['success']}
+  return fields
+
+
+def complete(config):
+  """A config (ConfigDict, or a dict as a run's config.json holds it) with every
+  default filled in, as an unlocked ConfigDict. Idempotent."""
+  return ml_collections.ConfigDict(_filled(config))
+
+
+def is_paper_recipe(config):
+  """Whether a complete symmetric or asymmetric config sets none of the research
+  options of extensions/: then core/recipe.py trains it."""
+  return (config.train_eves.to_dict() == TRAIN_EVES_DEFAULTS and not config.freeze_alice_at and
+          not config.leak_penalty.weight and config.ciphertext == 'tanh')
+
+
+def override(config, overrides):
+  """Sets dotted fields, {'train_eves.count': 4, ...}, through ml_collections;
+  a field the config lacks raises its "did you mean" error. Returns the config."""
+  config.lock()
+  try:
+    config.update_from_flattened_dict(dict(overrides))
+  finally:
+    config.unlock()
+  return config
 
 
 class ConfigError(ValueError):
@@ -36,14 +149,10 @@ def _positive_int(config, name):
            f'set it with --config.{name}=...')
 
 
-def experiment_name(config):
-  """config.experiment; configs made before it existed are symmetric."""
-  return config.get('experiment', 'symmetric')
-
-
 def validate(config):
   """Raises ConfigError if a config (symmetric, asymmetric or selective) cannot be run."""
-  experiment = experiment_name(config)
+  config = complete(config)
+  experiment = config.experiment
   _require(experiment in EXPERIMENTS,
            f'config.experiment must be one of {EXPERIMENTS}, got {experiment!r}')
   if experiment == 'selective':
@@ -64,12 +173,12 @@ def validate(config):
   _require(config.arch in networks.ARCHS,
            f"config.arch must be one of {', '.join(map(repr, networks.ARCHS))}, "
            f'got {config.arch!r}')
-  _require_layer_sizes('hidden', config.get('hidden', networks.DEFAULT_HIDDEN))
+  _require_layer_sizes('hidden', config.hidden)
   if config.arch in networks.KEYED_ARCHS:
     _require(experiment == 'symmetric',
              f"config.arch {config.arch!r} takes a key in every network; the {experiment} "
              "experiment has a network without one. Use 'bilinear'")
-    hidden = networks.alice_bob_hidden(config)
+    hidden = tuple(config.hidden)
     _require(len(hidden) == 1,
              f"config.arch {config.arch!r} takes one hidden layer; set config.hidden to one "
              f"size, for example (128,), not {hidden}")
@@ -88,75 +197,30 @@ def validate(config):
            f'got {config.success.eve_bits}')
   _require(config.success.bob_bits >= 0,
            f'config.success.bob_bits must be >= 0, got {config.success.bob_bits}')
-  if 'train_eves' in config:
-    validate_train_eves(config)
-  if 'leak_penalty' in config:
-    validate_leak_penalty(config)
-  kind = ciphertext_kind(config)
+  validate_train_eves(config)
+  validate_leak_penalty(config)
+  kind = config.ciphertext
   _require(kind in CIPHERTEXTS,
            f'config.ciphertext must be one of {CIPHERTEXTS}, got {kind!r}')
   _require(kind == 'tanh' or experiment == 'symmetric',
            f"config.ciphertext '{kind}' is for the symmetric experiment; "
            f'{experiment} sends tanh outputs')
-  freeze = freeze_alice_at(config)
+  freeze = config.freeze_alice_at
   _require(isinstance(freeze, int) and freeze >= 0 and freeze % config.chunk_steps == 0,
            f'config.freeze_alice_at must be 0 (never) or a multiple of config.chunk_steps '
            f'({config.chunk_steps}), got {freeze!r}')
-  warmup = train_eves_options(config)['warmup_steps']
+  warmup = config.train_eves.warmup_steps
   _require(not freeze or freeze > warmup,
            f'config.freeze_alice_at ({freeze}) must come after the warm-up ({warmup} steps)')
-  # Configs of runs made before the evaluator existed lack these; the
-  # evaluator fills them in (robustness.complete_config) and calls validate_eval.
-  if 'eval' in config or 'retrained_eve_bits' in config.success:
-    validate_eval(config)
-
-
-# config.train_eves: the paper's single Eve unless set (configs/secure16.py).
-TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
-                       'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
-                       'game': 'reconstruct', 'min_steps': 0}
-EVE_TERMS = ('paper', 'information')
-# What the main training Eves do: guess the plaintext from what they see (the
-# paper), tell which of two plaintexts it encrypts (adversarial.distinguishing_game),
-# or guess the plaintext's bits and every pairwise parity P_i P_k (bits.pair_parities).
-GAMES = ('reconstruct', 'distinguish', 'parity')
-TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
-
-
-def train_eves_options(config):
-  """config.train_eves as a dict, defaults filled in (older configs lack it)."""
-  options = dict(TRAIN_EVES_DEFAULTS)
-  options.update(config.get('train_eves', {}))
-  return options
-
-
-# config.ciphertext: 'tanh', Alice's output as the paper sends it, or 'sign',
-# its hard decision (symmetric.make_scheme).
-CIPHERTEXTS = ('tanh', 'sign')
-
-
-def ciphertext_kind(config):
-  """config.ciphertext; older configs lack it and sent tanh outputs."""
-  return config.get('ciphertext', 'tanh')
-
-
-# config.leak_penalty: off unless set (configs/secure16.py).
-LEAK_PENALTY_DEFAULTS = {'weight': 0.0, 'keys': 8, 'order': 1}
-
-
-def leak_penalty_options(config):
-  """config.leak_penalty as a dict, defaults filled in (older configs lack it)."""
-  options = dict(LEAK_PENALTY_DEFAULTS)
-  options.update(config.get('leak_penalty', {}))
-  return options
+  validate_eval(config)
 
 
 def validate_leak_penalty(config):
   """Raises ConfigError if config.leak_penalty (losses.moment_leak in Alice and Bob's loss) is bad."""
   unknown = sorted(set(config.leak_penalty) - set(LEAK_PENALTY_DEFAULTS))
   _require(not unknown, f'config.leak_penalty has unknown fields {unknown}; '
-           f'it takes {tuple(LEAK_PENALTY_DEFAULTS)} (see configs/secure16.py)')
-  options = leak_penalty_options(config)
+           f'it takes {tuple(LEAK_PENALTY_DEFAULTS)} (see docs/configs.md)')
+  options = config.leak_penalty.to_dict()
   weight, keys, order = options['weight'], options['keys'], options['order']
   _require(isinstance(weight, (int, float)) and weight >= 0,
            f'config.leak_penalty.weight must be a number >= 0 (0: off), got {weight!r}')
@@ -171,17 +235,12 @@ def validate_leak_penalty(config):
            f'{config.batch_size}; lower it')
 
 
-def freeze_alice_at(config):
-  """config.freeze_alice_at: the step from which only Bob and the Eves learn; 0: never."""
-  return config.get('freeze_alice_at', 0)
-
-
 def validate_train_eves(config):
   """Raises ConfigError if config.train_eves (the Eves trained beside Alice and Bob) is bad."""
   unknown = sorted(set(config.train_eves) - set(TRAIN_EVES_FIELDS))
   _require(not unknown, f'config.train_eves has unknown fields {unknown}; '
-           f'it takes {TRAIN_EVES_FIELDS} (see configs/secure16.py)')
-  options = train_eves_options(config)
+           f'it takes {TRAIN_EVES_FIELDS} (see docs/configs.md)')
+  options = config.train_eves.to_dict()
   for name in ('count', 'reset_every', 'warmup_steps', 'steps_per_ab_step', 'min_steps'):
     value = options[name]
     _require(isinstance(value, int) and value >= (1 if name == 'count' else 0),
@@ -204,7 +263,6 @@ def validate_train_eves(config):
 
 def validate_selective(config):
   """Raises ConfigError if a selective-protection config cannot be run."""
-  from adversarial_crypto.core import selective  # pylint: disable=g-import-not-at-top
   for section in ('loss', 'eval'):
     _require(section in config, f'config.{section} is missing (see configs/selective.py)')
   for name in ('key_bits', 'cipher_len', 'num_seeds', 'batch_size', 'eval_batch_size',
@@ -223,14 +281,9 @@ def validate_selective(config):
            f'config.learning_rate must be positive, got {config.learning_rate}')
   _validate_fresh_eves(config)
   # Section 3's Eves estimate C, a real value: the bit attackers have no meaning there.
-  _require(set(attacker_names(config)) <= {'paper', 'mlp'},
+  _require(set(config.eval.attackers) <= {'paper', 'mlp'},
            "config.eval.attackers of a selective-protection run must be from 'paper', "
            f"'mlp', got {config.eval.attackers!r}")
-
-
-def attacker_names(config):
-  """The names in config.eval.attackers, in order."""
-  return tuple(a.strip() for a in config.eval.attackers.split(',') if a.strip())
 
 
 def _validate_fresh_eves(config):
@@ -242,11 +295,11 @@ def _validate_fresh_eves(config):
              f'set it with --config.eval.{name}=...')
   _require(config.eval.learning_rate > 0,
            f'config.eval.learning_rate must be positive, got {config.eval.learning_rate}')
-  names = attacker_names(config)
+  names = tuple(config.eval.attackers)
   unknown = [a for a in names if a not in ATTACKERS]
   _require(names and not unknown and len(set(names)) == len(names),
            f'config.eval.attackers must be distinct names from {ATTACKERS}, '
-           f'comma-separated, got {config.eval.attackers!r}')
+           f'got {config.eval.attackers!r}')
   # mlp_hidden is always checked, as before deep_mlp existed; deep_mlp_hidden when used.
   for mlp in ('mlp', 'deep_mlp') if 'deep_mlp' in names else ('mlp',):
     _require_layer_sizes(f'eval.{mlp}_hidden', config.eval.get(f'{mlp}_hidden'))
@@ -256,15 +309,12 @@ def _validate_fresh_eves(config):
 
 def validate_eval(config):
   """Raises ConfigError if the robustness evaluation of a config cannot be run."""
-  _require(experiment_name(config) != 'selective',
+  config = complete(config)
+  _require(config.experiment != 'selective',
            'a selective-protection run has no robustness evaluation: its fresh Eves are '
            'adversarial_crypto.evaluation.selective_eves (python -m adversarial_crypto.main runs them)')
-  _require('eval' in config, 'config.eval is missing: the robustness evaluation needs it '
-           '(see configs/sym16.py, eval_config)')
-  _require('retrained_eve_bits' in config.success,
-           'config.success.retrained_eve_bits is missing: set it to 6.0 / 16 * msg_bits')
   _validate_fresh_eves(config)
-  names = attacker_names(config)
+  names = tuple(config.eval.attackers)
   _require('paper' in names,
            f"config.eval.attackers must include 'paper': the paper's robustness verdict "
            f'is decided by its own Eve; got {config.eval.attackers!r}')
@@ -276,21 +326,12 @@ def validate_eval(config):
 
 
 def identity(config):
-  """The fields that define what a run trains, as a plain dict.
+  """The fields that define what a run trains, as a plain dict, defaults filled in.
 
   Args:
     config: a ConfigDict, or a config already turned into a dict.
   """
-  fields = copy.deepcopy(dict(config) if isinstance(config, dict) else config.to_dict())
-  # Runs made before the asymmetric experiment existed were symmetric.
-  fields.setdefault('experiment', 'symmetric')
-  if fields['experiment'] != 'selective':
-    # Runs made before config.train_eves existed trained the paper's single Eve.
-    fields['train_eves'] = train_eves_options(fields)
-    fields['freeze_alice_at'] = freeze_alice_at(fields)
-    fields['leak_penalty'] = leak_penalty_options(fields)
-    fields['ciphertext'] = ciphertext_kind(fields)
-    fields.setdefault('hidden', networks.DEFAULT_HIDDEN)  # Alice and Bob's, when arch is 'mlp'
+  fields = _filled(config)
   for name in RESUMABLE_FIELDS:
     fields.pop(name, None)
   for name in RESUMABLE_SUCCESS_FIELDS:

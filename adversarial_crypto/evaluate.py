@@ -5,8 +5,8 @@
       --config.eval.attackers=paper,mlp --config.eval.mlp_hidden='(512, 512)'
 
 --config starts from the run's own config.json (runs made before the
-evaluator get configs/sym16.py's evaluation); only config.eval and
-config.success.retrained_eve_bits may change, anything else is refused.
+evaluator get the package's defaults, config.eval_defaults); only config.eval
+and config.success.retrained_eve_bits may change, anything else is refused.
 summary.json, eval_metrics.csv and the figures are rewritten (for a
 selective-protection run: summary.json and Figure 4).
 """
@@ -45,7 +45,7 @@ def main(argv, config):
     if not train_summary['finished']:
       log(f'warning: the run in {workdir} has not finished training '
           f"(step {train_summary['steps']} of {config.max_steps}); evaluating it as it is")
-    selective = config_lib.experiment_name(config) == 'selective'
+    selective = config.experiment == 'selective'
     evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
     evaluate(config, workdir, run, train_summary, log=log)
   except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
@@ -59,7 +59,7 @@ def run_cli(argv=None):
   if workdir is None:
     sys.exit('usage: python -m adversarial_crypto.evaluate --workdir=DIR [--config.eval.X=...]')
   try:
-    config = robustness.complete_config(workdir_lib.load_config_dict(workdir))
+    config = config_lib.complete(workdir_lib.load_config_dict(workdir))
   except workdir_lib.WorkdirError as e:
     sys.exit(f'error: {e}')
   flags.DEFINE_string('workdir', None, 'The finished run to evaluate.')

@@ -63,12 +63,12 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
   sharding.one_device_per_core()
-  config = _CONFIG.value
+  config = config_lib.complete(_CONFIG.value)
   workdir = _WORKDIR.value or default_workdir(flags.FLAGS['config'].config_filename)
   print(f'workdir: {workdir}\nconfig:\n{config}', flush=True)
   log = lambda line: print(line, flush=True)
   try:
-    selective = config_lib.experiment_name(config) == 'selective'
+    selective = config.experiment == 'selective'
     if _EVALUATE.value and not selective:
       config_lib.validate_eval(config)  # fail now, not after hours of training
     result = train.train(config, workdir, log=log)

@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import recipe
 from adversarial_crypto.evaluation import attackers
 from adversarial_crypto.core import bits
 from adversarial_crypto.analysis import cipher
@@ -97,8 +97,8 @@ def leaks(run, num_plaintexts, num_keys, rng):
 def sign_eves(run):
   """Per seed, the best hard bits wrong of fresh 'mlp' Eves that see only sign(C)."""
   config = run.config.as_configdict()
-  config.eval.attackers = 'mlp'
-  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  config.eval.attackers = ('mlp',)
+  scheme = recipe.make_scheme(config, bits.COLUMNS)
 
   def signs(params, plaintext, key):
     return jnp.sign(scheme.encrypt(params, plaintext, key)[0])
@@ -144,7 +144,7 @@ def fresh_bobs(run, steps, rng):
   """Per seed, the bits wrong (and hard bits wrong) of a Bob trained from scratch,
   `steps` Adam steps of config.batch_size, against the run's frozen Alice."""
   config = run.config
-  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  scheme = recipe.make_scheme(config, bits.COLUMNS)
   axis = scheme.layout.bit_axis
 
   def task(alice, key, size):
@@ -173,7 +173,7 @@ def parity_eves(run, steps, rng):
   to guess every P_i P_k, i < k, from C: the lowest is over the parities, which
   the attacker's own measure averages."""
   config = run.config
-  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  scheme = recipe.make_scheme(config, bits.COLUMNS)
   attacker = attackers.make_attacker('parity', config)
   eve, target_of = attacker.network, attackers.TARGETS[attacker.target]
 
@@ -187,7 +187,7 @@ def parity_eves(run, steps, rng):
     wrong = jnp.mean(jnp.sign(eve.logits_columns(params, ciphertext)) != parity, axis=1)
     return jnp.mean(wrong), jnp.min(wrong)
 
-  loss = adversarial.make_eve_loss(attacker.loss_name, eve, scheme.layout)
+  loss = recipe.make_eve_loss(attacker.loss_name, eve, scheme.layout)
   return _train_fresh(run, eve, config.eval.learning_rate, task, loss, report, steps, rng)
 
 

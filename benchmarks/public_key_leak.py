@@ -18,10 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 import jax
-import ml_collections
 import numpy as np
 
-from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import recipe
 from adversarial_crypto.core import asymmetric
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.training import runner as runner_lib
@@ -35,10 +34,9 @@ def main():
   parser.add_argument('--out', help='write the results as JSON here')
   args = parser.parse_args()
   try:
-    config = ml_collections.ConfigDict(
-        workdir_lib.tuples_from_json(workdir_lib.load_config_dict(args.workdir)))
-    if config_lib.experiment_name(config) != 'asymmetric':
-      sys.exit(f'error: {args.workdir} holds a {config_lib.experiment_name(config)} run; '
+    config = config_lib.complete(workdir_lib.load_config_dict(args.workdir))
+    if config.experiment != 'asymmetric':
+      sys.exit(f'error: {args.workdir} holds a {config.experiment} run; '
                'this measures asymmetric runs')
     if args.keys <= config.public_key_bits + 1:
       sys.exit(f'error: --keys must exceed public_key_bits + 1 = {config.public_key_bits + 1} '
@@ -46,7 +44,7 @@ def main():
     run, _ = runner_lib.load_state(args.workdir, config)
   except (workdir_lib.WorkdirError, ValueError) as e:
     sys.exit(f'error: {e}')
-  keygen = adversarial.make_scheme(config).networks['keygen']
+  keygen = recipe.make_scheme(config).networks['keygen']
   recovered = asymmetric.secret_bits_recovered(keygen, run.train.alice_bob['keygen'], config.key_bits,
                                     args.keys, jax.random.PRNGKey(1234))
   print('seed  secret-key bits recovered from the public key (held out; 0.5 is chance)')

@@ -72,7 +72,7 @@ PRESETS = {
         '2,000 steps of minibatch 512', ('sym16',),
         {'num_seeds': 4, 'batch_size': 512, 'max_steps': 15_000, 'chunk_steps': 500,
          'eval.num_eves': 3, 'eval.steps': 2_000, 'eval.every': 250, 'eval.batch_size': 512,
-         'eval.eval_batch_size': 4096, 'eval.attackers': 'paper,mlp,parity'}),
+         'eval.eval_batch_size': 4096, 'eval.attackers': ('paper', 'mlp', 'parity')}),
     'tiny': Preset(
         'seconds, to check that the benchmark runs; measures nothing', ('tiny',),
         {'eval.steps': 20, 'eval.every': 10}),
@@ -118,15 +118,12 @@ def make_config(name, preset, num_seeds=None, extra=()):
     overrides[field.strip()] = _parse_value(value.strip())
   if num_seeds is not None:
     overrides['num_seeds'] = num_seeds
-  for field, value in overrides.items():
-    *parents, leaf = field.split('.')
-    node = config
-    for parent in parents:
-      node = node[parent]
-    if leaf not in node:
-      raise ValueError(f'unknown config field {field!r}')
-    node[leaf] = value
-  return config
+  if isinstance(overrides.get('eval.attackers'), str):  # eval.attackers=paper,mlp
+    overrides['eval.attackers'] = config_lib.attacker_names(overrides['eval.attackers'])
+  try:
+    return config_lib.override(config, overrides)
+  except (AttributeError, KeyError) as e:
+    raise ValueError(f'unknown config field: {e}') from e
 
 
 def _spread(spread):

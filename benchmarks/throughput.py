@@ -70,7 +70,7 @@ import jax  # pylint: disable=g-import-not-at-top
 import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-from adversarial_crypto.extensions import training_eves as adversarial  # pylint: disable=g-import-not-at-top
+from adversarial_crypto.core import recipe  # pylint: disable=g-import-not-at-top
 from adversarial_crypto.evaluation import attackers as attackers_lib  # pylint: disable=g-import-not-at-top
 from adversarial_crypto.core import bits  # pylint: disable=g-import-not-at-top
 from adversarial_crypto.evaluation import evaluator as evaluator_lib  # pylint: disable=g-import-not-at-top
@@ -87,7 +87,7 @@ def make_config(args, num_seeds):
   config.batch_size = config.eval_batch_size = args.batch
   config.eval.batch_size = config.eval.eval_batch_size = args.batch
   config.eval.num_eves = args.eves
-  config.eval.attackers = 'paper'
+  config.eval.attackers = ('paper',)
   # No seed may stop inside the benchmark: a stopped seed skips its chunk.
   config.success.bob_bits = -1.0
   return config
@@ -130,7 +130,7 @@ def bench_eval(args, run):
   config = make_config(args, args.seeds)
   # As evaluator.evaluate_alices: Eves on batches as columns, the pairs split over
   # the devices, every input placed so.
-  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  scheme = recipe.make_scheme(config, bits.COLUMNS)
   evaluator, ciphers, keys, eves = evaluator_lib.place(
       scheme.eve_view, run.train.alice_bob, config.msg_bits, config.key_bits, config.eval,
       evaluator_lib.eval_root_key(config), attackers_lib.make_attackers(config),

@@ -1,85 +1,12 @@
 """Beyond the paper: Alice and Bob trained to survive strong eavesdroppers, N = 16.
 
-The paper's recipe (configs/sym16.py) passes the paper's robustness check but
-falls to a small MLP Eve (README, Robustness). This config trains against
-stronger and more varied Eves; each option is a config field:
-
-  eve_arch, eve_hidden, eve_loss
-      the training Eves: ReLU MLPs with a per-bit logistic loss.
-  train_eves.count, train_eves.combine
-      an ensemble of Eves trained at once (vmapped) on the same minibatches
-      from different initialisations; Alice and Bob's Eve term is their mean
-      or that of the strongest ('max').
-  train_eves.reset_every
-      every this many steps one Eve, in turn, restarts from fresh parameters
-      and a fresh Adam state, so Alice always faces a newly trained Eve, as
-      in the robustness check, and never only an Eve she has learnt to fool.
-  train_eves.warmup_steps
-      a curriculum: the first steps are the paper's (its Eve, L1 loss), so
-      Bob learns to decrypt before strong Eves arrive; strong Eves from the
-      first step stop Bob from ever learning (measured with a prototype: 8 seeds,
-      Bob at 8 bits wrong after 8,000 steps).
-  train_eves.steps_per_ab_step
-      the main Eves' minibatches per Alice/Bob minibatch (0: eve_steps_per_ab_step,
-      which the warm-up keeps). More lets each Eve come nearer her best
-      response to the current Alice, so that Alice's gradient is against what a
-      fresh Eve could learn, not against an Eve still catching up.
-  train_eves.game
-      what the main Eves do: 'reconstruct' the plaintext (the paper), or
-      'distinguish': given two plaintexts and the ciphertext of one, say which
-      (the indistinguishability game of a chosen-plaintext attack). Telling two
-      candidates apart is easier than spelling one out, so such an Eve should
-      find a weak leak sooner; measured, a 64 x 64 MLP playing it did not learn
-      the game at all in 2,000 steps (README, Beyond the paper).
-  train_eves.eve_term
-      the Eve term of Alice and Bob's loss: the paper's (N/2 - E)^2 / (N/2)^2 of
-      each Eve's bits wrong E, or 'information', the share of the plaintext an
-      Eve's per-bit cross-entropy shows she knows (losses.eve_information).
-  leak_penalty.weight, leak_penalty.keys, leak_penalty.order
-      an Eve-free term in Alice and Bob's loss: on its own batch of plaintexts,
-      each under `keys` keys, the share of the ciphertext's (order 1) or also
-      its pairwise products' (order 2) variance that the plaintext explains
-      (losses.moment_leak), times `weight`. The one-time pad scores 0.
-  train_eves.eve_weight
-      multiplies the Eve term (N/2 - E)^2 / (N/2)^2 of Alice and Bob's loss.
-      At weight 1, Eve at 6 bits wrong costs Alice and Bob as much as Bob
-      at 0.06 bits wrong: they gain little by hiding more.
-  ciphertext
-      'sign': Alice sends the hard decisions of her outputs, -1/+1, learning
-      through them by a straight-through gradient. With 'tanh' (the paper)
-      the trained ciphers are small real values whose signs carry nothing:
-      Bob and a fresh MLP Eve both read the plaintext from their magnitudes.
-  arch='bilinear', hidden
-      Alice and Bob of product units, (x A + a) * (x B + b) (networks.bilinear),
-      in which the one-time pad is one unit per bit. Their ciphers pass every
-      per-bit attacker yet leak products of plaintext bits, which the
-      'parity' attacker reads (README).
-  arch='keyed_bilinear'
-      Alice and Bob of product units of a text feature and a key feature,
-      ((t A) * (k B)) W, no biases (networks.keyed_bilinear). Alice's output is
-      then odd in the plaintext for every key, so with a uniform key the
-      ciphertexts of P and -P are alike and no eavesdropper guesses a single
-      bit better than chance, whatever the weights: only even functions of the
-      plaintext, such as the parities P_i P_k, can leak, and her training Eves
-      play the parity game.
-  train_eves.game='parity'
-      the main Eves guess the N bits and the N(N-1)/2 pairwise parities
-      P_i P_k. Each Eve's term is the larger of the paper's term on her bits
-      and on her parities, and her bits wrong the lower of her error rate x N
-      on each: pooled, 120 parities drowned a leak of 16 bits (README).
-  train_eves.min_steps
-      no seed is trained (and stops) before this step, so a recipe's whole
-      schedule runs; by default a seed stops at the first chunk after the
-      warm-up where it meets config.success, before strong Eves had a chance.
-  freeze_alice_at
-      from this step Alice (the cipher) is frozen and only Bob and the Eves
-      train: Bob catches up with the final cipher, whose secrecy does not
-      depend on him.
-
-`--config=configs/secure16.py` is the best recipe found; `configs/secure16.py:NAME`
-gives the ablation's other recipes (RECIPES below; benchmarks/ablation_secure.py).
+Each recipe of RECIPES sets research fields of extensions/ on sym16's recipe;
+docs/configs.md describes every field and recipe, docs/beyond_the_paper.md
+what each one measured. `--config=configs/secure16.py` is the best recipe
+found (BEST); `configs/secure16.py:NAME` gives another (benchmarks/ablation_secure.py).
 """
 
+from adversarial_crypto import config as config_lib
 from configs import sym16
 
 # Recipe name -> overrides of the paper's config (sym16), applied in order.
@@ -201,7 +128,7 @@ RECIPES = {
 
 
 # The best recipe found: the only one whose ciphers stayed `secure` against fresh
-# parity Eves trained three times as long as the protocol's (README, Beyond the paper).
+# parity Eves trained three times as long as the protocol's (docs/beyond_the_paper.md).
 BEST = 'keyed_parity_info'
 
 
@@ -214,15 +141,10 @@ def get_config(recipe=BEST):
   # Alice is frozen and Bob catches up to 15,000.
   config.max_steps = 15_000
   config.chunk_steps = 500
-  for field, value in RECIPES[recipe].items():
-    *parents, leaf = field.split('.')
-    node = config
-    for parent in parents:
-      node = node[parent]
-    node[leaf] = value
+  config_lib.override(config, RECIPES[recipe])
   # The attacker family: the training Eve's network (the paper's check), the
   # 256 x 256 MLP that breaks the paper's pairs, an MLP wider and deeper than any
   # training Eve, and the 256 x 256 MLP guessing every pairwise parity.
-  config.eval.attackers = 'paper,mlp,deep_mlp,parity'
+  config.eval.attackers = ('paper', 'mlp', 'deep_mlp', 'parity')
   config.eval.deep_mlp_hidden = (256, 256, 256)
   return config

@@ -47,7 +47,7 @@ def eval_config():
   ev.eval_batch_size = 16384     # advantage's standard error about 0.01 at this size
   ev.learning_rate = 0.0008
   # 'paper': the training Eve's network; 'mlp': a ReLU MLP (mlp_hidden).
-  ev.attackers = 'paper,mlp'
+  ev.attackers = ('paper', 'mlp')
   ev.mlp_hidden = (128, 128)
   ev.seed = 0
   return ev

@@ -5,6 +5,7 @@ Eve must be wrong on the same fraction of bits, 7.3 / 16 of N = 14.6.
 A retrained Eve likewise: 6 / 16 of N = 12.
 """
 
+from adversarial_crypto import config as config_lib
 from configs import sym16
 
 
@@ -12,6 +13,6 @@ def get_config():
   config = sym16.get_config()
   config.msg_bits = 32
   config.key_bits = 32
-  config.success.eve_bits = 7.3 / 16 * 32
-  config.success.retrained_eve_bits = 6.0 / 16 * 32
+  config.success.eve_bits = config_lib.scaled_bits(7.3, 32)
+  config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, 32)
   return config

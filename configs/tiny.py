@@ -5,6 +5,7 @@ same size with Appendix A's public-key generator; `configs/tiny.py:selective`
 is Section 3's experiment at the same budget.
 """
 
+from adversarial_crypto import config as config_lib
 from configs import asym16
 from configs import selective
 from configs import sym16
@@ -19,8 +20,8 @@ def get_config(experiment='symmetric'):
   if experiment != 'selective':
     config.msg_bits = 8
     config.key_bits = 8
-    config.success.eve_bits = 7.3 / 16 * 8
-    config.success.retrained_eve_bits = 6.0 / 16 * 8
+    config.success.eve_bits = config_lib.scaled_bits(7.3, 8)
+    config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, 8)
   if experiment == 'asymmetric':
     config.public_key_bits = 8
   config.num_seeds = 2

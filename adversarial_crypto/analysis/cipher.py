@@ -19,8 +19,9 @@ from typing import Any, NamedTuple, Optional
 import jax
 import ml_collections
 
-from adversarial_crypto.extensions import training_eves as adversarial
 from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import recipe
+from adversarial_crypto.extensions import training_eves
 from adversarial_crypto.training import runner as runner_lib
 from adversarial_crypto.training import workdir as workdir_lib
 
@@ -68,8 +69,8 @@ def load_run(workdir):
     config_dict = workdir_lib.load_config_dict(workdir)
   except ValueError as e:
     raise workdir_lib.WorkdirError(f'the config.json in {workdir} is corrupt ({e})') from e
-  config = ml_collections.ConfigDict(workdir_lib.tuples_from_json(config_dict))
-  if config_lib.experiment_name(config) != 'symmetric':
+  config = config_lib.complete(config_dict)
+  if config.experiment != 'symmetric':
     raise workdir_lib.WorkdirError(
         f'{workdir} holds a {config.experiment} run; load_run, encrypt, decrypt and '
         'eavesdrop cover symmetric runs. Build its functions with '
@@ -82,14 +83,14 @@ def load_run(workdir):
     summary = None
   return Run(ml_collections.FrozenConfigDict(config), summary,
              state.train.alice_bob['alice'], state.train.alice_bob['bob'],
-             adversarial.main_eves(runner.experiment.eves, state.train.eve),
+             runner.experiment.eve_params(state.train.eve),
              state.steps, state.stopped)
 
 
 def _check_symmetric(config):
-  if config_lib.experiment_name(config) != 'symmetric':
+  if config.experiment != 'symmetric':
     raise ValueError(f'encrypt, decrypt and eavesdrop take symmetric configs; this one is '
-                     f'{config_lib.experiment_name(config)!r} (use '
+                     f'{config.experiment!r} (use '
                      'adversarial_crypto.training.experiments.make_experiment)')
 
 
@@ -104,7 +105,7 @@ def encrypt(alice_params, plaintext, key, config):
   _check_symmetric(config)
   _check_bits('plaintext', plaintext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
-  return adversarial.make_scheme(config).encrypt({'alice': alice_params}, plaintext, key)[0]
+  return recipe.make_scheme(config).encrypt({'alice': alice_params}, plaintext, key)[0]
 
 
 def decrypt(bob_params, ciphertext, key, config):
@@ -112,17 +113,17 @@ def decrypt(bob_params, ciphertext, key, config):
   _check_symmetric(config)
   _check_bits('ciphertext', ciphertext, config.msg_bits)
   _check_bits('key', key, config.key_bits)
-  return adversarial.make_scheme(config).decrypt({'bob': bob_params}, ciphertext, key)
+  return recipe.make_scheme(config).decrypt({'bob': bob_params}, ciphertext, key)
 
 
 def eavesdrop(eve_params, ciphertext, config):
   """Eve: her guess [..., N] of the plaintext, from the ciphertext alone."""
   _check_symmetric(config)
-  if config_lib.train_eves_options(config)['game'] == 'distinguish':
+  if config.train_eves.game == 'distinguish':
     raise ValueError("this config's training Eves tell which of two plaintexts a ciphertext "
                      "encrypts (config.train_eves.game); they do not guess the plaintext. "
                      'Train a fresh Eve on the frozen Alice instead (adversarial_crypto.evaluate)')
   _check_bits('ciphertext', ciphertext, config.msg_bits)
   # A parity Eve guesses the bits first, then their pairwise parities.
-  guess = adversarial.make_main_eve(config, config.msg_bits).apply(eve_params, ciphertext)
+  guess = training_eves.make_main_eve(config, config.msg_bits).apply(eve_params, ciphertext)
   return guess[..., :config.msg_bits]

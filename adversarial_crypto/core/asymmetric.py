@@ -32,7 +32,7 @@ def make_scheme(config, layout=bits.ROWS):
     A symmetric.Scheme whose `key` arguments are secret keys.
   """
   n, k, pub = config.msg_bits, config.key_bits, config.public_key_bits
-  hidden = networks.alice_bob_hidden(config)
+  hidden = tuple(config.hidden)
   nets = {'keygen': networks.make_network(config.arch, k, pub, hidden),
           'alice': networks.make_network(config.arch, n + pub, n, hidden),
           'bob': networks.make_network(config.arch, n + k, n, hidden)}

@@ -15,7 +15,7 @@ class Layout(NamedTuple):
   takes and returns them, or COLUMNS, [..., bits, B], the training step's
   layout. The networks compute batch-last inside, so COLUMNS spares the
   transposes, forward and backward, around every network of a step
-  (README, Performance). `net` below is a networks.Network."""
+  (docs/performance.md). `net` below is a networks.Network."""
   bit_axis: int
 
   def concat(self, parts):

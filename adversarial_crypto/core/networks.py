@@ -15,11 +15,11 @@ Architectures:
               conv2d over a width-1 image; the kernel's second column only
               ever sees padding, so it is a window-2 1-D convolution.)
   'mlp'       a plain multilayer perceptron with ReLU hidden layers, for
-              stronger eavesdroppers (README, Robustness).
+              stronger eavesdroppers (docs/reproduction.md).
   'bilinear'  a multilayer perceptron whose hidden units multiply two linear
               functions of their input, (x A + a) * (x B + b), with no other
               nonlinearity: a product of two inputs, such as a plaintext bit
-              and a key bit, is one unit (README, Beyond the paper).
+              and a key bit, is one unit (docs/beyond_the_paper.md).
 
 Every network ends in tanh: `logits` returns the pre-tanh values u and
 `apply` returns tanh(u), a guess in (-1, 1) per output bit.
@@ -155,7 +155,10 @@ def _conv_kinds(width, convs):
 def mix_transform(in_bits, out_bits, convs, fc_activation, init):
   """The mix & transform network: fully connected to 2*out_bits, then convolutions.
 
-  The fast path (README, Performance): layout and how the seed axis enters
+  One function of about 80 lines, most of them this docstring: the layers of
+  the paper's network in the order they run, which is easiest to check whole.
+
+  The fast path (docs/performance.md): layout and how the seed axis enters
   matter more than FLOPs. Activations are batch-last, [depth, position, batch], so
   the batch is the long, contiguous axis of every elementwise op and the tiny
   depth axis never is. A convolution with overlapping or padded windows is
@@ -329,11 +332,6 @@ def keyed_bilinear(in_bits, out_bits, hidden: Sequence[int], key_bits):
 
 # Hidden layer sizes of an 'mlp' network, and of 'mlp' Alice and Bob when a config has none.
 DEFAULT_HIDDEN = (256, 256)
-
-
-def alice_bob_hidden(config):
-  """Alice and Bob's hidden layer sizes when config.arch is 'mlp' (older configs lack it)."""
-  return tuple(config.get('hidden', DEFAULT_HIDDEN))
 
 
 def keyless(arch):

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import recipe
 from adversarial_crypto.core import bits
 from adversarial_crypto.core import networks
 
@@ -63,7 +63,7 @@ class Experiment(NamedTuple):
   networks: dict   # 'alice', 'bob', 'eve'
   factor: np.ndarray  # the Cholesky factor L of the correlation matrix
   draw: Any        # (key, size) -> (tuples [size, 4], key bits [size, K])
-  init: Any        # seed_key -> adversarial.TrainState
+  init: Any        # seed_key -> recipe.TrainState
   publish: Any     # (alice_params, values [B, 3], key [B, K]) -> (D-public [B], ciphertext)
   # (alice_bob, eve_params, tuples, key) -> (loss, Measure on that batch)
   alice_bob_objective: Any
@@ -202,15 +202,15 @@ def make_experiment(config):
     seen = jnp.concatenate([d_public[:, None], ciphertext], -1)
     return jnp.mean((eve.logits(eve_params, seen)[:, 0] - tuples[:, C]) ** 2)
 
-  init = adversarial.make_init({'alice': alice, 'bob': bob}, optimizer,
-                              adversarial.init_one(eve, optimizer))
-  train_step = adversarial.make_train_step(optimizer, draw, config.batch_size,
+  init = recipe.make_init({'alice': alice, 'bob': bob}, optimizer,
+                              recipe.init_one(eve, optimizer))
+  train_step = recipe.make_train_step(optimizer, draw, config.batch_size,
                                            config.eve_steps_per_ab_step,
                                            alice_bob_objective, eve_objective)
-  train_chunk = adversarial.make_train_chunk(train_step)
+  train_chunk = recipe.make_train_chunk(train_step)
 
   def measure(state, seed_key, step):
-    tuples, key = draw(adversarial.eval_key(seed_key, step), config.eval_batch_size)
+    tuples, key = draw(recipe.eval_key(seed_key, step), config.eval_batch_size)
     return measures(tuples, *estimates(state.alice_bob, state.eve, tuples, key))
 
   def goals_met(m, step):

@@ -2,7 +2,7 @@
 
 A scheme is the part of an experiment that Alice and Bob own: their
 parameters, how Alice turns a plaintext and a key into a ciphertext, what Eve
-gets to see, and how Bob decrypts. `adversarial.py` trains any scheme the
+gets to see, and how Bob decrypts. `recipe.py` trains any scheme the
 same way (Section 2.5); `asymmetric.py` is Appendix A's public-key scheme.
 """
 
@@ -12,7 +12,6 @@ import jax
 import jax.numpy as jnp
 
 from adversarial_crypto.core import bits
-from adversarial_crypto import config as config_lib
 from adversarial_crypto.core import networks
 
 
@@ -44,15 +43,15 @@ def make_scheme(config, layout=bits.ROWS):
 
   With config.ciphertext 'sign' Alice sends the hard decisions of her tanh
   outputs, -1/+1 like the plaintext, and no real value whose small
-  differences an eavesdropper could read (README, Beyond the paper).
+  differences an eavesdropper could read (docs/beyond_the_paper.md).
 
   Args:
     config: a config with msg_bits, key_bits, arch (and hidden when 'mlp').
     layout: of the batches its functions take and return (bits.ROWS or COLUMNS).
   """
   n, k = config.msg_bits, config.key_bits
-  hidden = networks.alice_bob_hidden(config)
-  hard = config_lib.ciphertext_kind(config) == 'sign'
+  hidden = tuple(config.hidden)
+  hard = config.ciphertext == 'sign'
   nets = {'alice': networks.make_network(config.arch, n + k, n, hidden, key_bits=k),
           'bob': networks.make_network(config.arch, n + k, n, hidden, key_bits=k)}
 

@@ -4,7 +4,7 @@
            paper's L1 loss: the attacker of the paper's robustness check.
   'mlp'    a ReLU multilayer perceptron (config.eval.mlp_hidden) trained with
            config.eval.mlp_loss, by default a per-bit logistic loss. It breaks
-           pairs that the paper's Eve cannot (README, Robustness).
+           pairs that the paper's Eve cannot (docs/reproduction.md).
   'deep_mlp'  the same with config.eval.deep_mlp_hidden: by default wider and
            deeper than any Eve that configs/secure16.py trains against.
   'parity' the 'mlp' network and loss, guessing the N(N-1)/2 pairwise parities
@@ -16,7 +16,7 @@
 
 from typing import NamedTuple
 
-from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import recipe
 from adversarial_crypto.core import bits
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.core import networks
@@ -30,7 +30,7 @@ class Attacker(NamedTuple):
   """One kind of fresh Eve: a network and the loss it trains with."""
   name: str
   network: networks.Network  # ciphertext [..., N] -> guess of the plaintext
-  loss_name: str             # 'l1' or 'logistic' (adversarial.make_eve_loss)
+  loss_name: str             # 'l1' or 'logistic' (recipe.make_eve_loss)
   description: str
   target: str = 'plaintext'  # a key of TARGETS: what the network guesses
 
@@ -48,11 +48,11 @@ def make_attacker(name, config):
     or N(N-1)/2 for 'parity'.
   """
   n = config.msg_bits
-  view_bits = adversarial.make_scheme(config).eve_in_bits
+  view_bits = recipe.make_scheme(config).eve_in_bits
   if name == 'paper':
-    eve = adversarial.make_eve(config, view_bits)
+    eve = recipe.make_eve(config, view_bits)
     return Attacker(name, eve, 'l1', f"the training Eve's network "
-                    f'({adversarial.describe_eve_arch(config)}), L1 loss')
+                    f'({recipe.describe_eve_arch(config)}), L1 loss')
   if name in ('mlp', 'deep_mlp'):
     return _mlp_attacker(name, config, view_bits, f'{name}_hidden', n)
   if name == 'parity':
@@ -73,4 +73,4 @@ def _mlp_attacker(name, config, view_bits, hidden_field, out_bits, target='plain
 
 def make_attackers(config):
   """Every attacker named in config.eval.attackers, in order."""
-  return tuple(make_attacker(name, config) for name in config_lib.attacker_names(config))
+  return tuple(make_attacker(name, config) for name in tuple(config.eval.attackers))

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import recipe
 from adversarial_crypto.evaluation import attackers as attackers_lib
 from adversarial_crypto.core import bits
 from adversarial_crypto.core import losses
@@ -143,7 +143,7 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
   """
   optimizer = optax.adam(eval_config.learning_rate)
   eve = attacker.network
-  loss = adversarial.make_eve_loss(attacker.loss_name, eve, layout)
+  loss = recipe.make_eve_loss(attacker.loss_name, eve, layout)
   batch, held_out = eval_config.batch_size, eval_config.eval_batch_size
   target_of = attackers_lib.TARGETS[attacker.target]
 
@@ -210,7 +210,7 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=Non
       another, each Eve's activations staying in cache; the default on CPU)
       or 'vmap' (all at once, which an accelerator needs to be kept busy).
     layout: of the batches `encrypt` takes and returns: bits.COLUMNS
-      spares transposes around the Eves (README, Performance).
+      spares transposes around the Eves (docs/performance.md).
 
   Returns:
     An Evaluator.
@@ -349,7 +349,7 @@ def evaluate_alices(config, alice_bob_params, log=print, devices=None):
   Returns:
     An EvalResult over the S seeds.
   """
-  scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  scheme = recipe.make_scheme(config, bits.COLUMNS)
   # Eve sees the scheme's view: the ciphertext, and the public key when asymmetric.
   return evaluate_cipher(scheme.eve_view, alice_bob_params, config.msg_bits,
                          config.key_bits, config.eval, eval_root_key(config),

@@ -6,11 +6,9 @@ the Figures 2 and 3 (figures.py). Used after training by main.py and alone,
 on a finished workdir, by evaluate.py.
 """
 
-import copy
 import csv
 import os
 
-import ml_collections
 
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import evaluator
@@ -23,36 +21,13 @@ from adversarial_crypto.training import workdir as workdir_lib
 EVAL_METRICS_FILE = 'eval_metrics.csv'
 
 
-def complete_config(config_dict):
-  """A run's config (as config.json holds it) as a ConfigDict ready to evaluate.
-
-  Runs made before the evaluator existed lack config.eval and
-  success.retrained_eve_bits; they get configs/sym16.py's evaluation and the
-  paper's bound scaled to N. JSON turned tuples into lists; they turn back.
-
-  Args:
-    config_dict: the config as a dict.
-
-  Returns:
-    An unlocked ConfigDict.
-  """
-  from configs import sym16  # pylint: disable=g-import-not-at-top
-  fields = copy.deepcopy(dict(config_dict))
-  if config_lib.experiment_name(fields) == 'selective':  # made with its evaluation
-    return ml_collections.ConfigDict(workdir_lib.tuples_from_json(fields))
-  fields['eval'] = {**sym16.eval_config().to_dict(), **fields.get('eval', {})}
-  fields['success'] = {'retrained_eve_bits': 6.0 / 16 * fields['msg_bits'],
-                       **fields['success']}
-  return ml_collections.ConfigDict(workdir_lib.tuples_from_json(fields))
-
-
 def load_run(workdir, config=None):
   """The config, trained state and training summary of a workdir's run.
 
   Args:
     workdir: a directory written by train.train.
     config: the config to evaluate with (its eval section may differ from the
-      run's); by default the run's own, completed by complete_config.
+      run's); by default the run's own, completed by config.complete.
 
   Returns:
     (config, run, train_summary), the summary recomputed from the checkpoint.
@@ -61,7 +36,7 @@ def load_run(workdir, config=None):
     workdir_lib.WorkdirError: no run, or a checkpoint of another config.
   """
   if config is None:
-    config = complete_config(workdir_lib.load_config_dict(workdir))
+    config = config_lib.complete(workdir_lib.load_config_dict(workdir))
   run, _ = runner_lib.load_state(workdir, config)
   wall_s = 0.0
   try:

@@ -110,7 +110,7 @@ def evaluate_alices(config, alice_params, log=print):
   # One placement for every input: Alices sharded over a training mesh would
   # give the Eves' states a second layout after the first chunk, and a recompile.
   alice_params = jax.device_put(jax.device_get(alice_params))
-  names = config_lib.attacker_names(config)
+  names = tuple(config.eval.attackers)
   num_seeds = jax.tree_util.tree_leaves(alice_params)[0].shape[0]
   root = evaluator.eval_root_key(config)
   trainers, keys, states = {}, {}, {}

@@ -6,13 +6,13 @@ Per seed:
   robust   trained, and the best retrained 'paper' Eve still gets at least
            success.retrained_eve_bits bits wrong (the paper's verdict);
   secure   robust, and no Eve of any attacker gets below the same bound in
-           hard-decision bits (stricter than the paper; README, Robustness);
+           hard-decision bits (stricter than the paper; docs/reproduction.md);
            for the 'parity' attacker, N x her error rate over the parities.
 """
 
 import numpy as np
 
-from adversarial_crypto.extensions import training_eves as adversarial
+from adversarial_crypto.core import recipe
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import stats
 
@@ -50,16 +50,16 @@ def protocol_differences(config):
   """
   out = []
   n = config.msg_bits
-  if config_lib.experiment_name(config) == 'asymmetric':
+  if config.experiment == 'asymmetric':
     out.append(f'Appendix A, public-key encryption: a {config.public_key_bits}-value public '
                'key (its length is not in the paper); the paper reports no success rates')
   if n != PAPER_MSG_BITS or config.key_bits != n:
     out.append(f'N = {n} plaintext bits, {config.key_bits} key bits (the paper\'s '
                f'numbers are for N = {PAPER_MSG_BITS}); thresholds scaled by N/16')
   if config.eve_arch not in ('same', config.arch):
-    out.append(f"training Eve's architecture {adversarial.describe_eve_arch(config)} "
+    out.append(f"training Eve's architecture {recipe.describe_eve_arch(config)} "
                "(paper: as Alice's)")
-  eves = config_lib.train_eves_options(config)
+  eves = config.train_eves.to_dict()
   if eves != config_lib.TRAIN_EVES_DEFAULTS:
     term = '' if eves['eve_term'] == 'paper' else f" (on the Eves' {eves['eve_term']})"
     out.append(f"training Eves (beyond the paper): {eves['count']} at once, Alice/Bob's Eve "
@@ -75,15 +75,15 @@ def protocol_differences(config):
                   if eves['game'] == 'parity' else '')
                + (f", no seed trained before step {eves['min_steps']}"
                   if eves['min_steps'] else ''))
-  freeze = config_lib.freeze_alice_at(config)
+  freeze = config.freeze_alice_at
   if freeze:
     out.append(f'Alice frozen from step {freeze}; Bob and the Eves train on (beyond the paper)')
-  leak = config_lib.leak_penalty_options(config)
+  leak = config.leak_penalty.to_dict()
   if leak['weight']:
     out.append(f"leak penalty (beyond the paper): x {leak['weight']:g}, moments up to order "
                f"{leak['order']}, {leak['keys']} keys per plaintext")
-  if config_lib.ciphertext_kind(config) != 'tanh':
-    out.append(f"ciphertext: {config_lib.ciphertext_kind(config)} of Alice's outputs "
+  if config.ciphertext != 'tanh':
+    out.append(f"ciphertext: {config.ciphertext} of Alice's outputs "
                '(paper: the tanh outputs)')
   for field, paper, what in PAPER_PROTOCOL:
     value = _get(config, field)
@@ -101,7 +101,7 @@ def protocol_differences(config):
   out.append(f'retrained Eves measured every {config.eval.every} steps on '
              f'{config.eval.eval_batch_size} fresh examples, best measurement kept '
              '(the paper does not say; its public code measures every 10,000)')
-  extra = [a for a in config.eval.attackers.split(',') if a.strip() not in ('paper', '')]
+  extra = [a for a in config.eval.attackers if a != 'paper']
   out.append('beyond the paper: hard-decision bits wrong, the attackers '
              f'{", ".join(extra) or "(none)"} and the stricter verdict "secure"')
   return out

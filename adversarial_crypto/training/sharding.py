@@ -24,7 +24,7 @@ def one_device_per_core():
 
   XLA's CPU backend keeps only about 1.3 cores busy with one program made of
   this project's small ops; a device per core runs that many blocks of seeds
-  (or of evaluated pairs) side by side (README, Performance). It changes no
+  (or of evaluated pairs) side by side (docs/performance.md). It changes no
   result: every seed and pair is computed on its own. Left as is when the
   device count is already chosen (XLA_FLAGS or jax_num_cpu_devices), when
   JAX has already computed something, or on a single core. On an

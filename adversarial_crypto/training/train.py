@@ -75,7 +75,7 @@ def summarize(config, run, wall_s):
     if _has_goals(config):
       seed['trained'] = bool(run.stopped[i])
     seeds.append(seed)
-  summary = {'experiment': config_lib.experiment_name(config),
+  summary = {'experiment': config.experiment,
              'steps': int(run.step), 'max_steps': config.max_steps,
              'finished': bool(run.stopped.all() or int(run.step) >= config.max_steps),
              'wall_s': wall_s, 'seeds': seeds}
@@ -156,6 +156,7 @@ def train(config, workdir, log=print):
   Returns:
     A TrainResult.
   """
+  config = config_lib.complete(config)
   config_lib.validate(config)
   workdir_lib.check_or_write_config(workdir, config)
   runner = runner_lib.make_runner(config)

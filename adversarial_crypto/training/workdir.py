@@ -67,16 +67,6 @@ def check_or_write_config(workdir, config):
     json.dump(_jsonable(config.to_dict()), f, indent=2)
 
 
-def tuples_from_json(value):
-  """JSON turned a config's tuples into lists; ConfigDict keeps a field's type,
-  and FrozenConfigDict must hash, so they turn back into tuples."""
-  if isinstance(value, dict):
-    return {k: tuples_from_json(v) for k, v in value.items()}
-  if isinstance(value, list):
-    return tuple(tuples_from_json(v) for v in value)
-  return value
-
-
 def load_config_dict(workdir):
   """The config a workdir's run was made with, as a dict."""
   path = os.path.join(workdir, CONFIG_FILE)
