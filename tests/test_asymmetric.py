@@ -7,12 +7,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto.extensions import training_eves as adversarial
 from adversarial_crypto.core import asymmetric
 from adversarial_crypto.core import bits
 from adversarial_crypto.core import networks
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.training import experiments
 from adversarial_crypto.training import runner as runner_lib
 from adversarial_crypto.training import train
 from configs import tiny
@@ -27,7 +27,7 @@ def asym_config():
 
 
 def _params_and_batch(config, size=32):
-  experiment = adversarial.make_experiment(config)
+  experiment = experiments.make_experiment(config)
   state = experiment.init(jax.random.PRNGKey(0))
   plaintext, secret = bits.random_messages(jax.random.PRNGKey(1), size, config.msg_bits,
                                            config.key_bits)
@@ -74,6 +74,7 @@ def test_eve_sees_the_secret_key_only_through_the_public_key(asym_config):
   assert not np.allclose(a[:, 8:], b[:, 8:])
 
 
+@pytest.mark.slow
 def test_the_generator_trains_with_alice_and_bob(asym_config):
   experiment, state, plaintext, secret = _params_and_batch(asym_config, 256)
   grads, _ = jax.grad(experiment.alice_bob_objective, has_aux=True)(
@@ -90,6 +91,7 @@ def test_the_generator_trains_with_alice_and_bob(asym_config):
   assert all(jax.tree_util.tree_leaves(moved)), moved
 
 
+@pytest.mark.slow
 def test_bob_learns_on_a_tiny_problem(asym_config):
   asym_config.msg_bits = asym_config.key_bits = asym_config.public_key_bits = 16
   asym_config.batch_size, asym_config.eval_batch_size = 256, 1024
@@ -107,6 +109,7 @@ def test_a_public_key_length_is_required(asym_config):
     config_lib.validate(asym_config)
 
 
+@pytest.mark.slow
 def test_training_and_the_robustness_evaluation_run_end_to_end(asym_config, tmp_path):
   result = train.train(asym_config, str(tmp_path), log=lambda _: None)
   summary = robustness.evaluate_run(asym_config, str(tmp_path), result.run, result.summary,

@@ -36,6 +36,7 @@ def trained_workdir(tmp_path_factory):
   return workdir
 
 
+@pytest.mark.slow
 def test_load_run_gives_config_summary_and_every_seeds_parameters(trained_workdir):
   run = ac.load_run(trained_workdir)
   assert run.config.msg_bits == 16 and run.num_seeds == 2
@@ -49,6 +50,7 @@ def test_load_run_gives_config_summary_and_every_seeds_parameters(trained_workdi
     run.seed_params(2)
 
 
+@pytest.mark.slow
 def test_encrypt_then_decrypt_matches_bobs_measured_accuracy(trained_workdir):
   run = ac.load_run(trained_workdir)
   k_p, k_k = jax.random.split(jax.random.PRNGKey(7))
@@ -63,6 +65,7 @@ def test_encrypt_then_decrypt_matches_bobs_measured_accuracy(trained_workdir):
     assert float(jnp.mean(losses.bits_wrong(plaintext, guess))) == pytest.approx(measured, abs=0.1)
 
 
+@pytest.mark.slow
 def test_the_functions_jit_and_vmap_over_seeds(trained_workdir):
   run = ac.load_run(trained_workdir)
   plaintext = bits.random_bits(jax.random.PRNGKey(1), (5, 16))
@@ -166,6 +169,7 @@ def test_key_search_reads_a_cipher_that_reuses_one_key_bit_up_to_sign(tiny_confi
   assert result['bob_exact'] == 1.0 and result['missed'] == 0.0
 
 
+@pytest.mark.slow
 def test_key_search_reads_every_message_a_trained_bob_reads(trained_workdir):
   run = ac.load_run(trained_workdir)
   alice, bob, _ = run.seed_params(0)
@@ -182,6 +186,7 @@ def test_key_search_reads_every_message_a_trained_bob_reads(trained_workdir):
   np.testing.assert_array_equal(found.plaintext, plaintext[read])
 
 
+@pytest.mark.slow
 def test_analyse_run_covers_every_seed(trained_workdir):
   analysis = cipher_analysis.analyse_run(ac.load_run(trained_workdir), num_samples=256)
   assert [s['seed'] for s in analysis['seeds']] == [0, 1]
@@ -191,6 +196,7 @@ def test_analyse_run_covers_every_seed(trained_workdir):
     assert len(s['affine_r2']['per_element']) == 16
 
 
+@pytest.mark.slow
 def test_loading_bad_workdirs_gives_clear_errors(trained_workdir, tmp_path):
   with pytest.raises(workdir_lib.WorkdirError, match='does not exist'):
     ac.load_run(str(tmp_path / 'nowhere'))
@@ -217,6 +223,7 @@ def _run_module(module, *args):
                         capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_demo_and_analyse_command_lines(trained_workdir, tmp_path):
   done = _run_module('adversarial_crypto.demo', f'--workdir={trained_workdir}', '--seed=0',
                      'attack at dawn')

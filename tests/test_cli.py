@@ -5,7 +5,13 @@ import os
 import subprocess
 import sys
 
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
 
+from adversarial_crypto.training import experiments
 from adversarial_crypto.training import runner as runner_lib
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -16,6 +22,7 @@ def run_main(*args):
                         cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_main_trains_the_tiny_config_and_writes_its_files(tmp_path):
   workdir = tmp_path / 'run'
   done = run_main('--config=configs/tiny.py', f'--workdir={workdir}')
@@ -61,8 +68,39 @@ def test_an_odd_bit_count_is_refused_with_a_message(tmp_path):
   assert 'Traceback' not in done.stderr
 
 
-def test_a_chunk_compiles_once_for_repeated_calls(tiny_config):
+def test_repeated_chunks_of_the_runner_trace_once(tiny_config, monkeypatch):
+  # A retrace guard on the public single-seed chunk function: the runner's jitted
+  # run_chunk traces experiment.train_chunk exactly when it traces itself (once
+  # for all seeds: lax.map or vmap trace their body once), so every retrace of
+  # the runner over repeated chunks would trace it again.
+  chex.clear_trace_counter()
+  make_experiment = experiments.make_experiment
+
+  def guarded(config):
+    experiment = make_experiment(config)
+    return experiment._replace(train_chunk=chex.assert_max_traces(experiment.train_chunk, n=1))
+
+  monkeypatch.setattr(runner_lib.experiments, 'make_experiment', guarded)
   r = runner_lib.make_runner(tiny_config)
-  run = r.run_chunk(r.init(), 20)
-  run = r.run_chunk(run, 20)
-  assert r.run_chunk._cache_size() == 1
+  run = r.init()
+  for _ in range(3):  # three chunks of both seeds, 20 steps each: one program
+    run = r.run_chunk(run, 20)
+  np.testing.assert_array_equal(run.steps, [60, 60])
+  # The guard is live: another chunk length is another program, a second trace.
+  with pytest.raises(AssertionError, match='traced > 1 times'):
+    r.run_chunk(run, 10)
+
+
+def test_the_single_seed_chunk_traces_once_for_every_seed_and_chunk(tiny_config):
+  # The same guard on the single-seed functions themselves, jitted as a caller
+  # would: new seeds and new first steps are traced values, not new programs.
+  chex.clear_trace_counter()
+  experiment = experiments.make_experiment(tiny_config)
+  init = jax.jit(chex.assert_max_traces(experiment.init, n=1))
+  chunk = jax.jit(chex.assert_max_traces(experiment.train_chunk, n=1), static_argnums=3)
+  seed_keys = runner_lib.seed_keys(tiny_config.seed, 3)
+  for seed_key in seed_keys:
+    state = init(seed_key)
+    for first in range(0, 60, 20):
+      state, measures = chunk(state, seed_key, jnp.int32(first), 20)
+      chex.assert_shape(measures.bob_bits, (20,))

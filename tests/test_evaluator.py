@@ -9,12 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto.extensions import training_eves as adversarial
 from adversarial_crypto.evaluation import attackers as attackers_lib
 from adversarial_crypto.core import bits
+from adversarial_crypto.core import recipe
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.training import experiments
 from adversarial_crypto.training import runner as runner_lib
 from adversarial_crypto.evaluation import stats
 from adversarial_crypto.training import train
@@ -60,7 +61,7 @@ def test_fresh_eves_shapes_keys_state_and_vmap():
         assert _leaves_differ(flat[i], flat[j]), (name, i, j)
   # The paper's attacker has the trained Eve's shapes, yet none of her values.
   seed_keys = runner_lib.seed_keys(config.seed, config.num_seeds)
-  trained_eve = adversarial.make_experiment(config).init(seed_keys[0]).eve
+  trained_eve = experiments.make_experiment(config).init(seed_keys[0]).eve
   chex.assert_trees_all_equal_shapes(
       jax.tree_util.tree_map(lambda x: x[0, 0], states['paper'].params), trained_eve)
   for p in range(num_pairs):
@@ -70,7 +71,7 @@ def test_fresh_eves_shapes_keys_state_and_vmap():
   # Keys do not depend on how many pairs are evaluated, nor on the other attackers.
   more = ev.eve_keys(root, num_pairs + 3)
   np.testing.assert_array_equal(more['paper'][:num_pairs], keys['paper'])
-  config.eval.attackers = 'paper'
+  config.eval.attackers = ('paper',)
   alone = evaluator.make_evaluator(_toy_encrypt, 8, 8, config.eval,
                                    attackers_lib.make_attackers(config))
   np.testing.assert_array_equal(alone.eve_keys(root, num_pairs)['paper'], keys['paper'])
@@ -96,10 +97,11 @@ def test_fresh_eves_shapes_keys_state_and_vmap():
     np.testing.assert_array_equal(new_states[name].best_hard_bits, measures[name].hard_bits)
 
 
+@pytest.mark.slow
 def test_mapped_and_vmapped_eve_loops_agree():
   config = tiny.get_config()
   config.eval.num_eves = 2
-  config.eval.attackers = 'paper'
+  config.eval.attackers = ('paper',)
   ciphers = jnp.array([1.0, 2.0])
   out = {}
   for loop in evaluator.EVE_LOOPS:
@@ -114,19 +116,20 @@ def test_mapped_and_vmapped_eve_loops_agree():
                              attackers_lib.make_attackers(config), eve_loop='scan')
 
 
+@pytest.mark.slow
 def test_eves_on_columns_equal_eves_on_rows():
   # evaluate_alices trains the fresh Eves on batches as columns; against the
   # same Alices they must learn what Eves on batch-first rows learn.
   config = tiny.get_config()
   # The MLP attacker alone (the paper's network on columns is checked in
   # test_fast_path's training steps), to keep this quick.
-  config.eval.num_eves, config.eval.attackers = 2, 'mlp'
-  experiment = adversarial.make_experiment(config)
+  config.eval.num_eves, config.eval.attackers = 2, ('mlp',)
+  experiment = experiments.make_experiment(config)
   alices = jax.vmap(lambda k: experiment.init(k).alice_bob)(
       runner_lib.seed_keys(config.seed, 2))
   out = {}
   for layout in (bits.ROWS, bits.COLUMNS):
-    scheme = adversarial.make_scheme(config, layout)
+    scheme = recipe.make_scheme(config, layout)
     ev = evaluator.make_evaluator(scheme.eve_view, 8, 8, config.eval,
                                   attackers_lib.make_attackers(config), layout=layout)
     keys = ev.eve_keys(evaluator.eval_root_key(config), 2)
@@ -209,14 +212,20 @@ def test_config_fields_and_checks():
   assert sym32.get_config().success.retrained_eve_bits == 12.0
   assert tiny.get_config().success.retrained_eve_bits == 3.0
   config = sym16.get_config()
-  assert config_lib.attacker_names(config) == ('paper', 'mlp')
+  assert config.eval.attackers == ('paper', 'mlp')
+  # Older configs and --config.eval.attackers=a,b give a comma-separated string.
+  assert config_lib.attacker_names('paper, mlp') == ('paper', 'mlp')
+  assert config_lib.attacker_names(('paper', 'mlp')) == ('paper', 'mlp')
+  old = sym16.get_config().to_dict()
+  old['eval']['attackers'] = 'paper,mlp'
+  assert config_lib.complete(old).eval.attackers == ('paper', 'mlp')
   # The bound and the evaluation do not define the training run.
   other = sym16.get_config()
   other.success.retrained_eve_bits, other.eval.steps = 5.0, 10
   assert config_lib.identity(config) == config_lib.identity(other)
   assert 'retrained_eve_bits' in config.success  # identity() did not mutate it
-  for field, value, message in (('attackers', 'mlp', "must include 'paper'"),
-                                ('attackers', 'paper,cnn', 'distinct names'),
+  for field, value, message in (('attackers', ('mlp',), "must include 'paper'"),
+                                ('attackers', ('paper', 'cnn'), 'distinct names'),
                                 ('num_eves', 0, 'config.eval.num_eves'),
                                 ('mlp_loss', 'l2', 'config.eval.mlp_loss'),
                                 ('mlp_hidden', (), 'config.eval.mlp_hidden')):
@@ -228,14 +237,14 @@ def test_config_fields_and_checks():
   bad.success.retrained_eve_bits = 17.0
   with pytest.raises(config_lib.ConfigError, match='retrained_eve_bits'):
     config_lib.validate(bad)
-  config.eval.attackers = 'paper,parity'
+  config.eval.attackers = ('paper', 'parity')
   config_lib.validate(config)
   parity = attackers_lib.make_attacker('parity', config)
   assert parity.target == 'pair_parity'
   assert parity.network.logits(parity.network.init(jax.random.PRNGKey(0)),
                                jnp.zeros((3, 16))).shape == (3, 120)
   selective = tiny.get_config('selective')
-  selective.eval.attackers = 'paper,parity'
+  selective.eval.attackers = ('paper', 'parity')
   with pytest.raises(config_lib.ConfigError, match="must be from 'paper', 'mlp'"):
     config_lib.validate(selective)
 
@@ -252,6 +261,7 @@ def _control_encrypt(params, plaintext, key):
   return jnp.tanh(a * plaintext * key + b * plaintext + c * plaintext * key[..., :1])
 
 
+@pytest.mark.slow
 def test_controls_are_judged_right():
   config = tiny.get_config()
   ev_config = config.eval
@@ -261,7 +271,7 @@ def test_controls_are_judged_right():
   # A faster learning rate than the paper's keeps the budget short; the paper's
   # Eve then learns the identity within 400 steps and the MLP the leak within 200.
   ev_config.learning_rate = 0.003
-  ev_config.attackers = 'paper,mlp,parity'
+  ev_config.attackers = ('paper', 'mlp', 'parity')
   params = jnp.array(list(CONTROLS.values()))
   result = evaluator.evaluate_cipher(_control_encrypt, params, 8, 8, ev_config,
                                      jax.random.PRNGKey(0),
@@ -293,6 +303,7 @@ def test_controls_are_judged_right():
   assert judged['reused_key']['robust'] and not judged['reused_key']['secure']
 
 
+@pytest.mark.slow
 def test_reevaluate_a_finished_tiny_run(tmp_path, tiny_config):
   workdir = str(tmp_path / 'run')
   result = train.train(tiny_config, workdir, log=lambda s: None)
@@ -358,7 +369,7 @@ def test_benchmark_presets_and_table():
   assert bench.make_config('sym16', bench.PRESETS['paper']).to_dict() == sym16.get_config().to_dict()
   extra = bench.make_config('sym32', bench.PRESETS['cpu'], num_seeds=4,
                             extra=['eval.steps=10', "eval.attackers=paper"])
-  assert (extra.num_seeds, extra.eval.steps, extra.eval.attackers) == (4, 10, 'paper')
+  assert (extra.num_seeds, extra.eval.steps, extra.eval.attackers) == (4, 10, ('paper',))
   assert extra.success.retrained_eve_bits == 12.0
   with pytest.raises(ValueError, match='unknown config field'):
     bench.make_config('sym16', bench.PRESETS['cpu'], extra=['eval.stepz=10'])

@@ -2,14 +2,15 @@
 
 import itertools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto.extensions import training_eves as adversarial
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.core import networks
+from adversarial_crypto.core import recipe
 from adversarial_crypto.core import symmetric
 from configs import asym16
 
@@ -51,7 +52,7 @@ def test_key_shorter_than_message(tiny_config):
   tiny_config.msg_bits, tiny_config.key_bits = 16, 8
   scheme = symmetric.make_scheme(tiny_config)
   alice, bob = scheme.networks['alice'], scheme.networks['bob']
-  eve = adversarial.make_eve(tiny_config, scheme.eve_in_bits)
+  eve = recipe.make_eve(tiny_config, scheme.eve_in_bits)
   assert (alice.in_bits, bob.in_bits, eve.in_bits) == (24, 24, 16)
   params = alice.init(jax.random.PRNGKey(0))
   assert params['fc']['w'].shape == (24, 32)
@@ -61,7 +62,7 @@ def test_key_shorter_than_message(tiny_config):
 def test_mlp_eve_shape_and_count(tiny_config):
   tiny_config.msg_bits = tiny_config.key_bits = 16
   tiny_config.eve_arch, tiny_config.eve_hidden = 'mlp', (32, 8)
-  eve = adversarial.make_eve(tiny_config, tiny_config.msg_bits)
+  eve = recipe.make_eve(tiny_config, tiny_config.msg_bits)
   params = eve.init(jax.random.PRNGKey(0))
   assert networks.count_params(params) == 16 * 32 + 32 + 32 * 8 + 8 + 8 * 16 + 16
   assert eve.apply(params, jnp.ones((4, 16))).shape == (4, 16)
@@ -120,7 +121,7 @@ def test_keyed_bilinear_alice_hides_every_single_bit_whatever_her_weights():
 def test_keyed_bilinear_eves_are_keyless_and_the_arch_is_checked(tiny_config):
   tiny_config.arch, tiny_config.hidden, tiny_config.eve_arch = 'keyed_bilinear', (8,), 'same'
   config_lib.validate(tiny_config)
-  assert adversarial.eve_arch(tiny_config) == 'bilinear'
+  assert recipe.eve_arch(tiny_config) == 'bilinear'
   scheme = symmetric.make_scheme(tiny_config)
   assert scheme.networks['alice'].init(jax.random.PRNGKey(0))['key'].shape == (8, 8)
   for field, value, message in [('hidden', (8, 8), 'one hidden layer'),
@@ -146,7 +147,7 @@ def test_init_is_deterministic_per_key_and_follows_each_arch():
   paper = networks.make_network('paper', 32, 16)
   a, b = paper.init(jax.random.PRNGKey(3)), paper.init(jax.random.PRNGKey(3))
   c = paper.init(jax.random.PRNGKey(4))
-  jax.tree_util.tree_map(np.testing.assert_array_equal, a, b)
+  chex.assert_trees_all_equal(a, b)
   assert not np.array_equal(a['fc']['w'], c['fc']['w'])
   # 'paper': uniform +-1/sqrt(fan_in), biases too; 'tf_models': Glorot, zero biases.
   assert float(jnp.max(jnp.abs(a['fc']['w']))) <= 1 / np.sqrt(32)

@@ -108,6 +108,7 @@ def test_shapes_and_the_alice_bob_loss(sel_config):
       np.mean(c ** 2) - np.mean((c_eve - c) ** 2), abs=1e-5)
 
 
+@pytest.mark.slow
 def test_bob_learns_on_a_small_problem(sel_config):
   # Minibatch 256, 2 seeds: Bob's error on D starts near or above Var(D) = 1
   # and falls well below it. Measured when written: 0.66 and 0.57 at step
@@ -120,11 +121,12 @@ def test_bob_learns_on_a_small_problem(sel_config):
   assert np.all(np.asarray(run.measure.bob_mse) < 0.75), run.measure
 
 
+@pytest.mark.slow
 def test_fresh_eves_find_nothing_in_an_alice_that_outputs_nothing(sel_config):
   # Control: an Alice with every parameter zero outputs constants. An Eve that
   # outputs a constant b has advantage 2 b mean(C) - b^2 <= mean(C)^2 over Blind
   # Eve, about 1 / 128 on a held-out batch of 128; training longer cannot help.
-  sel_config.eval.attackers = 'mlp'
+  sel_config.eval.attackers = ('mlp',)
   experiment = selective.make_experiment(sel_config)
   keys = runner_lib.seed_keys(0, 2)
   alice = jax.vmap(experiment.init)(keys).alice_bob['alice']
@@ -134,6 +136,7 @@ def test_fresh_eves_find_nothing_in_an_alice_that_outputs_nothing(sel_config):
   assert np.all(result.best_advantage['mlp'] < 0.05), result.best_advantage
 
 
+@pytest.mark.slow
 def test_main_trains_and_evaluates_the_tiny_selective_config(tmp_path):
   workdir = tmp_path / 'run'
   done = subprocess.run([sys.executable, '-m', 'adversarial_crypto.main',

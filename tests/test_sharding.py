@@ -13,6 +13,7 @@ import textwrap
 
 import jax
 import numpy as np
+import pytest
 
 from adversarial_crypto.training import sharding
 
@@ -32,7 +33,7 @@ SCRIPT = textwrap.dedent('''
     config = tiny.get_config()
     config.eval.steps = 10
     config.eval.every = 10
-    config.eval.attackers = 'paper'
+    config.eval.attackers = ('paper',)
     out = {'devices': len(jax.devices())}
     for name, devices in (('two', jax.devices()), ('one', jax.devices()[:1])):
       r = runner_lib.make_runner(config, devices=devices)
@@ -47,6 +48,7 @@ SCRIPT = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_two_devices_equal_one():
   env = dict(os.environ)
   env['XLA_FLAGS'] = (env.get('XLA_FLAGS', '') +
@@ -94,7 +96,7 @@ def _devices_after_split(xla_flags):
     env['XLA_FLAGS'] = xla_flags
   env['JAX_PLATFORMS'] = 'cpu'
   env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
-  script = ('import os, jax\nfrom adversarial_crypto import sharding\n'
+  script = ('import os, jax\nfrom adversarial_crypto.training import sharding\n'
             'asked = sharding.one_device_per_core()\n'
             'print(asked, len(jax.devices()), len(os.sched_getaffinity(0)))\n')
   result = subprocess.run([sys.executable, '-c', script], env=env, cwd=ROOT,

@@ -1,16 +1,24 @@
 """config.train_eves: each option does what it claims, on tiny configs."""
 
+import functools
+
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
-from adversarial_crypto.extensions import training_eves as adversarial
-from adversarial_crypto.evaluation import attackers
-from adversarial_crypto.core import bits
-from adversarial_crypto.analysis import cipher
 from adversarial_crypto import config as config_lib
+from adversarial_crypto.analysis import cipher
+from adversarial_crypto.core import bits
 from adversarial_crypto.core import losses
+from adversarial_crypto.core import networks
+from adversarial_crypto.core import recipe
+from adversarial_crypto.evaluation import attackers
+from adversarial_crypto.extensions import eve_games
+from adversarial_crypto.extensions import training_eves
+from adversarial_crypto.training import experiments
 from configs import secure16
 from configs import tiny
 
@@ -31,20 +39,20 @@ def _leaves(tree):
   return jax.tree_util.tree_leaves(tree)
 
 
-def _assert_same(a, b):
-  jax.tree_util.tree_map(np.testing.assert_array_equal, a, b)
-
-
 def _chunk(experiment, state, key, first, num):
-  return jax.jit(experiment.train_chunk, static_argnums=3)(state, key, first, num)[0]
+  return _chunk_with_measures(experiment, state, key, first, num)[0]
+
+
+def _chunk_with_measures(experiment, state, key, first, num):
+  return jax.jit(experiment.train_chunk, static_argnums=3)(state, key, first, num)
 
 
 def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
   key = jax.random.PRNGKey(1)
-  plaintext, msg_key = adversarial.bits.random_messages(key, 32, 8, 8)
+  plaintext, msg_key = bits.random_messages(key, 32, 8, 8)
   values = {}
   for combine, weight in (('mean', 1.0), ('max', 4.0)):
-    experiment = adversarial.make_experiment(_config(count=K, combine=combine,
+    experiment = experiments.make_experiment(_config(count=K, combine=combine,
                                                      eve_weight=weight))
     state = experiment.init(key)
     loss, measure = experiment.alice_bob_objective(state.alice_bob, state.eve,
@@ -82,8 +90,8 @@ def test_eve_information_by_hand():
 
 def test_the_information_eve_term_is_the_strongest_eves_by_hand():
   key = jax.random.PRNGKey(2)
-  plaintext, msg_key = adversarial.bits.random_messages(key, 32, 8, 8)
-  experiment = adversarial.make_experiment(_config(count=K, combine='max', eve_weight=2.0,
+  plaintext, msg_key = bits.random_messages(key, 32, 8, 8)
+  experiment = experiments.make_experiment(_config(count=K, combine='max', eve_weight=2.0,
                                                    eve_term='information'))
   state = experiment.init(key)
   # Eves whose output layer ignores what they see and leans, by 0.02, 0.04 and
@@ -104,12 +112,13 @@ def test_the_information_eve_term_is_the_strongest_eves_by_hand():
   np.testing.assert_allclose(loss, bob + 2.0 * max(info), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_an_ensemble_trains_k_distinct_eves_and_a_reset_reinitialises_one_in_turn():
   key = jax.random.PRNGKey(2)
-  plain = adversarial.make_experiment(_config(count=K))
-  resets = adversarial.make_experiment(_config(count=K, reset_every=4))
+  plain = experiments.make_experiment(_config(count=K))
+  resets = experiments.make_experiment(_config(count=K, reset_every=4))
   start = plain.init(key)
-  _assert_same(start, resets.init(key))
+  chex.assert_trees_all_equal(start, resets.init(key))
   assert all(x.shape[0] == K for x in _leaves(start.eve))
   assert all(x.shape[0] == K for x in _leaves(start.eve_opt))  # Adam's count per Eve too
   kept, reset = _chunk(plain, start, key, 0, 4), _chunk(resets, start, key, 0, 4)
@@ -126,35 +135,38 @@ def test_an_ensemble_trains_k_distinct_eves_and_a_reset_reinitialises_one_in_tur
   for was, now in zip(_leaves(kept.eve_opt), _leaves(reset.eve_opt)):
     np.testing.assert_array_equal(now[0], np.zeros_like(now[0]))   # count, mu and nu
     np.testing.assert_array_equal(was[1:], now[1:])
-  reset_key = jax.random.fold_in(jax.random.fold_in(key, adversarial.RESET_STREAM), 4)
+  reset_key = jax.random.fold_in(jax.random.fold_in(key, training_eves.RESET_STREAM), 4)
   expected = resets.eve.init(jax.random.split(reset_key, K)[0])
   for got, want in zip(_leaves(reset.eve), _leaves(expected)):
     np.testing.assert_array_equal(got[0], want)
-  _assert_same(kept.alice_bob, reset.alice_bob)
+  chex.assert_trees_all_equal(kept.alice_bob, reset.alice_bob)
   # Four steps later it is Eve 1's turn, while Eve 0 has taken 4 x 2 Adam steps since hers.
   again = _chunk(resets, reset, key, 4, 4)
   np.testing.assert_array_equal(again.eve_opt[0].count, [8, 0, 16])
 
 
+@pytest.mark.slow
 def test_phases_warm_up_with_the_papers_eve_then_the_ensemble_then_alice_frozen():
   config = _config(count=K, warmup_steps=20, steps_per_ab_step=5)
   config.freeze_alice_at = 40
   config_lib.validate(config)
-  experiment = adversarial.make_experiment(config)
-  paper_eve = adversarial.networks.make_network(config.arch, 8, 8)
-  assert (jax.tree_util.tree_structure(experiment.eves.warmup.init(jax.random.PRNGKey(0))) ==
-          jax.tree_util.tree_structure(paper_eve.init(jax.random.PRNGKey(0))))
+  experiment = experiments.make_experiment(config)
+  # The warm-up Eve is the paper's: Alice and Bob's architecture, N bits to N bits.
+  paper_eve = networks.make_network(config.arch, 8, 8).init(jax.random.PRNGKey(0))
+  eves = training_eves.make_training_eves(config_lib.complete(config), 8)
+  chex.assert_trees_all_equal_shapes(eves.warmup.init(jax.random.PRNGKey(0)), paper_eve)
   key = jax.random.PRNGKey(3)
   start = experiment.init(key)
+  chex.assert_trees_all_equal_shapes(start.eve['warmup'], paper_eve)
   changed = lambda a, b: not np.allclose(_leaves(a)[0], _leaves(b)[0])
   # Steps 0-20: Alice, Bob and the warm-up Eve learn; the main Eves wait.
   warm = _chunk(experiment, start, key, 0, 20)
-  _assert_same(start.eve['main'], warm.eve['main'])
+  chex.assert_trees_all_equal(start.eve['main'], warm.eve['main'])
   assert changed(start.eve['warmup'], warm.eve['warmup'])
   assert changed(start.alice_bob['alice'], warm.alice_bob['alice'])
   # Steps 20-40: the main Eves learn, the warm-up Eve rests.
   main = _chunk(experiment, warm, key, 20, 20)
-  _assert_same(warm.eve['warmup'], main.eve['warmup'])
+  chex.assert_trees_all_equal(warm.eve['warmup'], main.eve['warmup'])
   assert changed(warm.eve['main'], main.eve['main'])
   # The warm-up Eve took the paper's 2 minibatches per step, the main Eves 5 each.
   np.testing.assert_array_equal(main.eve_opt['warmup'][0].count, 2 * 20)
@@ -162,22 +174,124 @@ def test_phases_warm_up_with_the_papers_eve_then_the_ensemble_then_alice_frozen(
   assert changed(warm.alice_bob['alice'], main.alice_bob['alice'])
   # From step 40: Alice is frozen; Bob and the main Eves learn on.
   frozen = _chunk(experiment, main, key, 40, 20)
-  _assert_same(main.alice_bob['alice'], frozen.alice_bob['alice'])
+  chex.assert_trees_all_equal(main.alice_bob['alice'], frozen.alice_bob['alice'])
   assert changed(main.alice_bob['bob'], frozen.alice_bob['bob'])
   assert changed(main.eve['main'], frozen.eve['main'])
   # No seed stops during the warm-up, however good its measures.
-  perfect = adversarial.Measure(jnp.float32(0.0), jnp.float32(8.0))
+  perfect = recipe.Measure(jnp.float32(0.0), jnp.float32(8.0))
   assert not experiment.goals_met(perfect, 20)
   assert experiment.goals_met(perfect, 40)
 
 
-def test_the_papers_recipe_is_unchanged_by_the_defaults():
+def _paper_networks(config):
+  """Alice, Bob and Eve of Section 2.5 for a symmetric config, built here."""
+  n, k = config.msg_bits, config.key_bits
+  return (networks.make_network(config.arch, n + k, n),   # Alice: [P, K] -> C
+          networks.make_network(config.arch, n + k, n),   # Bob: [C, K] -> P
+          networks.make_network(config.arch, n, n))       # Eve: C -> P
+
+
+def _reference_init(config, seed_key):
+  """A seed's fresh state as Section 2.5 and core/recipe.py's docstring describe it:
+  Alice, Bob and Eve from the splits of the seed's init stream, fresh Adam states."""
+  alice, bob, eve = _paper_networks(config)
+  adam = optax.adam(config.learning_rate)
+  k_alice, k_bob, k_eve = jax.random.split(jax.random.fold_in(seed_key, recipe.INIT_STREAM), 3)
+  alice_bob = {'alice': alice.init(k_alice), 'bob': bob.init(k_bob)}
+  eve_params = eve.init(k_eve)
+  return recipe.TrainState(alice_bob, adam.init(alice_bob), eve_params, adam.init(eve_params))
+
+
+def _reference_step(config, state, step_key):
+  """Section 2.5's training step written out here, batch-first (rows): one
+  Alice/Bob minibatch against Eve, then eve_steps_per_ab_step Eve minibatches
+  against the updated Alice, each fresh from its split of the step's key, all
+  with Adam. Alice and Bob minimise Bob's bits wrong + (N/2 - Eve's bits
+  wrong)^2 / (N/2)^2; Eve minimises her bits wrong (the L1 loss)."""
+  alice, bob, eve = _paper_networks(config)
+  n, k, half = config.msg_bits, config.key_bits, config.msg_bits / 2
+  adam = optax.adam(config.learning_rate)
+
+  def encrypt(alice_bob, plaintext, key):
+    return alice.apply(alice_bob['alice'], jnp.concatenate([plaintext, key], -1))
+
+  def alice_bob_loss(alice_bob, eve_params, plaintext, key):
+    ciphertext = encrypt(alice_bob, plaintext, key)
+    bob_guess = bob.apply(alice_bob['bob'], jnp.concatenate([ciphertext, key], -1))
+    bob_bits = losses.bits_wrong(plaintext, bob_guess)
+    eve_bits = losses.bits_wrong(plaintext, eve.apply(eve_params, ciphertext))
+    loss = jnp.mean(bob_bits + (half - eve_bits) ** 2 / half ** 2)
+    return loss, recipe.Measure(jnp.mean(bob_bits), jnp.mean(eve_bits))
+
+  def eve_loss(eve_params, alice_bob, plaintext, key):
+    guess = eve.apply(eve_params, encrypt(alice_bob, plaintext, key))
+    return jnp.mean(losses.bits_wrong(plaintext, guess))
+
+  def draw(key):
+    return bits.random_messages(key, config.batch_size, n, k)
+
+  keys = jax.random.split(step_key, 1 + config.eve_steps_per_ab_step)
+  grads, measure = jax.grad(alice_bob_loss, has_aux=True)(state.alice_bob, state.eve,
+                                                          *draw(keys[0]))
+  updates, alice_bob_opt = adam.update(grads, state.alice_bob_opt, state.alice_bob)
+  alice_bob = optax.apply_updates(state.alice_bob, updates)
+  eve_params, eve_opt = state.eve, state.eve_opt
+  for key in keys[1:]:
+    grads = jax.grad(eve_loss)(eve_params, alice_bob, *draw(key))
+    updates, eve_opt = adam.update(grads, eve_opt, eve_params)
+    eve_params = optax.apply_updates(eve_params, updates)
+  return recipe.TrainState(alice_bob, alice_bob_opt, eve_params, eve_opt), measure
+
+
+def test_the_default_config_trains_with_the_papers_step():
   config = tiny.get_config()
-  experiment = adversarial.make_experiment(config)
-  state = experiment.init(jax.random.PRNGKey(4))
-  eve = experiment.eve.init(jax.random.split(jax.random.fold_in(
-      jax.random.PRNGKey(4), adversarial.INIT_STREAM), 3)[-1])
-  _assert_same(state.eve, eve)  # one Eve, unstacked
+  assert config_lib.is_paper_recipe(config_lib.complete(config))
+  experiment = experiments.make_experiment(config)
+  assert experiment.train_step.__module__ == recipe.__name__  # core/recipe.py's step
+  seed_key = jax.random.PRNGKey(4)
+  state = experiment.init(seed_key)
+  # One Eve, unstacked, and everything drawn as the recipe says: bitwise.
+  chex.assert_trees_all_equal(state, _reference_init(config, seed_key))
+  step_key = jax.random.PRNGKey(5)
+  got, got_measure = jax.jit(experiment.train_step)(state, step_key)
+  want, want_measure = jax.jit(functools.partial(_reference_step, config))(state, step_key)
+  # The same draws; the recipe computes on columns, the reference on rows, so
+  # sums run in another order: float32 agreement to a few ulps, after Adam's
+  # step (about lr x sign of each gradient) on one Alice/Bob and two Eve minibatches.
+  chex.assert_trees_all_close(got_measure, want_measure, rtol=1e-5)
+  chex.assert_trees_all_close(got, want, rtol=1e-5, atol=1e-6)
+  # The step did something: every network moved, Eve by two Adam steps.
+  for before, after in zip(_leaves(state), _leaves(got)):
+    assert not np.array_equal(before, after)
+  np.testing.assert_array_equal(got.eve_opt[0].count, config.eve_steps_per_ab_step)
+
+
+def test_the_research_options_at_their_defaults_train_as_the_recipe():
+  # training_eves.make_experiment on a config whose research options are all at
+  # their defaults (which experiments.make_experiment would give to the recipe)
+  # must train exactly as core/recipe.py does.
+  config = config_lib.complete(tiny.get_config())
+  assert config_lib.is_paper_recipe(config)
+  paper = recipe.make_experiment(config)
+  options = training_eves.make_experiment(config)
+  assert options.train_step.__module__ == training_eves.__name__  # not the recipe's step
+  seed_key = jax.random.PRNGKey(6)
+  state = paper.init(seed_key)
+  chex.assert_trees_all_equal(options.init(seed_key), state)
+  first = jnp.int32(20)  # a chunk that does not start at step 0
+  paper_out = _chunk_with_measures(paper, state, seed_key, first, 5)
+  options_out = _chunk_with_measures(options, state, seed_key, first, 5)
+  # Bitwise (assert_trees_all_equal, not merely close): with the defaults the
+  # research step computes the recipe's loss with the recipe's objective, on the
+  # same draws, and XLA compiles both to the same arithmetic. States and the
+  # per-step measures of the chunk both.
+  chex.assert_trees_all_equal(options_out, paper_out)
+  # And the seed's measure on a fresh evaluation batch, by which it stops.
+  trained, step = paper_out[0], first + 5
+  measured = jax.jit(paper.measure)(trained, seed_key, step)
+  chex.assert_trees_all_equal(jax.jit(options.measure)(trained, seed_key, step), measured)
+  for m in (measured, recipe.Measure(jnp.float32(0.0), jnp.float32(4.0))):
+    assert bool(options.goals_met(m, step)) == bool(paper.goals_met(m, step))
 
 
 @pytest.mark.parametrize('field, value, message', [
@@ -203,7 +317,7 @@ def test_bad_train_eves_fields_are_refused(field, value, message):
 
 def test_the_deep_mlp_attacker_has_the_configured_layers():
   config = tiny.get_config()
-  config.eval.attackers = 'paper,mlp,deep_mlp'
+  config.eval.attackers = ('paper', 'mlp', 'deep_mlp')
   config.eval.deep_mlp_hidden = (24, 24, 24)
   config_lib.validate(config)
   deep = attackers.make_attacker('deep_mlp', config)
@@ -217,7 +331,7 @@ def test_alice_and_bob_may_be_mlps_of_the_configured_sizes():
   config.arch = 'mlp'
   config.hidden = (12, 10)
   config_lib.validate(config)
-  state = adversarial.make_experiment(config).init(jax.random.PRNGKey(6))
+  state = experiments.make_experiment(config).init(jax.random.PRNGKey(6))
   for name in ('alice', 'bob'):
     shapes = sorted(x.shape for x in _leaves(state.alice_bob[name]) if x.ndim == 2)
     assert shapes == sorted([(16, 12), (12, 10), (10, 8)])
@@ -247,15 +361,15 @@ def test_moment_leak_by_hand():
 
 def test_the_leak_penalty_moves_alice_only():
   config = tiny.get_config()
-  experiment = adversarial.make_experiment(config)
+  experiment = experiments.make_experiment(config)
   state = experiment.init(jax.random.PRNGKey(12))
   step = jax.random.PRNGKey(13)
   plain, _ = jax.jit(experiment.train_step)(state, step)
   config.leak_penalty.weight = 4.0
   config_lib.validate(config)
-  penalised, _ = jax.jit(adversarial.make_experiment(config).train_step)(state, step)
+  penalised, _ = jax.jit(experiments.make_experiment(config).train_step)(state, step)
   # The term depends on Alice alone: Bob's gradient, and so his Adam step, is unchanged.
-  _assert_same(penalised.alice_bob['bob'], plain.alice_bob['bob'])
+  chex.assert_trees_all_equal(penalised.alice_bob['bob'], plain.alice_bob['bob'])
   # Adam's first step is lr x sign(gradient): Alice's step differs where the
   # penalty flips a gradient's sign.
   assert any(not np.array_equal(a, b) for a, b in zip(_leaves(penalised.alice_bob['alice']),
@@ -278,11 +392,11 @@ def test_bad_leak_penalty_fields_are_refused(field, value, message):
 
 def test_a_sign_ciphertext_is_hard_and_learns_through_tanh():
   config = tiny.get_config()
-  tanh_scheme = adversarial.make_scheme(config, bits.COLUMNS)
+  tanh_scheme = recipe.make_scheme(config, bits.COLUMNS)
   config.ciphertext = 'sign'
   config_lib.validate(config)
-  scheme = adversarial.make_scheme(config, bits.COLUMNS)
-  params = adversarial.make_experiment(config).init(jax.random.PRNGKey(14)).alice_bob
+  scheme = recipe.make_scheme(config, bits.COLUMNS)
+  params = experiments.make_experiment(config).init(jax.random.PRNGKey(14)).alice_bob
   plaintext, key = bits.random_messages(jax.random.PRNGKey(15), 32, 8, 8, bits.COLUMNS)
   soft = tanh_scheme.encrypt(params, plaintext, key)[0]
   hard = scheme.encrypt(params, plaintext, key)[0]
@@ -295,7 +409,7 @@ def test_a_sign_ciphertext_is_hard_and_learns_through_tanh():
   weights = jax.random.normal(jax.random.PRNGKey(16), soft.shape)
   grad = lambda s: jax.grad(lambda p: jnp.sum(weights * s.encrypt(p, plaintext, key)[0]))(
       params)['alice']
-  jax.tree_util.tree_map(np.testing.assert_array_equal, grad(scheme), grad(tanh_scheme))
+  chex.assert_trees_all_equal(grad(scheme), grad(tanh_scheme))
 
 
 def test_a_sign_ciphertext_is_for_the_symmetric_experiment():
@@ -314,7 +428,7 @@ def test_the_distinguishing_game_by_hand():
   # it comes first when bit 0 of example i-2's plaintext is +1.
   plaintext = jnp.array([[1., 1.], [-1., 1.], [1., -1.], [-1., -1.], [-1., 1.]])
   view = jnp.arange(10.0).reshape(5, 2)
-  eve_input, target = adversarial.distinguishing_game(plaintext, view)
+  eve_input, target = eve_games.distinguishing_game(plaintext, view)
   decoy = plaintext[np.array([4, 0, 1, 2, 3])]
   second = np.array(plaintext[np.array([3, 4, 0, 1, 2]), 0]) > 0  # [F, F, T, F, T]
   np.testing.assert_array_equal(target[:, 0], np.where(second, 1.0, -1.0))
@@ -322,7 +436,7 @@ def test_the_distinguishing_game_by_hand():
     pair = (decoy[i], plaintext[i]) if second[i] else (plaintext[i], decoy[i])
     np.testing.assert_array_equal(eve_input[i], np.concatenate([*pair, view[i]]))
   # Batches as columns: the same game, transposed.
-  columns = adversarial.distinguishing_game(plaintext.T, view.T, bits.COLUMNS)
+  columns = eve_games.distinguishing_game(plaintext.T, view.T, bits.COLUMNS)
   np.testing.assert_array_equal(columns[0], eve_input.T)
   np.testing.assert_array_equal(columns[1], target.T)
 
@@ -330,9 +444,9 @@ def test_the_distinguishing_game_by_hand():
 def _loss_on_a_batch(config, seed):
   """(experiment, state, plaintext, loss, measure, ciphertext, Bob's bits wrong) of
   Alice and Bob's objective on 32 fresh examples, from fresh parameters."""
-  experiment = adversarial.make_experiment(config)
+  experiment = experiments.make_experiment(config)
   state = experiment.init(jax.random.PRNGKey(seed))
-  plaintext, msg_key = adversarial.bits.random_messages(jax.random.PRNGKey(seed + 1), 32, 8, 8)
+  plaintext, msg_key = bits.random_messages(jax.random.PRNGKey(seed + 1), 32, 8, 8)
   loss, measure = jax.jit(experiment.alice_bob_objective)(state.alice_bob, state.eve,
                                                           plaintext, msg_key)
   ciphertext, _ = experiment.scheme.encrypt(state.alice_bob, plaintext, msg_key)
@@ -350,7 +464,7 @@ def test_distinguishing_eves_score_one_bit_in_the_alice_bob_loss():
   # By hand: Bob's bits wrong + 4 x max over Eves of (1/2 - E_k)^2 / (1/2)^2, with
   # E_k Eve k's error rate on which plaintext (her advantage squared, not the mean
   # of per-example squares); her measure is N x her error rate.
-  eve_input, target = adversarial.distinguishing_game(plaintext, ciphertext)
+  eve_input, target = eve_games.distinguishing_game(plaintext, ciphertext)
   wrong = [np.mean(losses.bits_wrong(target, experiment.eve.apply(
       jax.tree_util.tree_map(lambda x, i=i: x[i], state.eve), eve_input))) for i in range(K)]
   terms = [(0.5 - w) ** 2 / 0.25 for w in wrong]
@@ -385,22 +499,22 @@ def test_parity_eves_guess_bits_and_parities_scored_in_bits_of_n():
 
 
 def test_no_seed_is_trained_before_min_steps():
-  met = adversarial.Measure(jnp.float32(0.0), jnp.float32(4.0))  # Bob perfect, Eve at chance
+  met = recipe.Measure(jnp.float32(0.0), jnp.float32(4.0))  # Bob perfect, Eve at chance
   config = _config(warmup_steps=20, min_steps=60)
-  goals_met = adversarial.make_experiment(config).goals_met
+  goals_met = experiments.make_experiment(config).goals_met
   assert [bool(goals_met(met, s)) for s in (20, 40, 59, 60, 80)] == [False] * 3 + [True] * 2
   # Without min_steps, the first step after the warm-up.
-  goals_met = adversarial.make_experiment(_config(warmup_steps=20)).goals_met
+  goals_met = experiments.make_experiment(_config(warmup_steps=20)).goals_met
   assert [bool(goals_met(met, s)) for s in (20, 40)] == [False, True]
   with pytest.raises(config_lib.ConfigError, match='min_steps'):
     _config(min_steps=-1)
 
 
 def test_every_secure16_recipe_is_a_valid_config():
-  for recipe in secure16.RECIPES:
-    config = secure16.get_config(recipe)
+  for name in secure16.RECIPES:
+    config = secure16.get_config(name)
     config_lib.validate(config)
-    assert config.eval.attackers == 'paper,mlp,deep_mlp,parity'
+    assert config.eval.attackers == ('paper', 'mlp', 'deep_mlp', 'parity')
   assert secure16.get_config('keyed_parity').arch == 'keyed_bilinear'
   with pytest.raises(ValueError, match='choose one of'):
     secure16.get_config('no_such_recipe')

@@ -4,6 +4,7 @@ import json
 import os
 import signal
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,6 +21,7 @@ def _quiet(_):
   pass
 
 
+@pytest.mark.slow
 def test_seed_does_not_depend_on_how_many_seeds_run(tiny_config):
   runs = []
   for num_seeds in (2, 3):
@@ -30,6 +32,7 @@ def test_seed_does_not_depend_on_how_many_seeds_run(tiny_config):
   np.testing.assert_allclose(runs[0].eve_bits, runs[1].eve_bits[:2], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_same_seed_same_metrics_other_seed_differs(tiny_config):
   def bits_after_a_chunk(seed):
     tiny_config.seed = seed
@@ -101,6 +104,7 @@ def _final(result):
   return jax.device_get((result.run.train, result.run.bob_bits, result.run.eve_bits))
 
 
+@pytest.mark.slow
 def test_resuming_continues_where_the_run_stopped(tiny_config, tmp_path):
   straight = train.train(tiny_config, str(tmp_path / 'straight'), log=_quiet)
   tiny_config.max_steps = 20
@@ -110,12 +114,13 @@ def test_resuming_continues_where_the_run_stopped(tiny_config, tmp_path):
   lines = []
   resumed = train.train(tiny_config, str(tmp_path / 'resumed'), log=lines.append)
   assert lines[0].startswith('resumed from') and 'step 20' in lines[0]
-  jax.tree_util.tree_map(np.testing.assert_array_equal, _final(straight), _final(resumed))
+  chex.assert_trees_all_equal(_final(straight), _final(resumed))
   assert resumed.summary['wall_s'] > first.summary['wall_s'] > 0  # summed over sessions
   assert workdir_lib.read_metrics(str(tmp_path / 'straight')) == workdir_lib.read_metrics(
       str(tmp_path / 'resumed'))
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tiny_config, tmp_path):
   straight = train.train(tiny_config, str(tmp_path / 'straight'), log=_quiet)
 
@@ -127,7 +132,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tiny_config, tmp_path):
   assert stopped.interrupted and stopped.summary['steps'] == 20
   resumed = train.train(tiny_config, str(tmp_path / 'run'), log=_quiet)
   assert not resumed.interrupted and resumed.summary['steps'] == 40
-  jax.tree_util.tree_map(np.testing.assert_array_equal, _final(straight), _final(resumed))
+  chex.assert_trees_all_equal(_final(straight), _final(resumed))
 
 
 def test_a_workdir_of_another_config_is_refused(tiny_config, tmp_path):
@@ -160,14 +165,14 @@ def test_bad_config_values_are_refused_with_a_hint(tiny_config, field, value, me
     config_lib.validate(tiny_config)
 
 
+@pytest.mark.slow
 def test_vmapped_and_mapped_seed_loops_agree(tiny_config):
   # CPU runs seeds one after another (lax.map): each seed alone; accelerators vmap them.
   runs = []
   for seed_loop in ('map', 'vmap'):
     r = runner_lib.make_runner(tiny_config, seed_loop=seed_loop)
     runs.append(jax.device_get(r.run_chunk(r.init(), 20)))
-  jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
-                         runs[0], runs[1])
+  chex.assert_trees_all_close(runs[0], runs[1], rtol=1e-5, atol=1e-6)
 
 
 def test_a_checkpoint_from_before_measures_and_experiments_still_loads(tiny_config, tmp_path):
@@ -188,5 +193,5 @@ def test_a_checkpoint_from_before_measures_and_experiments_still_loads(tiny_conf
   (tmp_path / 'config.json').write_text(json.dumps(config_json))
   loaded, chunk = runner_lib.load_state(str(tmp_path), tiny_config)
   assert chunk == 1
-  jax.tree_util.tree_map(np.testing.assert_array_equal, jax.device_get(loaded),
+  chex.assert_trees_all_equal(jax.device_get(loaded),
                          jax.device_get(result.run))
