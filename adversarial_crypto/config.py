@@ -16,13 +16,21 @@ from adversarial_crypto.core import selective
 # Fields that may change when a run resumes: they do not change what was trained.
 RESUMABLE_FIELDS = ('max_steps', 'eval')
 # Fields of config.success that only judge the evaluation, not training.
-RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits',)
+RESUMABLE_SUCCESS_FIELDS = ('retrained_eve_bits', 'secure_margin_bits', 'perfect_margin_bits')
 # Attackers the evaluator knows (evaluation/attackers.py); 'paper' decides robustness.
-ATTACKERS = ('paper', 'mlp', 'deep_mlp', 'parity')
+ATTACKERS = ('paper', 'mlp', 'deep_mlp', 'parity', 'products', 'parity4', 'distinguish')
+# Every attacker: the family that `secure` is judged against in configs/secure16.py.
+ALL_ATTACKERS = ATTACKERS
+LR_SCHEDULES = ('constant', 'cosine')
 # Section 2, Appendix A (core/recipe.py) and Section 3 (core/selective.py).
 EXPERIMENTS = ('symmetric', 'asymmetric', 'selective')
 # The paper states its thresholds for N = 16; other N scale them (scaled_bits).
 PAPER_MSG_BITS = 16
+# secure: every fresh Eve's best hard bits wrong within this margin of chance, N/2
+# (bits of N = 16, scaled; docs/calibration.md says why this margin).
+SECURE_MARGIN_BITS = 0.25
+# perfect: H(P | C) by exhaustive key search within this many bits of N.
+PERFECT_MARGIN_BITS = 0.1
 
 # config.train_eves (extensions/training_eves.py): the paper's single Eve unless set.
 TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
@@ -59,7 +67,16 @@ def eval_defaults():
       'num_eves': 5, 'steps': 250_000, 'every': 10_000, 'batch_size': 4096,
       'eval_batch_size': 4096, 'learning_rate': 0.0008, 'attackers': ('paper', 'mlp'),
       'mlp_hidden': (256, 256), 'deep_mlp_hidden': (512, 512, 512),
-      'mlp_loss': 'logistic', 'seed': 0})
+      'mlp_loss': 'logistic', 'seed': 0,
+      # Beyond the paper: a fresh Eve stops once her held-out error has not improved
+      # for `patience` steps (0: the paper's fixed budget, eval.steps, which stays the
+      # cap); her Adam learning rate follows `lr_schedule` over eval.steps.
+      'patience': 0, 'lr_schedule': 'constant',
+      # Exact leakage (evaluation/leakage.py): all 2^K keys tried on this many fresh
+      # ciphertexts per seed (0: off; only for key_bits <= 20, symmetric runs); a key
+      # explains a ciphertext when re-encrypting its decoding moves no element by
+      # more than the tolerance.
+      'key_search_messages': 64, 'key_search_tolerance': 1e-4})
 
 
 def attacker_names(attackers):
@@ -99,7 +116,8 @@ def _filled(config):
   fields['eval'] = {**eval_defaults().to_dict(), **fields.get('eval', {})}
   fields['eval']['attackers'] = attacker_names(fields['eval']['attackers'])
   fields['success'] = {'retrained_eve_bits': scaled_bits(6.0, fields['msg_bits']),
-                       **fields['success']}
+                       'secure_margin_bits': scaled_bits(SECURE_MARGIN_BITS, fields['msg_bits']),
+                       'perfect_margin_bits': PERFECT_MARGIN_BITS, **fields['success']}
   return fields
 
 
@@ -323,6 +341,23 @@ def validate_eval(config):
   _require(0 <= config.success.retrained_eve_bits <= config.msg_bits,
            f'config.success.retrained_eve_bits must lie in [0, msg_bits={config.msg_bits}], '
            f'got {config.success.retrained_eve_bits}; the paper uses 6 of 16 bits')
+  _require(isinstance(config.eval.patience, int) and config.eval.patience >= 0,
+           f'config.eval.patience must be an integer >= 0 (0: the fixed budget eval.steps), '
+           f'got {config.eval.patience!r}')
+  _require(config.eval.lr_schedule in LR_SCHEDULES,
+           f'config.eval.lr_schedule must be one of {LR_SCHEDULES}, got '
+           f'{config.eval.lr_schedule!r}')
+  _require(isinstance(config.eval.key_search_messages, int) and
+           config.eval.key_search_messages >= 0,
+           f'config.eval.key_search_messages must be an integer >= 0 (0: no key search), got '
+           f'{config.eval.key_search_messages!r}')
+  _require(config.eval.key_search_tolerance > 0,
+           f'config.eval.key_search_tolerance must be > 0, got '
+           f'{config.eval.key_search_tolerance!r}')
+  for name in ('secure_margin_bits', 'perfect_margin_bits'):
+    _require(0 <= config.success[name] <= config.msg_bits / 2,
+             f'config.success.{name} must lie in [0, msg_bits / 2 = {config.msg_bits / 2}], '
+             f'got {config.success[name]!r}')
 
 
 def identity(config):

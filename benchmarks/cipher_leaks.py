@@ -175,13 +175,13 @@ def parity_eves(run, steps, rng):
   config = run.config
   scheme = recipe.make_scheme(config, bits.COLUMNS)
   attacker = attackers.make_attacker('parity', config)
-  eve, target_of = attacker.network, attackers.TARGETS[attacker.target]
+  eve = attacker.network
 
   def task(alice, key, size):
     plaintext, msg_key = bits.random_messages(key, size, config.msg_bits, config.key_bits,
                                               scheme.layout)
     ciphertext = scheme.encrypt({'alice': alice}, plaintext, msg_key)[0]  # [N, B]
-    return ciphertext, target_of(plaintext, scheme.layout)  # [N(N-1)/2, B]
+    return attacker.task(plaintext, ciphertext, scheme.layout)  # C, parities [N(N-1)/2, B]
 
   def report(params, ciphertext, parity):
     wrong = jnp.mean(jnp.sign(eve.logits_columns(params, ciphertext)) != parity, axis=1)

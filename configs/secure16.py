@@ -145,6 +145,6 @@ def get_config(recipe=BEST):
   # The attacker family: the training Eve's network (the paper's check), the
   # 256 x 256 MLP that breaks the paper's pairs, an MLP wider and deeper than any
   # training Eve, and the 256 x 256 MLP guessing every pairwise parity.
-  config.eval.attackers = ('paper', 'mlp', 'deep_mlp', 'parity')
+  config.eval.attackers = config_lib.ALL_ATTACKERS
   config.eval.deep_mlp_hidden = (256, 256, 256)
   return config

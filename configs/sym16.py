@@ -33,6 +33,11 @@ def get_config():
   config.success.eve_bits = 7.3    # ... and Eve at least this many
   # Robust: trained, and the best retrained paper-style Eve still at least this many.
   config.success.retrained_eve_bits = 6.0
+  # Beyond the paper. Secure: robust, and every fresh Eve of every attacker within this
+  # margin of chance (N/2 = 8) by hard decisions. Perfect: trained, and the plaintext's
+  # entropy given the ciphertext (exhaustive key search) within this margin of N.
+  config.success.secure_margin_bits = config_lib.SECURE_MARGIN_BITS
+  config.success.perfect_margin_bits = config_lib.PERFECT_MARGIN_BITS
   config.eval = config_lib.eval_defaults()  # 5 fresh Eves x 250,000 steps per pair
   return config
 

@@ -15,4 +15,5 @@ def get_config():
   config.key_bits = 32
   config.success.eve_bits = config_lib.scaled_bits(7.3, 32)
   config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, 32)
+  config.success.secure_margin_bits = config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS, 32)
   return config

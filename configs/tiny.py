@@ -22,6 +22,7 @@ def get_config(experiment='symmetric'):
     config.key_bits = 8
     config.success.eve_bits = config_lib.scaled_bits(7.3, 8)
     config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, 8)
+    config.success.secure_margin_bits = config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS, 8)
   if experiment == 'asymmetric':
     config.public_key_bits = 8
   config.num_seeds = 2

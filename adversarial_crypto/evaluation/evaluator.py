@@ -9,6 +9,12 @@ measures: the paper's (L1 / 2 of its real-valued guess) and hard decisions
 (the sign of its guess against the plaintext bit). An Eve of other targets
 than the bits (the 'parity' attacker) counts N x her mean error rate.
 
+By default every Eve trains eval.steps steps (the paper's fixed budget). With
+eval.patience > 0 an Eve stops once neither measure has improved (by more than
+its standard error at chance) for that many steps, eval.steps being the cap; every Eve records how many steps she
+trained and when she last improved, so a verdict says whether she was still
+improving when she stopped (still_improving).
+
 The functions of `make_eve_trainer` are written for ONE Eve; this module owns
 the loop over (cipher, Eve): lax.map on CPU, vmap on accelerators. Eve e of
 attacker a against cipher p draws every key from
@@ -50,6 +56,9 @@ class EveState(NamedTuple):
   opt_state: Any
   best_bits: jax.Array       # lowest mean bits wrong (L1 / 2) on a held-out batch
   best_hard_bits: jax.Array  # lowest mean hard-decision bits wrong
+  steps: jax.Array           # steps trained
+  last_improved: jax.Array   # the step of the measurement that set either best
+  stopped: jax.Array         # no improvement for eval.patience steps: trains no more
 
 
 class EveMeasure(NamedTuple):
@@ -81,8 +90,27 @@ class EvalResult(NamedTuple):
   best_bits: dict       # name -> [P, E] each Eve's best bits wrong (L1 / 2)
   best_hard_bits: dict  # name -> [P, E] each Eve's best hard-decision bits wrong
   history: list         # per measurement: {'step': s, name: {'bits', 'hard_bits'}}
-  steps: int            # training steps of each Eve
+                        # (NaN for an Eve that had stopped)
+  steps: int            # the budget: training steps at most of each Eve
   wall_s: float
+  eve_steps: dict = None      # name -> [P, E] steps each Eve trained
+  last_improved: dict = None  # name -> [P, E] the step at which each last improved
+  window: int = 0             # still improving: improved within this many steps of the cap
+
+
+def improvement_window(eval_config):
+  """An Eve that reached the cap was still improving if she improved within this
+  many steps of it: eval.patience, or without one the last tenth of the budget
+  (at least one measurement)."""
+  return eval_config.patience or max(eval_config.every, eval_config.steps // 10)
+
+
+def still_improving(result):
+  """name -> [P, E] bool: each Eve trained to the cap and improved within
+  result.window steps of it, so a longer budget might have found more."""
+  return {name: (result.eve_steps[name] >= result.steps) &
+                (result.last_improved[name] > result.steps - result.window)
+          for name in result.best_bits}
 
 
 def attacker_id(name):
@@ -141,30 +169,52 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
   Returns:
     An EveTrainer.
   """
-  optimizer = optax.adam(eval_config.learning_rate)
+  learning_rate = eval_config.learning_rate
+  if eval_config.get('lr_schedule', 'constant') == 'cosine':
+    learning_rate = optax.cosine_decay_schedule(learning_rate, eval_config.steps, alpha=0.05)
+  optimizer = optax.adam(learning_rate)
+  patience = eval_config.get('patience', 0)
   eve = attacker.network
   loss = recipe.make_eve_loss(attacker.loss_name, eve, layout)
   batch, held_out = eval_config.batch_size, eval_config.eval_batch_size
-  target_of = attackers_lib.TARGETS[attacker.target]
+  # An Eve of fewer targets per example than N (the distinguisher: one) is measured
+  # on proportionally more examples, so that every attacker's held-out measure
+  # rests on as many guesses, and has about the same noise, as a per-bit Eve's.
+  # An Eve judged by her best-read target (attacker.score 'best') is measured on N
+  # times the examples, so that each target's error rests on as many guesses.
+  held_out *= (msg_bits if attacker.score == 'best' else max(1, msg_bits // eve.out_bits))
+  # The standard error of a held-out measure of an Eve at chance (N x the error rate
+  # of that many fair coins): an Eve improves only by more than this, so that
+  # noise neither resets her patience nor makes her look still improving.
+  guesses = held_out * (1 if attacker.score == 'best' else eve.out_bits)
+  noise = msg_bits * 0.5 / float(np.sqrt(guesses))
+  task = attacker.task
 
   def draw(key, size):
     return bits.random_messages(key, size, msg_bits, key_bits, layout)
 
   def in_bits(wrong, target):
-    """Mean over the batch of per-example wrong guesses, as bits of N: x N / M
-    for an Eve of M targets other than the N plaintext bits."""
+    """Per-example wrong guesses, [B], as bits of N: N x her mean error rate over
+    her M targets (for the N plaintext bits, her bits wrong)."""
     return jnp.mean(wrong) * msg_bits / target.shape[layout.bit_axis]
+
+  def best_target_bits(wrong):
+    """Wrong guesses per target and example as N x the error rate of her best-read
+    target (score 'best'): one leaked parity among 120 would hardly move her mean."""
+    return msg_bits * jnp.min(jnp.mean(wrong, axis=-1 - layout.bit_axis))
 
   def init(eve_key):
     params = eve.init(jax.random.fold_in(eve_key, INIT_STREAM))
     inf = jnp.array(jnp.inf, jnp.float32)
-    return EveState(params, optimizer.init(params), inf, inf)
+    zero = jnp.zeros((), jnp.int32)
+    return EveState(params, optimizer.init(params), inf, inf, zero, zero,
+                    jnp.zeros((), bool))
 
   def train_step(state, cipher_params, step_key):
     plaintext, key = draw(step_key, batch)
     # Alice is frozen: gradients flow into Eve's parameters only.
-    ciphertext = jax.lax.stop_gradient(encrypt(cipher_params, plaintext, key))
-    grads = jax.grad(loss)(state.params, ciphertext, target_of(plaintext, layout))
+    view = jax.lax.stop_gradient(encrypt(cipher_params, plaintext, key))
+    grads = jax.grad(loss)(state.params, *task(plaintext, view, layout))
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     return state._replace(params=optax.apply_updates(state.params, updates),
                           opt_state=opt_state)
@@ -172,22 +222,40 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
   def measure(state, cipher_params, eve_key, step):
     held_out_key = jax.random.fold_in(jax.random.fold_in(eve_key, HELD_OUT_STREAM), step)
     plaintext, key = draw(held_out_key, held_out)
-    guess = layout.apply(eve, state.params, encrypt(cipher_params, plaintext, key))
-    target = target_of(plaintext, layout)
+    eve_input, target = task(plaintext, encrypt(cipher_params, plaintext, key), layout)
+    guess = layout.apply(eve, state.params, eve_input)
+    if attacker.score == 'best':
+      return EveMeasure(best_target_bits(jnp.abs(target - guess) / 2.0),
+                        best_target_bits((jnp.sign(guess) != target).astype(jnp.float32)))
     return EveMeasure(in_bits(losses.bits_wrong(target, guess, layout.bit_axis), target),
                       in_bits(losses.hard_bits_wrong(target, guess, layout.bit_axis), target))
 
-  def run_chunk(state, cipher_params, eve_key, first_step, num_steps):
+  def train_chunk(state, cipher_params, eve_key, first_step, num_steps):
     train_key = jax.random.fold_in(eve_key, TRAIN_STREAM)
 
     def body(state, step):
       return train_step(state, cipher_params, jax.random.fold_in(train_key, step)), None
 
     state, _ = jax.lax.scan(body, state, first_step + jnp.arange(num_steps))
-    m = measure(state, cipher_params, eve_key, first_step + num_steps)
+    step = first_step + num_steps
+    m = measure(state, cipher_params, eve_key, step)
+    improved = ((m.bits < state.best_bits - noise) |
+                (m.hard_bits < state.best_hard_bits - noise))
+    last_improved = jnp.where(improved, step, state.last_improved)
     state = state._replace(best_bits=jnp.minimum(state.best_bits, m.bits),
-                           best_hard_bits=jnp.minimum(state.best_hard_bits, m.hard_bits))
+                           best_hard_bits=jnp.minimum(state.best_hard_bits, m.hard_bits),
+                           steps=step, last_improved=last_improved,
+                           stopped=bool(patience) & (step - last_improved >= patience))
     return state, m
+
+  def run_chunk(state, cipher_params, eve_key, first_step, num_steps):
+    if not patience:
+      return train_chunk(state, cipher_params, eve_key, first_step, num_steps)
+    # A stopped Eve keeps her state and reports no measurement (NaN).
+    nan = jnp.array(jnp.nan, jnp.float32)
+    return jax.lax.cond(
+        state.stopped, lambda s: (s, EveMeasure(nan, nan)),
+        lambda s: train_chunk(s, cipher_params, eve_key, first_step, num_steps), state)
 
   return EveTrainer(init, train_step, measure, run_chunk)
 
@@ -324,15 +392,19 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
                                      for name, m in measures.items()}})
     parts = [f'{name} best {np.min(states[name].best_bits):.2f} / hard '
              f'{np.min(states[name].best_hard_bits):.2f}' for name in measures]
+    stopped = sum(int(np.sum(s.stopped)) for s in jax.device_get(states).values())
     log(f'fresh Eves step {step:>7d}/{total} | {num_eves * num_steps / elapsed:8.0f} '
         f'Eve-steps/s | lowest bits wrong: ' + ', '.join(parts) +
+        (f' | stopped {stopped}/{num_eves}' if eval_config.get('patience', 0) else '') +
         (' | with compile' if first else ''))
     first = False
+    if stopped == num_eves:  # every Eve's patience ran out
+      break
   states = jax.device_get(states)
-  return EvalResult(evaluator.attackers,
-                    {name: np.asarray(s.best_bits) for name, s in states.items()},
-                    {name: np.asarray(s.best_hard_bits) for name, s in states.items()},
-                    history, total, time.time() - start)
+  field = lambda f: {name: np.asarray(getattr(s, f)) for name, s in states.items()}
+  return EvalResult(evaluator.attackers, field('best_bits'), field('best_hard_bits'),
+                    history, total, time.time() - start, field('steps'),
+                    field('last_improved'), improvement_window(eval_config))
 
 
 def evaluate_alices(config, alice_bob_params, log=print, devices=None):
