@@ -1,11 +1,13 @@
-"""Seed-sweep benchmark: trained, robust and secure rates of one or more configs.
+"""Seed-sweep benchmark: trained, robust, secure and perfect rates of one or more configs.
 
 For each config it trains S seeds (resuming, or reusing a finished workdir:
 training a finished run returns at once), retrains fresh Eves against every
-Alice (adversarial_crypto.evaluation.robustness), and prints one row per config: N,
-architecture, minibatch, seeds, trained / robust / secure k/S with 95%
-Clopper-Pearson intervals, the mean and range of the best retrained Eve's bits
-wrong per attacker, and wall time. Every table states how its protocol differs
+Alice and, for symmetric runs of at most 20 key bits, measures each Alice's
+exact leakage by key search (adversarial_crypto.evaluation.robustness), and
+prints one row per config: N, architecture, minibatch, seeds, trained /
+robust / secure / perfect k/S with 95% Clopper-Pearson intervals ('perfect'
+'-' where the key search did not run), the mean and range of the best
+retrained Eve's bits wrong per attacker, and wall time. Every table states how its protocol differs
 from the paper's. Results go to a JSON file.
 
   python benchmarks/success_rate.py --preset=cpu --workdir=/work/runs/sym16_b512_20k
@@ -137,7 +139,9 @@ def row(name, config, summary, train_s, eval_s, workdir=None):
   return {'config': name, 'workdir': workdir, 'msg_bits': config.msg_bits, 'arch': config.arch,
           'batch_size': config.batch_size, 'seeds': config.num_seeds,
           'trained': summary['trained'], 'robust': summary['robust'],
-          'secure': summary['secure'], 'attackers': summary['evaluation']['attackers'],
+          'secure': summary['secure'], 'perfect': summary.get('perfect'),
+          'key_search': summary['evaluation'].get('key_search'),
+          'attackers': summary['evaluation']['attackers'],
           'protocol_differences': summary['evaluation']['protocol_differences'],
           'train_s': train_s, 'eval_s': eval_s}
 
@@ -145,14 +149,21 @@ def row(name, config, summary, train_s, eval_s, workdir=None):
 def format_table(preset_name, rows):
   """The benchmark's table, with each config's protocol against the paper's."""
   def rate(r):
+    if r is None:  # 'perfect' where the key search did not run
+      return '-'
     return f"{r['count']:>2d}/{r['n']:<2d} {r['rate']:.2f} [{r['ci_low']:.2f},{r['ci_high']:.2f}]"
   lines = [f'success_rate, preset {preset_name!r}: {PRESETS[preset_name].description}',
            f"{'config':12s} {'N':>3s} {'arch':9s} {'minibatch':>9s} {'seeds':>5s}  "
-           f"{'trained':22s}  {'robust':22s}  {'secure':22s}  {'train s':>8s} {'eval s':>8s}"]
+           f"{'trained':22s}  {'robust':22s}  {'secure':22s}  {'perfect':22s}  "
+           f"{'train s':>8s} {'eval s':>8s}"]
   for r in rows:
     lines.append(f"{r['config']:12s} {r['msg_bits']:>3d} {r['arch']:9s} {r['batch_size']:>9d} "
                  f"{r['seeds']:>5d}  {rate(r['trained']):22s}  {rate(r['robust']):22s}  "
-                 f"{rate(r['secure']):22s}  {r['train_s']:8.0f} {r['eval_s']:8.0f}")
+                 f"{rate(r['secure']):22s}  {rate(r.get('perfect')):22s}  "
+                 f"{r['train_s']:8.0f} {r['eval_s']:8.0f}")
+    search = r.get('key_search') or {}
+    if search and not search.get('ran'):
+      lines.append(f"{'':12s} perfect not judged: {search.get('reason')}")
     for attacker, a in r['attackers'].items():
       lines.append(f"{'':12s} best retrained {attacker} Eve over trained pairs, mean [range]: "
                    f"bits {_spread(a['trained_pairs_best_bits'])}, hard "

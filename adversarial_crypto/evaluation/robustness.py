@@ -1,9 +1,9 @@
 """Evaluates a run's trained pairs and records the verdicts in its workdir.
 
 Writes summary.json (training outcome, each retrained Eve's best bits wrong,
-verdicts and rates), eval_metrics.csv (every Eve at every measurement) and
-the Figures 2 and 3 (figures.py). Used after training by main.py and alone,
-on a finished workdir, by evaluate.py.
+each seed's exact leakage by key search, verdicts and rates), eval_metrics.csv
+(every Eve at every measurement) and the Figures 2 and 3 (figures.py). Used
+after training by main.py and alone, on a finished workdir, by evaluate.py.
 """
 
 import csv
@@ -12,6 +12,7 @@ import os
 
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.evaluation import leakage
 from adversarial_crypto.analysis import figures
 from adversarial_crypto.training import runner as runner_lib
 from adversarial_crypto.training import train
@@ -61,7 +62,8 @@ def write_eval_metrics(workdir, result):
 
 
 def evaluate_run(config, workdir, run, train_summary, log=print):
-  """Retrains fresh Eves against every seed's Alice, judges, and records it all.
+  """Retrains fresh Eves against every seed's Alice, searches every key
+  (symmetric runs), judges, and records it all.
 
   Pairs that failed training are evaluated too; they are failures whatever
   their Eves find.
@@ -81,7 +83,16 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
       f"({config.eval.attackers}) against each of {len(train_summary['seeds'])} Alices, "
       f'{config.eval.steps} steps each')
   result = evaluator.evaluate_alices(config, run.train.alice_bob, log)
-  summary = verdicts.summarize(config, train_summary, result)
+  config = config_lib.complete(config)
+  reason = leakage.skip_reason(config)
+  if reason:
+    log(reason)
+    leak = None
+  else:
+    log(f'exact leakage: all 2^{config.key_bits} keys on {config.eval.key_search_messages} '
+        f"fresh ciphertexts per seed, tolerance {config.eval.key_search_tolerance:g}")
+    leak = leakage.measure_alices(config, run.train.alice_bob, log)
+  summary = verdicts.summarize(config, train_summary, result, leak, reason)
   workdir_lib.write_summary(workdir, summary)
   write_eval_metrics(workdir, result)
   log(verdicts.table(summary))

@@ -1,19 +1,32 @@
-"""Judges each trained pair from its retrained Eves, as in the paper's Section 2.5, and reports.
+"""Judges each trained pair from its retrained Eves (the paper's Section 2.5) and key search.
 
 Per seed:
   trained  Bob <= success.bob_bits and Eve >= success.eve_bits within max_steps
            (decided by training);
   robust   trained, and the best retrained 'paper' Eve still gets at least
-           success.retrained_eve_bits bits wrong (the paper's verdict);
-  secure   robust, and no Eve of any attacker gets below the same bound in
-           hard-decision bits (stricter than the paper; docs/reproduction.md);
-           for the 'parity' attacker, N x her error rate over the parities.
+           success.retrained_eve_bits bits wrong (L1 / 2; the paper's verdict);
+  secure   beyond the paper: robust, and the best fresh Eve of every attacker
+           gets at least N/2 - success.secure_margin_bits hard-decision bits
+           wrong, within that margin of chance (for an attacker of other
+           targets than the bits, N x her error rate; attackers.py);
+  perfect  beyond the paper: trained, and the plaintext's entropy given the
+           ciphertext, H(P | C), by exhaustive key search (leakage.py), is at
+           least N - success.perfect_margin_bits on average over the sampled
+           ciphertexts; None where the search did not run.
+
+A fresh Eve's best bits wrong can only fall with a longer budget, so a verdict
+that holds might not with one, and one that fails would still fail: each seed
+records how many steps each Eve trained and whether any was still improving
+when she reached the cap (evaluator.still_improving), and 'could_fall' names
+the verdicts that such an Eve might overturn.
 """
 
 import numpy as np
 
 from adversarial_crypto.core import recipe
 from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.evaluation import leakage as leakage_lib
 from adversarial_crypto.evaluation import stats
 
 # The paper's protocol (Section 2.5), to state how a run differs.
@@ -95,6 +108,12 @@ def protocol_differences(config):
     value = config.success[field]
     if abs(value - paper) > 1e-9:
       out.append(f'success.{field}: {value:g} (paper {paper:g})')
+  if config.eval.get('patience', 0):
+    out.append(f'fresh Eves stop after {config.eval.patience} steps without improvement, '
+               f'{config.eval.steps} at most (beyond the paper: a fixed budget)')
+  if config.eval.get('lr_schedule', 'constant') != 'constant':
+    out.append(f"fresh Eves' learning rate: {config.eval.lr_schedule} decay over "
+               f'{config.eval.steps} steps (paper: constant)')
   if config.eval.batch_size != 4096:
     out.append(f"retrained Eve's minibatch: {config.eval.batch_size} (not stated in the "
                'paper; its training minibatch is 4096)')
@@ -102,9 +121,40 @@ def protocol_differences(config):
              f'{config.eval.eval_batch_size} fresh examples, best measurement kept '
              '(the paper does not say; its public code measures every 10,000)')
   extra = [a for a in config.eval.attackers if a != 'paper']
+  complete = config_lib.complete(config)
+  skip = leakage_lib.skip_reason(complete)
+  search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
+            f'{perfect_margin(config):g}, exact by trying all 2^{config.key_bits} keys on '
+            f'{complete.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
+            f'{complete.eval.key_search_tolerance:g})' if not skip else
+            f'no verdict "perfect" ({skip})')
   out.append('beyond the paper: hard-decision bits wrong, the attackers '
-             f'{", ".join(extra) or "(none)"} and the stricter verdict "secure"')
+             f'{", ".join(extra) or "(none)"}, the stricter verdict "secure" (robust, and '
+             f"every attacker's best fresh Eve >= {secure_bits(config):g} hard bits wrong: "
+             f'within {secure_margin(config):g} of chance, N/2) and {search}')
   return out
+
+
+def secure_margin(config):
+  """success.secure_margin_bits (configs made before it: the default, scaled to N)."""
+  return config.success.get('secure_margin_bits',
+                            config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS,
+                                                   config.msg_bits))
+
+
+def secure_bits(config):
+  """The hard bits wrong every fresh Eve must reach for `secure`: N/2 - the margin."""
+  return config.msg_bits / 2 - secure_margin(config)
+
+
+def perfect_margin(config):
+  """success.perfect_margin_bits (configs made before it: the default)."""
+  return config.success.get('perfect_margin_bits', config_lib.PERFECT_MARGIN_BITS)
+
+
+def perfect_bits(config):
+  """The mean H(P | C) in bits that `perfect` needs: N - the margin."""
+  return config.msg_bits - perfect_margin(config)
 
 
 def _spread(values):
@@ -115,76 +165,132 @@ def _spread(values):
           'max': float(np.max(values)), 'n': len(values)}
 
 
-def judge_seeds(config, train_seeds, result):
+def _eve_budget(result):
+  """(name -> [P, E] steps trained, name -> [P, E] still improving at the cap), or
+  (None, None) for an EvalResult that does not record them."""
+  if getattr(result, 'eve_steps', None) is None or getattr(result, 'last_improved', None) is None:
+    return None, None
+  return result.eve_steps, evaluator.still_improving(result)
+
+
+def judge_seeds(config, train_seeds, result, leak=None):
   """Each seed's training outcome with its retrained Eves and verdicts.
 
   Args:
-    config: the run's config (success.retrained_eve_bits).
+    config: the run's config (success.retrained_eve_bits, secure_margin_bits,
+      perfect_margin_bits).
     train_seeds: train.summarize(...)['seeds']: one dict per seed with 'trained'.
     result: an evaluator.EvalResult over the same seeds, in order.
+    leak: leakage.measure_alices' dict over the same seeds, or None where the
+      key search did not run.
 
   Returns:
     A list of per-seed dicts: the training fields, plus 'retrained_eves'
     ({attacker: {'bits', 'hard_bits' (each Eve's best), 'best_bits',
-    'best_hard_bits'}}), 'best_retrained_eve_bits' (the paper's Eve), 'robust'
-    and 'secure'.
+    'best_hard_bits', 'eve_steps' (each Eve's steps trained) and
+    'still_improving' (any of them at the cap; both None when the result does
+    not record them)}}), 'best_retrained_eve_bits' (the paper's Eve),
+    'leakage' (leakage.summarize_seed's dict, or None), 'robust', 'secure',
+    'perfect' (None without the key search) and 'could_fall' (the verdicts
+    that hold while an Eve they rest on was still improving).
   """
-  bound = config.success.retrained_eve_bits
-  if len(train_seeds) != len(next(iter(result.best_bits.values()))):
+  bound, secure_bound = config.success.retrained_eve_bits, secure_bits(config)
+  num_evaluated = len(next(iter(result.best_bits.values())))
+  if len(train_seeds) != num_evaluated:
     raise ValueError(f'{len(train_seeds)} trained seeds but the evaluation covers '
-                     f'{len(next(iter(result.best_bits.values())))}')
+                     f'{num_evaluated}')
+  if leak is not None and len(leak['seeds']) != len(train_seeds):
+    raise ValueError(f"{len(train_seeds)} trained seeds but the key search covers "
+                     f"{len(leak['seeds'])}; pass leakage.measure_alices of the same run")
+  eve_steps, improving = _eve_budget(result)
   seeds = []
   for i, seed in enumerate(train_seeds):
     eves = {}
     for attacker in result.attackers:
-      bits = [float(b) for b in result.best_bits[attacker.name][i]]
-      hard = [float(b) for b in result.best_hard_bits[attacker.name][i]]
-      eves[attacker.name] = {'bits': bits, 'hard_bits': hard,
-                             'best_bits': min(bits), 'best_hard_bits': min(hard)}
+      name = attacker.name
+      bits = [float(b) for b in result.best_bits[name][i]]
+      hard = [float(b) for b in result.best_hard_bits[name][i]]
+      eves[name] = {'bits': bits, 'hard_bits': hard,
+                    'best_bits': min(bits), 'best_hard_bits': min(hard),
+                    'eve_steps': None if eve_steps is None else
+                                 [int(s) for s in eve_steps[name][i]],
+                    'still_improving': None if improving is None else
+                                       bool(np.any(improving[name][i]))}
     robust = bool(seed['trained']) and eves['paper']['best_bits'] >= bound
-    secure = robust and all(e['best_hard_bits'] >= bound for e in eves.values())
+    secure = robust and all(e['best_hard_bits'] >= secure_bound for e in eves.values())
+    figures = None if leak is None else leak['seeds'][i]
+    perfect = None
+    if figures is not None:
+      mean = figures['entropy_bits_mean']
+      perfect = bool(seed['trained']) and mean is not None and mean >= perfect_bits(config)
+    could_fall = []
+    if improving is not None:
+      if robust and eves['paper']['still_improving']:
+        could_fall.append('robust')
+      if secure and any(e['still_improving'] for e in eves.values()):
+        could_fall.append('secure')
     seeds.append({**seed, 'retrained_eves': eves,
                   'best_retrained_eve_bits': eves['paper']['best_bits'],
-                  'robust': robust, 'secure': secure})
+                  'leakage': figures, 'robust': robust, 'secure': secure,
+                  'perfect': perfect, 'could_fall': could_fall})
   return seeds
 
 
-def summarize(config, train_summary, result):
+def summarize(config, train_summary, result, leak=None, leak_reason=None):
   """The training summary with the evaluation, verdicts and rates added.
 
   Args:
     config: the run's config.
     train_summary: what train.summarize returned (or summary.json held).
     result: an evaluator.EvalResult over the run's seeds.
+    leak: leakage.measure_alices' dict over the same seeds, or None.
+    leak_reason: why there is no `leak` (leakage.skip_reason), for the summary.
 
   Returns:
-    A new summary dict: 'seeds' gain their verdicts; 'robust' and 'secure'
-    are rates with 95% Clopper-Pearson intervals, like 'trained'; 'evaluation'
-    describes the protocol, each attacker's spread of best bits wrong over the
-    trained pairs, and how the protocol differs from the paper's.
+    A new summary dict: 'seeds' gain their verdicts; 'robust', 'secure' and
+    'perfect' are rates with 95% Clopper-Pearson intervals, like 'trained'
+    ('perfect' None without the key search); 'evaluation' describes the
+    protocol, each attacker's spread of best bits wrong over the trained
+    pairs and how many of them had an Eve still improving at the cap, the key
+    search ('key_search': what ran, or why not), the verdicts a longer budget
+    could overturn, and how the protocol differs from the paper's.
   """
-  seeds = judge_seeds(config, train_summary['seeds'], result)
+  seeds = judge_seeds(config, train_summary['seeds'], result, leak)
   n = len(seeds)
   trained = [s for s in seeds if s['trained']]
-  bound = config.success.retrained_eve_bits
+  bound, secure_bound = config.success.retrained_eve_bits, secure_bits(config)
   attackers = {}
   for a in result.attackers:
     best = [s['retrained_eves'][a.name]['best_bits'] for s in trained]
     hard = [s['retrained_eves'][a.name]['best_hard_bits'] for s in trained]
+    improving = [s['retrained_eves'][a.name]['still_improving'] for s in trained]
     attackers[a.name] = {
         'description': a.description, 'loss': a.loss_name,
         'trained_pairs_best_bits': _spread(best),
         'trained_pairs_best_hard_bits': _spread(hard),
         'trained_pairs_below_bound_bits': sum(b < bound for b in best),
-        'trained_pairs_below_bound_hard_bits': sum(b < bound for b in hard)}
+        'trained_pairs_below_bound_hard_bits': sum(b < bound for b in hard),
+        'trained_pairs_below_secure_hard_bits': sum(b < secure_bound for b in hard),
+        'trained_pairs_still_improving': (None if None in improving else sum(improving))}
+  if leak is None:
+    key_search = {'ran': False, 'reason': leak_reason or 'the key search was not run'}
+  else:
+    key_search = {'ran': True, 'messages': leak['messages'], 'tolerance': leak['tolerance'],
+                  'wall_s': leak['wall_s']}
+  key_search['perfect_bits'] = perfect_bits(config)
   evaluation = {'config': config.eval.to_dict(), 'retrained_eve_bits': bound,
-                'steps': result.steps, 'wall_s': result.wall_s, 'attackers': attackers,
+                'secure_bits': secure_bound, 'steps': result.steps,
+                'window': getattr(result, 'window', 0), 'wall_s': result.wall_s,
+                'attackers': attackers, 'key_search': key_search,
+                'could_fall': {v: [s['seed'] for s in seeds if v in s['could_fall']]
+                               for v in ('robust', 'secure')},
                 'protocol_differences': protocol_differences(config)}
   evaluation['config']['mlp_hidden'] = list(config.eval.mlp_hidden)
   return {**train_summary, 'seeds': seeds,
           'trained': stats.rate(len(trained), n),
           'robust': stats.rate(sum(s['robust'] for s in seeds), n),
           'secure': stats.rate(sum(s['secure'] for s in seeds), n),
+          'perfect': None if leak is None else stats.rate(sum(s['perfect'] for s in seeds), n),
           'evaluation': evaluation}
 
 
@@ -194,26 +300,58 @@ def _fmt_spread(spread):
   return f"mean {spread['mean']:.2f}, range [{spread['min']:.2f}, {spread['max']:.2f}]"
 
 
+def _yes_no(verdict):
+  return '-' if verdict is None else ('yes' if verdict else 'no')
+
+
+def _entropy(seed):
+  figures = seed.get('leakage')
+  if not figures or figures['entropy_bits_mean'] is None:
+    return '-'
+  return f"{figures['entropy_bits_mean']:.3f}"
+
+
 def table(summary):
   """The per-seed table of an evaluated run, its rates and its protocol."""
-  names = list(summary['evaluation']['attackers'])
-  bound = summary['evaluation']['retrained_eve_bits']
-  head = 'seed  trained  Bob bits  ' + '  '.join(f'{n + " bits/hard":>17s}' for n in names)
-  lines = [f'Best retrained Eve per seed, bits wrong (L1/2 / hard decisions); '
-           f'robust needs the paper Eve >= {bound:g}, secure every hard >= {bound:g}',
-           head + '  robust  secure']
+  evaluation = summary['evaluation']
+  names = list(evaluation['attackers'])
+  bound = evaluation['retrained_eve_bits']
+  secure_bound = evaluation.get('secure_bits', bound)
+  key_search = evaluation.get('key_search', {'ran': False, 'reason': 'not recorded'})
+  head = 'seed  trained  Bob bits  ' + '  '.join(f'{n + " bits/hard":>18s}' for n in names)
+  lines = [f'Best retrained Eve per seed, bits wrong (L1/2 / hard decisions; * an Eve still '
+           f'improving at the cap); robust needs the paper Eve >= {bound:g}, secure every '
+           f'hard >= {secure_bound:g}, perfect H(P|C) >= '
+           f"{key_search.get('perfect_bits', float('nan')):g} bits",
+           head + '    H(P|C)  robust  secure  perfect']
   for s in summary['seeds']:
     cells = '  '.join(f"{s['retrained_eves'][n]['best_bits']:8.2f}/"
-                      f"{s['retrained_eves'][n]['best_hard_bits']:<8.2f}" for n in names)
+                      f"{s['retrained_eves'][n]['best_hard_bits']:<8.2f}"
+                      f"{'*' if s['retrained_eves'][n].get('still_improving') else ' '}"
+                      for n in names)
     lines.append(f"{s['seed']:>4d}  {'yes' if s['trained'] else 'no':7s}  "
-                 f"{s['bob_bits']:8.3f}  {cells}  {'yes' if s['robust'] else 'no':6s}  "
-                 f"{'yes' if s['secure'] else 'no'}")
+                 f"{s['bob_bits']:8.3f}  {cells}  {_entropy(s):>8s}  "
+                 f"{_yes_no(s['robust']):6s}  {_yes_no(s['secure']):6s}  "
+                 f"{_yes_no(s.get('perfect'))}")
   for verdict in ('trained', 'robust', 'secure'):
     lines.append(f'{verdict:7s} {stats.format_rate(summary[verdict])} (95% Clopper-Pearson)')
-  for name, a in summary['evaluation']['attackers'].items():
+  if summary.get('perfect') is not None:
+    lines.append(f"perfect {stats.format_rate(summary['perfect'])} (95% Clopper-Pearson; "
+                 f"{key_search['messages']} ciphertexts per seed, tolerance "
+                 f"{key_search['tolerance']:g})")
+  else:
+    lines.append(f"perfect not judged: {key_search.get('reason')}")
+  for name, a in evaluation['attackers'].items():
+    improving = a.get('trained_pairs_still_improving')
     lines.append(f"{name} ({a['description']}) over trained pairs: bits "
                  f"{_fmt_spread(a['trained_pairs_best_bits'])}; hard "
-                 f"{_fmt_spread(a['trained_pairs_best_hard_bits'])}")
+                 f"{_fmt_spread(a['trained_pairs_best_hard_bits'])}"
+                 + ('' if improving is None else
+                    f'; an Eve still improving at the cap on {improving} of them'))
+  could_fall = evaluation.get('could_fall', {})
+  if any(could_fall.values()):
+    lines.append('a longer budget could overturn: ' + '; '.join(
+        f'{v} of seeds {seeds}' for v, seeds in could_fall.items() if seeds))
   lines.append('Protocol, as it differs from the paper\'s:')
-  lines += [f'  - {d}' for d in summary['evaluation']['protocol_differences']]
+  lines += [f'  - {d}' for d in evaluation['protocol_differences']]
   return '\n'.join(lines)
