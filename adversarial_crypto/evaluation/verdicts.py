@@ -108,10 +108,10 @@ def protocol_differences(config):
     value = config.success[field]
     if abs(value - paper) > 1e-9:
       out.append(f'success.{field}: {value:g} (paper {paper:g})')
-  if config.eval.get('patience', 0):
+  if config.eval.patience:
     out.append(f'fresh Eves stop after {config.eval.patience} steps without improvement, '
                f'{config.eval.steps} at most (beyond the paper: a fixed budget)')
-  if config.eval.get('lr_schedule', 'constant') != 'constant':
+  if config.eval.lr_schedule != 'constant':
     out.append(f"fresh Eves' learning rate: {config.eval.lr_schedule} decay over "
                f'{config.eval.steps} steps (paper: constant)')
   if config.eval.batch_size != 4096:
@@ -136,10 +136,8 @@ def protocol_differences(config):
 
 
 def secure_margin(config):
-  """success.secure_margin_bits (configs made before it: the default, scaled to N)."""
-  return config.success.get('secure_margin_bits',
-                            config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS,
-                                                   config.msg_bits))
+  """success.secure_margin_bits of a complete config."""
+  return config.success.secure_margin_bits
 
 
 def secure_bits(config):
@@ -148,8 +146,8 @@ def secure_bits(config):
 
 
 def perfect_margin(config):
-  """success.perfect_margin_bits (configs made before it: the default)."""
-  return config.success.get('perfect_margin_bits', config_lib.PERFECT_MARGIN_BITS)
+  """success.perfect_margin_bits of a complete config."""
+  return config.success.perfect_margin_bits
 
 
 def perfect_bits(config):
