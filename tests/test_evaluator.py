@@ -163,12 +163,13 @@ def test_verdicts_by_hand():
            enumerate([True, True, True, False])]
   best = {'paper': [[6.5, 6.0], [7.0, 5.9], [7.0, 7.0], [8.0, 8.0]],
           'mlp': [[7.0, 7.0], [7.0, 7.0], [7.0, 7.0], [8.0, 8.0]]}
-  hard = {'paper': [[6.4, 6.2], [6.0, 6.0], [6.5, 6.5], [8.0, 8.0]],
-          'mlp': [[6.0, 6.1], [6.0, 6.0], [1.0, 7.0], [8.0, 8.0]]}
+  hard = {'paper': [[7.8, 7.75], [6.0, 6.0], [6.5, 6.5], [8.0, 8.0]],
+          'mlp': [[7.9, 7.76], [6.0, 6.0], [1.0, 7.0], [8.0, 8.0]]}
   judged = verdicts.judge_seeds(config, seeds, _fake_result(best, hard))
-  # Seed 0 sits exactly on the bound: robust and secure. Seed 1: one paper Eve
-  # at 5.9 breaks it. Seed 2: the paper Eve fails, one MLP Eve succeeds in hard
-  # bits: robust, not secure. Seed 3 failed training: a failure whatever its Eves.
+  # Seed 0 sits exactly on both bounds (6 for robust; 8 - 0.25 for secure): robust
+  # and secure. Seed 1: one paper Eve at 5.9 breaks it. Seed 2: the paper Eve
+  # fails, one MLP Eve succeeds in hard bits: robust, not secure (its paper Eve at
+  # 6.5 hard bits alone would be too). Seed 3 failed training: a failure whatever its Eves.
   assert [s['robust'] for s in judged] == [True, False, True, False]
   assert [s['secure'] for s in judged] == [True, False, False, False]
   assert [s['best_retrained_eve_bits'] for s in judged] == pytest.approx([6.0, 5.9, 7.0, 8.0])
@@ -182,7 +183,7 @@ def test_summary_rates_and_table():
                    'seeds': [{'seed': i, 'trained': i < 3, 'bob_bits': 0.01,
                               'steps_trained': 10, 'eve_bits': 7.5} for i in range(4)]}
   best = {'paper': [[6.5], [4.0], [7.0], [8.0]], 'mlp': [[7.0], [7.0], [7.0], [8.0]]}
-  hard = {'paper': [[6.4], [6.0], [6.5], [8.0]], 'mlp': [[6.0], [6.0], [1.0], [8.0]]}
+  hard = {'paper': [[7.8], [6.0], [6.5], [8.0]], 'mlp': [[7.9], [6.0], [1.0], [8.0]]}
   summary = verdicts.summarize(config, train_summary, _fake_result(best, hard))
   assert summary['robust']['count'] == 2 and summary['secure']['count'] == 1
   assert summary['trained']['count'] == 3 and summary['robust']['n'] == 4
@@ -266,7 +267,9 @@ def test_controls_are_judged_right():
   config = tiny.get_config()
   ev_config = config.eval
   ev_config.num_eves, ev_config.steps, ev_config.every = 2, 600, 200
-  ev_config.batch_size, ev_config.eval_batch_size = 256, 1024
+  # Held out: 8192 examples, so that an Eve at chance stays within the secure
+  # margin (0.125 bits at N = 8) by about 8 standard errors (0.016 bits).
+  ev_config.batch_size, ev_config.eval_batch_size = 256, 8192
   ev_config.mlp_hidden = (64, 64)
   # A faster learning rate than the paper's keeps the budget short; the paper's
   # Eve then learns the identity within 400 steps and the MLP the leak within 200.
@@ -284,12 +287,12 @@ def test_controls_are_judged_right():
   assert identity['retrained_eves']['paper']['best_bits'] < 0.5
   assert max(identity['retrained_eves']['mlp']['hard_bits']) < 0.1
   assert not identity['robust'] and not identity['secure']
-  # Against a one-time pad no Eve does better than guessing: N/2 = 4 bits, give
-  # or take the noise of a 1024-example batch (0.04 bits).
-  # The parity Eve's 28 parities count as N x her error rate, so chance is 4 for her too.
+  # Against a one-time pad no Eve does better than guessing: N/2 = 4 bits, within
+  # the secure margin (4 - 0.125). The parity Eve counts N x the error rate of her
+  # best-read parity, so chance is 4 for her too.
   for name in ('paper', 'mlp', 'parity'):
-    assert min(pad["retrained_eves"][name]["bits"]) > 3.6
-    assert min(pad["retrained_eves"][name]["hard_bits"]) > 3.6
+    assert min(pad["retrained_eves"][name]["bits"]) > 3.875
+    assert min(pad["retrained_eves"][name]["hard_bits"]) > 3.875
   assert pad['robust'] and pad['secure']
   # The leaky pad: the MLP Eve reads the plaintext from the magnitude.
   assert max(leaky['retrained_eves']['mlp']['hard_bits']) < 1.0
