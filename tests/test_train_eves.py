@@ -514,7 +514,7 @@ def test_every_secure16_recipe_is_a_valid_config():
   for name in secure16.RECIPES:
     config = secure16.get_config(name)
     config_lib.validate(config)
-    assert config.eval.attackers == ('paper', 'mlp', 'deep_mlp', 'parity')
+    assert config.eval.attackers == config_lib.ALL_ATTACKERS  # the whole family
   assert secure16.get_config('keyed_parity').arch == 'keyed_bilinear'
   with pytest.raises(ValueError, match='choose one of'):
     secure16.get_config('no_such_recipe')

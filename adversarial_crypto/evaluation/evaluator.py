@@ -155,6 +155,49 @@ def eval_root_key(config):
   return jax.random.fold_in(root, config.eval.seed)
 
 
+def make_held_out_measure(attacker, encrypt, msg_bits, key_bits, eval_config, layout):
+  """(measure, noise): one Eve's bits wrong on a fresh held-out batch, and their
+  standard error for an Eve at chance.
+
+  measure(state, cipher_params, eve_key, step) -> EveMeasure. An Eve of fewer
+  targets per example than N (the distinguisher: one) is measured on
+  proportionally more examples, and an Eve judged by her best-read target
+  (attacker.score 'best') on N times as many, so that every attacker's measure
+  rests on as many guesses, with about the same noise, as a per-bit Eve's.
+  noise is N x the standard error of the error rate of that many fair coins:
+  an Eve improves only by more than it, so that noise neither resets her
+  patience nor makes her look still improving.
+  """
+  eve, task = attacker.network, attacker.task
+  best = attacker.score == 'best'
+  held_out = eval_config.eval_batch_size * (
+      msg_bits if best else max(1, msg_bits // eve.out_bits))
+  noise = msg_bits * 0.5 / float(np.sqrt(held_out * (1 if best else eve.out_bits)))
+
+  def in_bits(wrong, target):
+    """Per-example wrong guesses, [B], as bits of N: N x her mean error rate over
+    her M targets (for the N plaintext bits, her bits wrong)."""
+    return jnp.mean(wrong) * msg_bits / target.shape[layout.bit_axis]
+
+  def best_target_bits(wrong):
+    """Wrong guesses per target and example as N x the error rate of her best-read
+    target: one leaked parity among 120 would hardly move her mean."""
+    return msg_bits * jnp.min(jnp.mean(wrong, axis=-1 - layout.bit_axis))
+
+  def measure(state, cipher_params, eve_key, step):
+    held_out_key = jax.random.fold_in(jax.random.fold_in(eve_key, HELD_OUT_STREAM), step)
+    plaintext, key = bits.random_messages(held_out_key, held_out, msg_bits, key_bits, layout)
+    eve_input, target = task(plaintext, encrypt(cipher_params, plaintext, key), layout)
+    guess = layout.apply(eve, state.params, eve_input)
+    if best:
+      return EveMeasure(best_target_bits(jnp.abs(target - guess) / 2.0),
+                        best_target_bits((jnp.sign(guess) != target).astype(jnp.float32)))
+    return EveMeasure(in_bits(losses.bits_wrong(target, guess, layout.bit_axis), target),
+                      in_bits(losses.hard_bits_wrong(target, guess, layout.bit_axis), target))
+
+  return measure, noise
+
+
 def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=bits.ROWS):
   """The single-Eve functions of one attacker against one frozen cipher.
 
@@ -176,32 +219,13 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
   patience = eval_config.get('patience', 0)
   eve = attacker.network
   loss = recipe.make_eve_loss(attacker.loss_name, eve, layout)
-  batch, held_out = eval_config.batch_size, eval_config.eval_batch_size
-  # An Eve of fewer targets per example than N (the distinguisher: one) is measured
-  # on proportionally more examples, so that every attacker's held-out measure
-  # rests on as many guesses, and has about the same noise, as a per-bit Eve's.
-  # An Eve judged by her best-read target (attacker.score 'best') is measured on N
-  # times the examples, so that each target's error rests on as many guesses.
-  held_out *= (msg_bits if attacker.score == 'best' else max(1, msg_bits // eve.out_bits))
-  # The standard error of a held-out measure of an Eve at chance (N x the error rate
-  # of that many fair coins): an Eve improves only by more than this, so that
-  # noise neither resets her patience nor makes her look still improving.
-  guesses = held_out * (1 if attacker.score == 'best' else eve.out_bits)
-  noise = msg_bits * 0.5 / float(np.sqrt(guesses))
+  batch = eval_config.batch_size
   task = attacker.task
+  measure, noise = make_held_out_measure(attacker, encrypt, msg_bits, key_bits, eval_config,
+                                         layout)
 
   def draw(key, size):
     return bits.random_messages(key, size, msg_bits, key_bits, layout)
-
-  def in_bits(wrong, target):
-    """Per-example wrong guesses, [B], as bits of N: N x her mean error rate over
-    her M targets (for the N plaintext bits, her bits wrong)."""
-    return jnp.mean(wrong) * msg_bits / target.shape[layout.bit_axis]
-
-  def best_target_bits(wrong):
-    """Wrong guesses per target and example as N x the error rate of her best-read
-    target (score 'best'): one leaked parity among 120 would hardly move her mean."""
-    return msg_bits * jnp.min(jnp.mean(wrong, axis=-1 - layout.bit_axis))
 
   def init(eve_key):
     params = eve.init(jax.random.fold_in(eve_key, INIT_STREAM))
@@ -218,17 +242,6 @@ def make_eve_trainer(attacker, encrypt, msg_bits, key_bits, eval_config, layout=
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     return state._replace(params=optax.apply_updates(state.params, updates),
                           opt_state=opt_state)
-
-  def measure(state, cipher_params, eve_key, step):
-    held_out_key = jax.random.fold_in(jax.random.fold_in(eve_key, HELD_OUT_STREAM), step)
-    plaintext, key = draw(held_out_key, held_out)
-    eve_input, target = task(plaintext, encrypt(cipher_params, plaintext, key), layout)
-    guess = layout.apply(eve, state.params, eve_input)
-    if attacker.score == 'best':
-      return EveMeasure(best_target_bits(jnp.abs(target - guess) / 2.0),
-                        best_target_bits((jnp.sign(guess) != target).astype(jnp.float32)))
-    return EveMeasure(in_bits(losses.bits_wrong(target, guess, layout.bit_axis), target),
-                      in_bits(losses.hard_bits_wrong(target, guess, layout.bit_axis), target))
 
   def train_chunk(state, cipher_params, eve_key, first_step, num_steps):
     train_key = jax.random.fold_in(eve_key, TRAIN_STREAM)
