@@ -42,6 +42,7 @@ def test_quad_parities_and_products_by_hand():
   np.testing.assert_allclose(attackers.with_products(v)[0], [0.5, -2., 3., -1., 1.5, -6.])
 
 
+@pytest.mark.slow
 def test_every_attacker_maps_its_input_to_its_targets():
   config = _config()
   p, k = bits.random_messages(jax.random.PRNGKey(0), 5, 8, 8)
@@ -109,6 +110,7 @@ def _evaluate_pad(eval_overrides, steps=60):
                                    log=lambda line: None, layout=bits.COLUMNS), config
 
 
+@pytest.mark.slow
 def test_patience_stops_eves_that_stop_improving_and_records_their_budget():
   fixed, config = _evaluate_pad({})
   assert (fixed.eve_steps['mlp'] == 60).all()        # the paper's fixed budget
@@ -125,6 +127,7 @@ def test_patience_stops_eves_that_stop_improving_and_records_their_budget():
   assert np.isnan(patient.history[-1]['mlp']['hard_bits']).any()
 
 
+@pytest.mark.slow
 def test_a_cosine_schedule_changes_the_eves_and_is_deterministic():
   constant, _ = _evaluate_pad({}, steps=20)
   cosine, _ = _evaluate_pad({'lr_schedule': 'cosine'}, steps=20)

@@ -9,7 +9,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from adversarial_crypto import config as config_lib
 from adversarial_crypto.core import bits
 from adversarial_crypto.evaluation import attackers as attackers_lib
 from adversarial_crypto.evaluation import controls
@@ -213,6 +212,7 @@ SUITED = [('mlp', 'bit', 200, 4096), ('distinguish', 'bit', 200, 4096),
           ('parity', 'pair', 400, 4096), ('parity4', 'quad', 400, 8192)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name, control, steps, held_out', SUITED)
 def test_suited_attacker_detects_its_leak_and_not_the_pad(name, control, steps, held_out):
   config = _eval_config(steps, held_out)

@@ -199,6 +199,7 @@ def test_benchmark_has_a_perfect_column():
   json.dumps(rows)
 
 
+@pytest.mark.slow
 def test_evaluate_run_searches_every_key_after_the_fresh_eves(tmp_path, tiny_config):
   tiny_config.eval.steps, tiny_config.eval.every = 20, 20
   tiny_config.eval.key_search_messages = 8
