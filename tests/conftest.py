@@ -1,8 +1,10 @@
 """Shared fixtures: tiny configs that run in seconds on a CPU."""
 
 import atexit
+import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 
 import jax
@@ -32,3 +34,17 @@ jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
 def tiny_config():
   """configs/tiny.py: N = 8, 2 seeds, minibatch 64, 40 steps in chunks of 20."""
   return tiny.get_config()
+
+
+@pytest.fixture(scope='session')
+def success_rate_benchmark():
+  """benchmarks/success_rate.py as a module, loaded once per process: it defines
+  absl flags, which a second load in the same process would define again."""
+  if 'success_rate' not in sys.modules:
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                        'benchmarks', 'success_rate.py')
+    spec = importlib.util.spec_from_file_location('success_rate', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules['success_rate'] = module
+  return sys.modules['success_rate']

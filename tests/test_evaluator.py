@@ -350,18 +350,8 @@ def test_reevaluate_a_finished_tiny_run(tmp_path, tiny_config):
   np.testing.assert_array_equal(run.steps, result.run.steps)
 
 
-def _load_benchmark():
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                      'benchmarks', 'success_rate.py')
-  spec = importlib.util.spec_from_file_location('success_rate', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
-def test_benchmark_presets_and_table():
-  bench = _load_benchmark()
+def test_benchmark_presets_and_table(success_rate_benchmark):
+  bench = success_rate_benchmark
   cpu = bench.make_config('sym16', bench.PRESETS['cpu'])
   # Exactly the overrides of a run trained by main.py with these flags, so the
   # benchmark can reuse such a workdir.

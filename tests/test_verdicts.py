@@ -1,6 +1,5 @@
 """Verdicts beyond the paper on synthetic evaluations: secure, perfect, and Eves still improving."""
 
-import importlib.util
 import json
 import os
 
@@ -171,17 +170,8 @@ def test_protocol_states_the_secure_bound_and_the_key_search():
   assert "fresh Eves' learning rate: cosine decay over 250000 steps (paper: constant)" in diffs
 
 
-def _load_benchmark():
-  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                      'benchmarks', 'success_rate.py')
-  spec = importlib.util.spec_from_file_location('success_rate', path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
-def test_benchmark_has_a_perfect_column():
-  bench = _load_benchmark()
+def test_benchmark_has_a_perfect_column(success_rate_benchmark):
+  bench = success_rate_benchmark
   config = sym16.get_config()
   train_summary = {'seeds': _seeds([True, False])}
   eights = {n: [[8.0]] * 2 for n in NAMES}
