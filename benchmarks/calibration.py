@@ -13,17 +13,20 @@ scaled to N), next to what a Bayes-optimal Eve of her task would score
              replicas differ only in their Eves' keys): per attacker, each
              replica's best-of-Eves hard bits, the spread of every single
              held-out measurement against the standard error it should have
-             (N / (2 sqrt(T M)) for T targets measured on M examples), and the
-             lowest best-of-Eves a verdict would see by chance. That is the
-             false-alarm floor the margin has to clear.
+             (N / (2 sqrt(T M)) for T targets measured on M examples; for an
+             attacker scored by her best-read target, the lowest of T target
+             figures of N / (2 sqrt M) each), and the lowest best-of-Eves a
+             verdict would see by chance. That is the false-alarm floor the
+             margin has to clear.
   smallest   per attacker and control, the weakest planted leak she detects.
 
 An attacker is trained only on the ciphers whose leak she could resolve at
 all: those where a Bayes-optimal Eve of her task would sit at least
 --min_gap_se standard errors of one measurement below chance (others, which
 include every leak she is blind to by construction, would score as the pad
-does, and are marked '.'; --min_gap_se=0 trains her on all of them). The
-'quad_sampled' set differs from 'quad' only for parity4; the others skip it.
+does, and are marked '.'; --min_gap_se=0 trains her on every leak she can
+see at all). The 'quad_sampled' set differs from 'quad' only for parity4; the
+others skip it.
 
 Every figure goes to the JSON of --out.
 
@@ -64,7 +67,7 @@ GATED_STRENGTHS = (1.0, 1 / 4, 1 / 16, 1 / 64)
 # Where a leak cannot be resolved by a best attacker at the 'cpu' budget
 # (ideal within 1.5 SE of chance for every attacker), fewer strengths.
 STRENGTHS = {'pair': GATED_STRENGTHS[:3], 'quad': GATED_STRENGTHS[:2],
-             'quad_sampled': GATED_STRENGTHS[:2]}
+             'quad_sampled': GATED_STRENGTHS[:3]}
 MAGNITUDE_STRENGTHS = (0.1, 0.01, 0.001)
 # The cipher sets --controls chooses from. 'quad_sampled' plants the 4-bit
 # leak on the first group of parity4's sample (attackers.quads), where she
@@ -118,25 +121,15 @@ def ciphers(sets, strengths, magnitudes, pad_replicas, msg_bits):
   return out
 
 
-def ideal_bits(cipher, name, n):
-  """controls.ideal_bits of a Cipher, its 4-bit group included."""
-  if cipher.control == 'quad' and cipher.quad != controls.QUAD:
-    in_sample = list(cipher.quad) in attackers_lib.quads(n).tolist()
-    if name == 'parity4':
-      return n * (0.5 - cipher.q / 2.0 / len(attackers_lib.quads(n))) if in_sample else n / 2
-    return controls.ideal_bits('quad', cipher.q, name, n) if name != 'parity4' else n / 2
-  return controls.ideal_bits(cipher.control, cipher.q, name, n)
-
-
 def chosen(name, attacker, config, cipher_list, min_gap_se):
   """The indices of the ciphers attacker `name` is trained on (module docstring):
   the pads, and the leaks she could resolve; an even count, so that two devices
-  split them evenly (the first pad twice more if needed, as a further replica)."""
+  split them evenly (the first pad once more if needed, as a further replica)."""
   n, se = config.msg_bits, held_out_se(attacker, config)
+  gap = lambda c: n / 2 - controls.ideal_bits(c.control, c.q, name, n, c.quad)
   pick = [p for p, c in enumerate(cipher_list)
-          if c.control == 'pad' or (
-              n / 2 - ideal_bits(c, name, n) >= max(min_gap_se * se, 1e-9) and
-              (c.label != 'quad_sampled' or name == 'parity4'))]
+          if c.control == 'pad' or (gap(c) >= max(min_gap_se * se, 1e-9) and
+                                    (c.label != 'quad_sampled' or name == 'parity4'))]
   if len(pick) % 2 and cipher_list[0].control == 'pad':
     pick.insert(0, 0)
   return pick
@@ -156,17 +149,28 @@ def make_config(attackers, msg_bits=16):
 
 
 def held_out_se(attacker, config):
-  """The standard error, in bits, of one held-out measurement of an Eve at chance.
+  """The standard error, in bits, of one held-out measure of an Eve at chance:
+  of her mean over her targets, or for an attacker scored by her best-read
+  target (Attacker.score 'best'), of one target's.
 
   Per example her bits wrong are N / T x the sum of T error indicators, each
   1/2 on average and, on the pad, pairwise independent (products of distinct
   groups of uniform bits are): SD N / (2 sqrt T); the mean over M examples
-  divides it by sqrt M.
+  divides it by sqrt M. One target's error rate, x N, on M examples: N / (2 sqrt M).
+  The evaluator measures an Eve on M = eval_batch_size x N / T examples when
+  T < N (the distinguisher), and x N when she is scored by her best target.
   """
-  n = config.msg_bits
-  targets = attacker.network.out_bits
+  n, targets = config.msg_bits, attacker.network.out_bits
+  if attacker.score == 'best':
+    return n / (2.0 * math.sqrt(config.eval.eval_batch_size * n))
   examples = config.eval.eval_batch_size * max(1, n // targets)
   return n / (2.0 * math.sqrt(targets * examples))
+
+
+def draws_per_measure(attacker):
+  """How many roughly independent normal figures one measure is the lowest of:
+  her T targets' when she is scored by her best-read target, else 1."""
+  return attacker.network.out_bits if attacker.score == 'best' else 1
 
 
 def expected_max_normal(k):
@@ -211,7 +215,7 @@ def attacker_record(name, attacker, config, result, cipher_list, pick, margin):
     c = cipher_list[p]
     best = float(np.min(hard[i]))
     rows.append({'cipher': p, 'label': c.label, 'control': c.control, 'quad': list(c.quad),
-                 'q': c.q, 'ideal_bits': ideal_bits(c, name, n),
+                 'q': c.q, 'ideal_bits': controls.ideal_bits(c.control, c.q, name, n, c.quad),
                  'eve_hard_bits': hard[i].tolist(), 'eve_bits': soft[i].tolist(),
                  'best_hard_bits': best, 'best_bits': float(np.min(soft[i])),
                  'detected': best < n / 2 - margin,
@@ -220,16 +224,18 @@ def attacker_record(name, attacker, config, result, cipher_list, pick, margin):
   pad = {}
   if pads:
     measures = np.array([h[name]['hard_bits'][pads] for h in result.history])  # [S, R, E]
-    se = held_out_se(attacker, config)
+    se, per_measure = held_out_se(attacker, config), draws_per_measure(attacker)
     draws = measures.shape[0] * config.eval.num_eves
     pad = {'best_of_eves': [float(np.min(hard[i])) for i in pads],
            'eve_best': hard[pads].ravel().tolist(),
            'measure_mean': float(np.mean(measures)),
            'measure_sd': float(np.std(measures, ddof=1)),
            'measure_min': float(np.min(measures)), 'measures': int(measures.size),
-           'predicted_se': se, 'draws_per_verdict': draws,
-           'predicted_best_of_eves': n / 2 - se * expected_max_normal(draws),
-           'false_alarm_at_margin': false_alarm(margin, se, draws)}
+           'predicted_se': se, 'score': attacker.score, 'draws_per_measure': per_measure,
+           'draws_per_verdict': draws,
+           'predicted_measure_mean': n / 2 - se * expected_max_normal(per_measure),
+           'predicted_best_of_eves': n / 2 - se * expected_max_normal(per_measure * draws),
+           'false_alarm_at_margin': false_alarm(margin, se, per_measure * draws)}
   return {'description': attacker.description, 'targets': attacker.network.out_bits,
           'wall_s': result.wall_s, 'eve_steps_per_s': len(pick) * config.eval.num_eves *
           result.steps / result.wall_s, 'ciphers': rows, 'pad': pad,
@@ -263,26 +269,29 @@ def format_table(records, cipher_list, n, margin, budget):
   for p in ([pads[0]] if pads else []) + leaks:
     c = cipher_list[p]
     label = f'{c.label} q={c.q:g}' if c.control != 'pad' else 'pad (lowest)'
+    ideal = lambda name, c=c: controls.ideal_bits(c.control, c.q, name, n, c.quad)
     cells = []
     for name in names:
       rows = [r for r in records[name]['ciphers']
               if r['cipher'] == p or (c.control == 'pad' and r['control'] == 'pad')]
       if not rows:
-        cells.append(f'. ({ideal_bits(c, name, n):6.3f})')
+        cells.append(f'. ({ideal(name):6.3f})')
         continue
       best = min(r['best_hard_bits'] for r in rows)
       mark = '*' if best < n / 2 - margin else ' '
       cells.append(f"{best:6.3f}{mark} ({rows[0]['ideal_bits']:6.3f})")
     lines.append(f'{label:<22}' + ''.join(f'{cell:>17}' for cell in cells))
   lines.append('')
-  lines.append('pad noise: best-of-Eves per replica; held-out measurements: mean, SD '
-               '(predicted SE), lowest; predicted lowest best-of-Eves; P(false alarm)')
+  lines.append('pad noise: best-of-Eves per replica; held-out measures: mean (predicted), '
+               'SD (SE of one measure, or of one target when scored by the best), lowest; '
+               'predicted best-of-Eves; P(false alarm)')
   for name in names:
     pad = records[name]['pad']
     if not pad:
       continue
     lines.append(f"{name:<12} best {', '.join(f'{x:.3f}' for x in pad['best_of_eves'])} | "
-                 f"measures {pad['measure_mean']:.3f} sd {pad['measure_sd']:.4f} "
+                 f"measures {pad['measure_mean']:.3f} ({pad['predicted_measure_mean']:.3f}) "
+                 f"sd {pad['measure_sd']:.4f} "
                  f"({pad['predicted_se']:.4f}) min {pad['measure_min']:.3f} | "
                  f"predicted {pad['predicted_best_of_eves']:.3f} | "
                  f"P(false alarm) {pad['false_alarm_at_margin']:.1e}")

@@ -163,6 +163,10 @@ def test_ideal_bits_by_hand():
   assert [0, 1, 2, 3] not in attackers_lib.quads(16).tolist()
   assert ideal('quad', 1.0, 'parity4', 16) == 8.0
   assert ideal('quad', 1.0, 'parity4', 8) == 0.0
+  # On the sample's first group, (0, 1, 2, 7), she sees it at N = 16 too.
+  assert attackers_lib.quads(16)[0].tolist() == [0, 1, 2, 7]
+  assert ideal('quad', 0.25, 'parity4', 16, (0, 1, 2, 7)) == 6.0
+  assert ideal('quad', 0.25, 'distinguish', 16, (0, 1, 2, 7)) == 7.0
 
 
 # Fresh Eves against controls, N = 8: small MLPs, short budgets (10 to 16 s each

@@ -171,18 +171,20 @@ def make_encrypt_any(controls, layout=bits.ROWS, quads=None):
   return encrypt_any
 
 
-def ideal_bits(control, q, attacker, msg_bits):
+def ideal_bits(control, q, attacker, msg_bits, quad=QUAD):
   """The bits wrong (N x error rate) of a Bayes-optimal Eve of `attacker`'s task.
 
-  What an attacker that learnt the leak perfectly would score on average:
-  the floor under her measured best, and N/2 where she is blind to it.
+  What an attacker that learnt the leak perfectly would score on average: the
+  floor under her measured best, and N/2 where she is blind to it. One leaked
+  target among her T, right with probability (1 + a) / 2, gives N/2 - N a / (2T)
+  (N/2 - N a / 2 for an attacker scored by her best-read target).
 
   Args:
     control: one of CONTROLS.
     q: the strength.
     attacker: an attacker name (config.ATTACKERS).
     msg_bits: N.
-    (for 'quad', the default group QUAD.)
+    quad: for 'quad', the 4 bits whose product leaks.
 
   Returns:
     A float.
@@ -191,7 +193,7 @@ def ideal_bits(control, q, attacker, msg_bits):
   half = n / 2.0
   if control == 'pad' or q == 0:
     return half
-  # The leaked target is right with probability (1 + a) / 2: a = q, or 1 for magnitude.
+  # The leaked target's advantage: q, or 1 for magnitude (P_0 read exactly).
   a = 1.0 if control == 'magnitude' else float(q)
   if attacker == 'distinguish':
     # Her two candidates differ in the leaked target half the time; then she
@@ -203,7 +205,7 @@ def ideal_bits(control, q, attacker, msg_bits):
   elif control == 'pair' and attacker == 'parity':
     targets = n * (n - 1) // 2
   elif (control == 'quad' and attacker == 'parity4' and
-        tuple(QUAD) in {tuple(g) for g in attackers_lib.quads(n).tolist()}):
+        list(quad) in attackers_lib.quads(n).tolist()):
     targets = len(attackers_lib.quads(n))
   else:
     return half
