@@ -56,7 +56,7 @@ def protocol_differences(config):
   """How a run's protocol differs from the paper's, one line per difference.
 
   Args:
-    config: a config with an eval section.
+    config: a complete config (config.complete) with an eval section.
 
   Returns:
     A list of strings; the last ones name what goes beyond the paper.
@@ -121,12 +121,11 @@ def protocol_differences(config):
              f'{config.eval.eval_batch_size} fresh examples, best measurement kept '
              '(the paper does not say; its public code measures every 10,000)')
   extra = [a for a in config.eval.attackers if a != 'paper']
-  complete = config_lib.complete(config)
-  skip = leakage_lib.skip_reason(complete)
+  skip = leakage_lib.skip_reason(config)
   search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
             f'{perfect_margin(config):g}, exact by trying all 2^{config.key_bits} keys on '
-            f'{complete.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
-            f'{complete.eval.key_search_tolerance:g})' if not skip else
+            f'{config.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
+            f'{config.eval.key_search_tolerance:g})' if not skip else
             f'no verdict "perfect" ({skip})')
   out.append('beyond the paper: hard-decision bits wrong, the attackers '
              f'{", ".join(extra) or "(none)"}, the stricter verdict "secure" (robust, and '
