@@ -13,8 +13,9 @@ the ratio compares figures taken side by side. A table goes to stdout, JSON
 to --out.
 
 usage: python benchmarks/throughput.py [--n 16] [--batch 4096] [--seeds 20]
-           [--steps 20] [--repeats 5] [--devices K] [--seed-loop map] [--eve-loop map]
+           [--steps 20] [--repeats 5] [--devices K] [--seed-loop map|vmap] [--eve-loop map|vmap]
            [--rounds R] [--peer COMMAND] [--out FILE]
+           [--skip-train | --skip-eval] [--attackers paper,mlp]
 
 --devices K splits the host CPU into K XLA devices
 (--xla_force_host_platform_device_count) and shards the seeds (and the
@@ -48,10 +49,16 @@ def parse_args(argv=None):
   parser.add_argument('--devices', type=int, default=None,
                       help='split the host CPU into this many XLA devices '
                       '(default: one per core; 0: leave as is)')
-  parser.add_argument('--seed-loop', default='map', choices=('map', 'vmap'))
-  parser.add_argument('--eve-loop', default='map', choices=('map', 'vmap'),
-                      help="how the evaluator runs each device's Eves")
+  parser.add_argument('--seed-loop', default=None, choices=('map', 'vmap'),
+                      help="how each device runs its seeds (default: the tools' own, "
+                      "sharding.default_loop: map on CPU, vmap on accelerators)")
+  parser.add_argument('--eve-loop', default=None, choices=('map', 'vmap'),
+                      help="how the evaluator runs each device's Eves (default as --seed-loop)")
   parser.add_argument('--skip-eval', action='store_true')
+  parser.add_argument('--skip-train', action='store_true',
+                      help='measure only the evaluator (on freshly initialised Alices)')
+  parser.add_argument('--attackers', default='paper',
+                      help="the evaluator's attackers, comma-separated (config.eval.attackers)")
   parser.add_argument('--rounds', type=int, default=1,
                       help='repeat the whole measurement; figures are medians over rounds')
   parser.add_argument('--peer', help='a baseline command, run after each round, that prints '
@@ -87,7 +94,7 @@ def make_config(args, num_seeds):
   config.batch_size = config.eval_batch_size = args.batch
   config.eval.batch_size = config.eval.eval_batch_size = args.batch
   config.eval.num_eves = args.eves
-  config.eval.attackers = ('paper',)
+  config.eval.attackers = tuple(args.attackers.split(','))
   # No seed may stop inside the benchmark: a stopped seed skips its chunk.
   config.success.bob_bits = -1.0
   return config
@@ -146,7 +153,7 @@ def bench_eval(args, run):
   # for the state its chunk returns; both count as compile time.
   first, times = timed(chunk, args.repeats, warmups=2)
   median = statistics.median(times)
-  eves = args.seeds * args.eves
+  eves = args.seeds * args.eves * len(config.eval.attackers)
   return {'eve_steps_per_s': eves * args.steps / median,
           'compile_s': max(first - 2 * median, 0.0), 'chunk_s': times, 'eves': eves}
 
@@ -160,9 +167,18 @@ def run_peer(command):
   return float(found[-1])
 
 
+def untrained_run(args):
+  """Freshly initialised seeds, for --skip-train: the evaluator's cost does not
+  depend on what Alice has learned."""
+  runner = runner_lib.make_runner(make_config(args, args.seeds), seed_loop=args.seed_loop)
+  return {'seed_steps_per_s': None, 'compile_s': None, 'chunk_s': None,
+          'devices': len(runner.mesh.devices.flat), 'run': runner.init()}
+
+
 def one_round(args):
-  one = bench_training(args, 1)
-  many = bench_training(args, args.seeds)
+  skip = {'seed_steps_per_s': None, 'compile_s': None, 'chunk_s': None}
+  one = skip if args.skip_train else bench_training(args, 1)
+  many = untrained_run(args) if args.skip_train else bench_training(args, args.seeds)
   ev = None if args.skip_eval else bench_eval(args, many['run'])
   peer = run_peer(args.peer) if args.peer else None
   return {'train_1': one['seed_steps_per_s'], 'train_many': many['seed_steps_per_s'],
@@ -176,6 +192,8 @@ def one_round(args):
 def main(args):
   if args.devices is None:  # as the command-line tools do, before JAX computes anything
     sharding.one_device_per_core()
+  args.seed_loop = args.seed_loop or sharding.default_loop()
+  args.eve_loop = args.eve_loop or sharding.default_loop()
   load_start = os.getloadavg()
   rounds = [one_round(args) for _ in range(args.rounds)]
   load_end = os.getloadavg()
@@ -196,10 +214,10 @@ def main(args):
       'eval_compile_s': med('eval_compile_s'),
       'peak_rss_mb': peak_rss_mb,
       'peer_seed_steps_per_s': peer,
-      'ratio_to_peer': many / peer if peer else None,
+      'ratio_to_peer': many / peer if peer and many else None,
       'rounds': rounds,
       'n': args.n, 'minibatch': args.batch, 'seeds': args.seeds, 'eves_per_pair': args.eves,
-      'arch': args.arch, 'steps_per_chunk': args.steps, 'repeats': args.repeats,
+      'arch': args.arch, 'attackers': args.attackers, 'steps_per_chunk': args.steps, 'repeats': args.repeats,
       'seed_loop': args.seed_loop, 'eve_loop': args.eve_loop, 'devices': rounds[0]['devices'],
       'peer_command': args.peer,
       'load_average_start': load_start, 'load_average_end': load_end,
@@ -214,12 +232,12 @@ def main(args):
   rows = [
       ('training, 1 seed', fmt(med('train_1'), 'seed-steps/s')),
       (f'training, {args.seeds} seeds', fmt(many, 'seed-steps/s')),
-      (f'evaluator, {args.seeds} pairs x {args.eves} Eves', fmt(med('eval'), 'Eve-steps/s')),
+      (f'evaluator, {args.seeds} pairs x {args.eves} Eves x {args.attackers}', fmt(med('eval'), 'Eve-steps/s')),
       (f'compile, training chunk ({args.seeds} seeds)', fmt(med('compile_s'), 's')),
       ('compile, evaluator chunk', fmt(med('eval_compile_s'), 's')),
       ('peak RSS', fmt(peak_rss_mb, 'MB', 0)),
   ]
-  if peer:
+  if peer and many:
     rows += [('peer, 1 seed', fmt(peer, 'seed-steps/s')),
              (f'training, {args.seeds} seeds / peer', fmt(many / peer, 'x', 2))]
   print(f'N={args.n} minibatch={args.batch} arch={args.arch} float32, '

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The paper's protocol for configs/sym16.py (20 seeds, minibatch 4096, up to
+# 150,000 steps, then 5 fresh Eves x 250,000 steps per pair) on one GPU, in
+# pieces that fit a time limit and resume.
+#
+#   bash benchmarks/gpu_protocol.sh [SECONDS] [WORKDIR] [OUT]
+#
+# SECONDS (default 540) bounds this call. It measures the evaluator's
+# Eve-steps/s (paper and mlp attackers, benchmarks/throughput.py --skip-train),
+# then trains (python -m adversarial_crypto.main --evaluate=false) until the
+# time is nearly up; SIGTERM makes training save its last chunk, so the same
+# command resumes it. Once training has finished and the time left allows the
+# projected evaluation, it evaluates (which cannot resume yet: it is skipped
+# rather than started when it would not fit). With PEERS=DIR, the PyTorch
+# yardsticks (DIR/peer_torch.py, DIR/peer_torch_compiled.py) are timed on the
+# GPU first, one seed per process as they are written. It prints training
+# seed-steps/s, Eve-steps/s and the projected wall time of the whole protocol,
+# and writes them to OUT/gpu_protocol.json (OUT defaults to WORKDIR).
+set -uo pipefail
+
+budget=${1:-540}
+workdir=${2:-runs/gpu_sym16}
+out=${3:-$workdir}
+mkdir -p "$workdir" "$out"
+start=$(date +%s)
+left() { echo $(( budget - ($(date +%s) - start) )); }
+export PYTHONUNBUFFERED=1
+
+python3 -c 'import jax; print("jax", jax.__version__, jax.devices())'
+
+echo "== evaluator throughput (20 pairs x 5 fresh Eves x paper,mlp; minibatch 4096)"
+timeout 150 python3 benchmarks/throughput.py --skip-train --batch 4096 --seeds 20 \
+  --attackers paper,mlp --steps "${EVAL_STEPS:-500}" --repeats 3 --out "$out/eval_throughput.json"
+
+if [ -n "${PEERS:-}" ]; then
+  for peer in peer_torch peer_torch_compiled; do
+    echo "== $peer on the GPU (one seed; torch default device cuda)"
+    timeout 75 python3 -c "import runpy, sys, torch
+torch.set_default_device('cuda')
+sys.path.insert(0, '$PEERS'); sys.argv = ['$peer', '16', '4096', '300']
+runpy.run_path('$PEERS/$peer.py', run_name='__main__')" 2>&1 | tail -2 | tee "$out/$peer.txt"
+  done
+fi
+
+echo "== training: configs/sym16.py in $workdir ($(left) s left)"
+train_s=$(( $(left) - 25 ))
+if [ "$train_s" -gt 30 ]; then
+  timeout -s TERM "$train_s" python3 -m adversarial_crypto.main --config=configs/sym16.py \
+    --workdir="$workdir" --evaluate=false 2>&1 | tee -a "$out/train.log"
+fi
+
+python3 - "$workdir" "$out" "$(left)" "$budget" <<'EOF'
+import json, os, re, sys
+workdir, out, left = sys.argv[1], sys.argv[2], int(sys.argv[3])
+summary = json.load(open(os.path.join(workdir, 'summary.json')))
+rates = [float(r) for r in re.findall(r'\(\s*([0-9.]+) seed-steps/s\)',
+                                      open(os.path.join(out, 'train.log')).read())]
+# The first chunk of each call includes compilation; trained seeds cost the same under vmap.
+steady = sorted(rates[1:] or rates)
+train_rate = steady[len(steady) // 2] if steady else None
+try:
+  ev = json.load(open(os.path.join(out, 'eval_throughput.json')))
+except FileNotFoundError:  # the measurement ran out of time
+  ev = {'machine': None, 'eval_eve_steps_per_s': None, 'eval_compile_s': None}
+eve_rate = ev['eval_eve_steps_per_s']
+# 20 pairs x 5 Eves x 2 attackers (paper, mlp) x 250,000 steps
+eval_s = 20 * 5 * 2 * 250_000 / eve_rate if eve_rate else float('inf')
+train_s = 20 * 150_000 / train_rate if train_rate else None
+trained = sum(s.get('trained', False) for s in summary['seeds'])
+report = {
+    'device': ev['machine'], 'train_seed_steps_per_s': train_rate,
+    'eval_eve_steps_per_s': eve_rate, 'eval_compile_s': ev['eval_compile_s'],
+    'steps': summary['steps'], 'finished': summary['finished'], 'trained': trained,
+    'train_wall_s_so_far': summary['wall_s'],
+    'projected_train_s_150k_steps': train_s, 'projected_eval_s': eval_s,
+    'projected_protocol_s': (train_s or 0) + eval_s, 'seconds_left': left,
+    'command': f'bash benchmarks/gpu_protocol.sh {sys.argv[4]} {workdir} {out}'}
+json.dump(report, open(os.path.join(out, 'gpu_protocol.json'), 'w'), indent=2)
+print(f"training: {train_rate} seed-steps/s (20 seeds, minibatch 4096); step {summary['steps']}, "
+      f"trained {trained}/20, finished {summary['finished']}, {summary['wall_s']:.0f} s so far")
+print(f"evaluator: {eve_rate} Eve-steps/s (paper+mlp)")
+print(f"projected: training <= {train_s and train_s / 60:.1f} min (150,000 steps), "
+      f"evaluation {eval_s / 60:.1f} min (200 Eves x 250,000 steps), "
+      f"protocol <= {((train_s or 0) + eval_s) / 60:.1f} min")
+sys.exit(0 if summary['finished'] and eval_s + 120 < left else 3)
+EOF
+if [ $? -eq 0 ]; then
+  echo "== evaluation: 5 fresh Eves x 250,000 steps per pair ($(left) s left)"
+  timeout -s TERM $(( $(left) - 10 )) python3 -m adversarial_crypto.evaluate \
+    --workdir="$workdir" 2>&1 | tee "$out/eval.log"
+else
+  echo "evaluation not started: training unfinished or too little time left; run again to resume"
+fi
