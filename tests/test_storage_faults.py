@@ -263,3 +263,20 @@ def test_the_command_line_reports_a_full_disk_in_one_line_and_resumes(tmp_path):
   assert 'resumed from' in again.stdout and 'at step 20' in again.stdout
   rows = workdir_lib.read_metrics(str(workdir))
   assert [(r['step'], r['seed']) for r in rows] == [(s, i) for s in (0, 20, 40) for i in (0, 1)]
+
+
+def test_the_entry_points_turn_storage_faults_elsewhere_into_one_line(tmp_path):
+  # main and evaluate wrap training and evaluation in storage_errors(), for the files
+  # written outside workdir.py (figures, eval_metrics.csv).
+  path = str(tmp_path / 'eval_metrics.csv')
+  with pytest.raises(workdir_lib.WorkdirError) as error:
+    with workdir_lib.storage_errors():
+      raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+  assert _one_line(error) == (f'cannot write {path}: disk full (No space left on device); '
+                              'free some space, then run the same command again')
+  with pytest.raises(workdir_lib.WorkdirError, match=f'cannot access {path}: permission denied'):
+    with workdir_lib.storage_errors():
+      raise PermissionError(errno.EACCES, 'Permission denied', path)
+  with pytest.raises(FileNotFoundError):  # not a storage fault: a bug keeps its traceback
+    with workdir_lib.storage_errors():
+      raise FileNotFoundError(errno.ENOENT, 'No such file or directory', path)

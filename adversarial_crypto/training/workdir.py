@@ -5,14 +5,22 @@ Checkpoint format (`checkpoint.msgpack`): a flax.serialization msgpack map
    'chunk': chunks completed, 'run': the RunState as a state dict}
 written to a temporary file, synced and renamed, so a crash never leaves half a
 file; config.json and summary.json are written the same way.
+
+The command-line tools hold the workdir's lock (`locked`, a flock on `.lock`)
+while they use it, so a second process on the same workdir is refused.
 """
 
 import contextlib
 import csv
 import errno
+import fcntl
 import io
 import json
 import os
+import shlex
+import socket
+import sys
+import time
 
 import jax
 import numpy as np
@@ -25,11 +33,12 @@ CONFIG_FILE = 'config.json'
 CHECKPOINT_FILE = 'checkpoint.msgpack'
 METRICS_FILE = 'metrics.csv'
 SUMMARY_FILE = 'summary.json'
+LOCK_FILE = '.lock'
 
 
 class WorkdirError(RuntimeError):
-  """A workdir cannot be used as asked: another run's, missing or corrupt files,
-  or storage that refuses writes."""
+  """A workdir cannot be used as asked: in use, another run's, missing or corrupt
+  files, or storage that refuses writes."""
 
 
 # errno -> (what went wrong, what to do), for the storage faults a user can fix.
@@ -43,14 +52,14 @@ _STORAGE_FAULTS = {
 }
 
 
-def storage_error(e, path=None):
-  """A one-line WorkdirError for an OSError met while writing `path`."""
+def storage_error(e, path=None, verb='write'):
+  """A one-line WorkdirError for an OSError met while writing (or `verb`ing) `path`."""
   path = path or e.filename or '?'
   reason, hint = _STORAGE_FAULTS.get(e.errno, (None, None))
   detail = e.strerror or str(e)
   if reason is None:
-    return WorkdirError(f'cannot write {path}: {detail}')
-  return WorkdirError(f'cannot write {path}: {reason} ({detail}); {hint}')
+    return WorkdirError(f'cannot {verb} {path}: {detail}')
+  return WorkdirError(f'cannot {verb} {path}: {reason} ({detail}); {hint}')
 
 
 @contextlib.contextmanager
@@ -65,7 +74,8 @@ def storage_errors():
   except OSError as e:
     if e.errno not in _STORAGE_FAULTS:
       raise
-    raise storage_error(e) from e
+    writing = e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # else maybe a read
+    raise storage_error(e, verb='write' if writing else 'access') from e
 
 
 def _fsync_dir(directory):
@@ -104,6 +114,90 @@ def write_atomically(path, data):
 
 def _json_bytes(value):
   return json.dumps(value, indent=2).encode()
+
+
+# The lock files this process holds (real paths), with how deeply each is held.
+_HELD = {}
+
+
+def command_line(module=None):
+  """How this process was started, for the lock's holder line."""
+  head = [f'python -m {module}'] if module else [shlex.quote(a) for a in sys.argv[:1]]
+  return ' '.join(head + [shlex.quote(a) for a in sys.argv[1:]])
+
+
+def _holder(fd, path):
+  """The lock holder's description, as written by `locked`."""
+  for _ in range(10):  # the holder writes it just after taking the lock
+    try:
+      info = json.loads(os.pread(fd, 1 << 16, 0).decode())
+      return (f"pid {info['pid']} on host {info['host']} since {info['started']} "
+              f"({' '.join(str(info['command']).split())})")
+    except (OSError, ValueError, KeyError, TypeError):
+      time.sleep(0.05)
+  return f'another process (no holder recorded in {path})'
+
+
+@contextlib.contextmanager
+def locked(workdir, command=None):
+  """Holds the workdir's lock, so that no other process uses it meanwhile.
+
+  The lock is an flock on <workdir>/.lock, so the kernel drops it when its
+  holder exits, however it exits (kill -9 included): a dead run never blocks
+  the next. The file's text only names the holder (pid, host, start time,
+  command) to whoever is refused. Re-entrant within one process.
+
+  Args:
+    workdir: the directory; made if missing.
+    command: the holder's command line; by default this process's argv.
+
+  Raises:
+    WorkdirError: at once, if another process holds the lock (naming it), or
+      the workdir cannot be written.
+  """
+  path = os.path.join(workdir, LOCK_FILE)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    raise storage_error(e, workdir) from e
+  key = os.path.realpath(path)
+  if key in _HELD:
+    _HELD[key] += 1
+    try:
+      yield
+    finally:
+      _HELD[key] -= 1
+    return
+  try:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+  except OSError as e:
+    raise storage_error(e, path) from e
+  try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except OSError as e:
+    busy = e.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+    holder = _holder(fd, path) if busy else None
+    os.close(fd)
+    if not busy:
+      raise storage_error(e, path) from e
+    raise WorkdirError(f'{workdir} is in use by {holder}; wait for it to finish, '
+                       'or use another --workdir') from None
+  _HELD[key] = 1
+  try:
+    info = {'pid': os.getpid(), 'host': socket.gethostname(),
+            'started': time.strftime('%Y-%m-%d %H:%M:%S %Z'),
+            'command': command or command_line()}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode() + b'\n', 0)
+  except OSError:
+    pass  # a full disk: the lock holds all the same, without its description
+  try:
+    yield
+  finally:
+    del _HELD[key]
+    with contextlib.suppress(OSError):
+      os.ftruncate(fd, 0)  # so that nobody reads a holder that has gone
+    os.close(fd)  # releases the flock
 
 
 def _differences(old, new, prefix=''):
