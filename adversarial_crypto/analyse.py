@@ -6,6 +6,7 @@ Writes analysis.json and influence.png (one heatmap per seed: flipped input
 bit against ciphertext element) into the workdir, or where --out points.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -30,16 +31,26 @@ def main(argv):
   del argv
   if not _WORKDIR.value:
     sys.exit('error: --workdir is required')
+  out = _OUT.value or _WORKDIR.value
+  # Writing into the workdir takes its lock (not reading it: checkpoints are
+  # replaced whole, so a run in progress is read consistently).
+  writes_workdir = (os.path.isdir(_WORKDIR.value) and os.path.isdir(out) and
+                    os.path.samefile(out, _WORKDIR.value))
+  lock = (workdir_lib.locked(_WORKDIR.value, workdir_lib.command_line('adversarial_crypto.analyse'))
+          if writes_workdir else contextlib.nullcontext())
   try:
-    run = cipher.load_run(_WORKDIR.value)
+    with lock, workdir_lib.storage_errors():
+      run = cipher.load_run(_WORKDIR.value)
+      try:
+        os.makedirs(out, exist_ok=True)
+      except OSError as e:
+        raise workdir_lib.storage_error(e, out) from e
+      analysis = cipher_analysis.analyse_run(run, _SAMPLES.value, _THRESHOLD.value)
+      workdir_lib.write_atomically(os.path.join(out, 'analysis.json'),
+                                   json.dumps(analysis, indent=1).encode())
+      cipher_analysis.plot_influence(analysis, os.path.join(out, 'influence.png'))
   except workdir_lib.WorkdirError as e:
     sys.exit(f'error: {e}')
-  out = _OUT.value or _WORKDIR.value
-  os.makedirs(out, exist_ok=True)
-  analysis = cipher_analysis.analyse_run(run, _SAMPLES.value, _THRESHOLD.value)
-  with open(os.path.join(out, 'analysis.json'), 'w') as f:
-    json.dump(analysis, f, indent=1)
-  cipher_analysis.plot_influence(analysis, os.path.join(out, 'influence.png'))
   n = run.config.msg_bits
   print(f'elements of {n} changing by more than {_THRESHOLD.value} per flipped bit '
         f'({_SAMPLES.value} random inputs per seed):')
@@ -50,7 +61,6 @@ def main(argv):
           f"{d['key_bit']['mean_changed']:7.2f}  {d['plaintext_bit']['mean_changed']:13.2f}  "
           f"{s['affine_r2']['mean']:.3f}")
   print(f'wrote {out}/analysis.json and {out}/influence.png')
-
 
 if __name__ == '__main__':
   app.run(main)

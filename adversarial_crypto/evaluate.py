@@ -41,13 +41,15 @@ def main(argv, config):
   workdir = flags.FLAGS.workdir
   log = lambda line: print(line, flush=True)
   try:
-    config, run, train_summary = robustness.load_run(workdir, config)
-    if not train_summary['finished']:
-      log(f'warning: the run in {workdir} has not finished training '
-          f"(step {train_summary['steps']} of {config.max_steps}); evaluating it as it is")
-    selective = config.experiment == 'selective'
-    evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
-    evaluate(config, workdir, run, train_summary, log=log)
+    with workdir_lib.locked(workdir, workdir_lib.command_line('adversarial_crypto.evaluate')), \
+         workdir_lib.storage_errors():
+      config, run, train_summary = robustness.load_run(workdir, config)
+      if not train_summary['finished']:
+        log(f'warning: the run in {workdir} has not finished training '
+            f"(step {train_summary['steps']} of {config.max_steps}); evaluating it as it is")
+      selective = config.experiment == 'selective'
+      evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
+      evaluate(config, workdir, run, train_summary, log=log)
   except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -71,14 +71,18 @@ def main(argv):
     selective = config.experiment == 'selective'
     if _EVALUATE.value and not selective:
       config_lib.validate_eval(config)  # fail now, not after hours of training
-    result = train.train(config, workdir, log=log)
-    if result.interrupted:
-      sys.exit(130)
-    if _EVALUATE.value:
-      evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
-      evaluate(config, workdir, result.run, result.summary, log=log)
-    elif selective:  # Figure 4 needs only training's metrics
-      selective_eves.write_figure(workdir, result.summary, log)
+    # One lock over training and evaluation: no other process may use the workdir
+    # until both are done.
+    with workdir_lib.locked(workdir, workdir_lib.command_line('adversarial_crypto.main')), \
+         workdir_lib.storage_errors():
+      result = train.train(config, workdir, log=log)
+      if result.interrupted:
+        sys.exit(130)
+      if _EVALUATE.value:
+        evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
+        evaluate(config, workdir, result.run, result.summary, log=log)
+      elif selective:  # Figure 4 needs only training's metrics
+        selective_eves.write_figure(workdir, result.summary, log)
   except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

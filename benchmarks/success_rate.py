@@ -50,6 +50,7 @@ from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import train
+from adversarial_crypto.training import workdir as workdir_lib
 
 
 class Preset(NamedTuple):
@@ -199,11 +200,15 @@ def main(argv):
       sys.exit(f'error: {name}: {e}')
     log(f'=== {name} in {workdir}')
     start = time.time()
-    result = train.train(config, workdir, log=log)
-    if result.interrupted:
-      sys.exit(130)
-    train_s = time.time() - start
-    summary = robustness.evaluate_run(config, workdir, result.run, result.summary, log=log)
+    try:
+      with workdir_lib.locked(workdir), workdir_lib.storage_errors():
+        result = train.train(config, workdir, log=log)
+        if result.interrupted:
+          sys.exit(130)
+        train_s = time.time() - start
+        summary = robustness.evaluate_run(config, workdir, result.run, result.summary, log=log)
+    except workdir_lib.WorkdirError as e:
+      sys.exit(f'error: {name}: {e}')
     rows.append(row(name, config, summary, train_s, time.time() - start - train_s,
                     os.path.abspath(workdir)))
   table = format_table(_PRESET.value, rows)

@@ -3,12 +3,24 @@
 Checkpoint format (`checkpoint.msgpack`): a flax.serialization msgpack map
   {'format': CHECKPOINT_FORMAT, 'config': the run's identity (config_lib.identity),
    'chunk': chunks completed, 'run': the RunState as a state dict}
-written to a temporary file and renamed, so a crash never leaves half a file.
+written to a temporary file, synced and renamed, so a crash never leaves half a
+file; config.json and summary.json are written the same way.
+
+The command-line tools hold the workdir's lock (`locked`, a flock on `.lock`)
+while they use it, so a second process on the same workdir is refused.
 """
 
+import contextlib
 import csv
+import errno
+import fcntl
+import io
 import json
 import os
+import shlex
+import socket
+import sys
+import time
 
 import jax
 import numpy as np
@@ -21,10 +33,171 @@ CONFIG_FILE = 'config.json'
 CHECKPOINT_FILE = 'checkpoint.msgpack'
 METRICS_FILE = 'metrics.csv'
 SUMMARY_FILE = 'summary.json'
+LOCK_FILE = '.lock'
 
 
 class WorkdirError(RuntimeError):
-  """A workdir cannot be used as asked: another run's, missing or corrupt files."""
+  """A workdir cannot be used as asked: in use, another run's, missing or corrupt
+  files, or storage that refuses writes."""
+
+
+# errno -> (what went wrong, what to do), for the storage faults a user can fix.
+_STORAGE_FAULTS = {
+    errno.ENOSPC: ('disk full', 'free some space, then run the same command again'),
+    errno.EDQUOT: ('disk quota exceeded', 'free some space, then run the same command again'),
+    errno.EACCES: ('permission denied', 'make it writable, or use another --workdir'),
+    errno.EPERM: ('permission denied', 'make it writable, or use another --workdir'),
+    errno.EROFS: ('read-only file system', 'use another --workdir'),
+    errno.EIO: ('input/output error', 'check the disk'),
+}
+
+
+def storage_error(e, path=None, verb='write'):
+  """A one-line WorkdirError for an OSError met while writing (or `verb`ing) `path`."""
+  path = path or e.filename or '?'
+  reason, hint = _STORAGE_FAULTS.get(e.errno, (None, None))
+  detail = e.strerror or str(e)
+  if reason is None:
+    return WorkdirError(f'cannot {verb} {path}: {detail}')
+  return WorkdirError(f'cannot {verb} {path}: {reason} ({detail}); {hint}')
+
+
+@contextlib.contextmanager
+def storage_errors():
+  """Turns storage faults (disk full, permission denied, ...) into WorkdirError.
+
+  For the command-line entry points, around writes outside this module (figures,
+  eval_metrics.csv); other OSErrors are bugs and keep their traceback.
+  """
+  try:
+    yield
+  except OSError as e:
+    if e.errno not in _STORAGE_FAULTS:
+      raise
+    writing = e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # else maybe a read
+    raise storage_error(e, verb='write' if writing else 'access') from e
+
+
+def _fsync_dir(directory):
+  """Makes a rename in `directory` durable; best effort (not every filesystem can)."""
+  try:
+    fd = os.open(directory or '.', os.O_RDONLY)
+  except OSError:
+    return
+  try:
+    os.fsync(fd)
+  except OSError:
+    pass
+  finally:
+    os.close(fd)
+
+
+def write_atomically(path, data):
+  """Writes bytes to `path` via a synced temporary file and a rename.
+
+  A crash or a storage fault leaves the previous file whole; a fault raises
+  WorkdirError naming `path` and removes the temporary file.
+  """
+  tmp = path + '.tmp'
+  try:
+    with open(tmp, 'wb') as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())  # the data must be on disk before the rename makes it the file
+    os.replace(tmp, path)
+  except OSError as e:
+    with contextlib.suppress(OSError):
+      os.remove(tmp)
+    raise storage_error(e, path) from e
+  _fsync_dir(os.path.dirname(path))
+
+
+def _json_bytes(value):
+  return json.dumps(value, indent=2).encode()
+
+
+# The lock files this process holds (real paths), with how deeply each is held.
+_HELD = {}
+
+
+def command_line(module=None):
+  """How this process was started, for the lock's holder line."""
+  head = [f'python -m {module}'] if module else [shlex.quote(a) for a in sys.argv[:1]]
+  return ' '.join(head + [shlex.quote(a) for a in sys.argv[1:]])
+
+
+def _holder(fd, path):
+  """The lock holder's description, as written by `locked`."""
+  for _ in range(10):  # the holder writes it just after taking the lock
+    try:
+      info = json.loads(os.pread(fd, 1 << 16, 0).decode())
+      return (f"pid {info['pid']} on host {info['host']} since {info['started']} "
+              f"({' '.join(str(info['command']).split())})")
+    except (OSError, ValueError, KeyError, TypeError):
+      time.sleep(0.05)
+  return f'another process (no holder recorded in {path})'
+
+
+@contextlib.contextmanager
+def locked(workdir, command=None):
+  """Holds the workdir's lock, so that no other process uses it meanwhile.
+
+  The lock is an flock on <workdir>/.lock, so the kernel drops it when its
+  holder exits, however it exits (kill -9 included): a dead run never blocks
+  the next. The file's text only names the holder (pid, host, start time,
+  command) to whoever is refused. Re-entrant within one process.
+
+  Args:
+    workdir: the directory; made if missing.
+    command: the holder's command line; by default this process's argv.
+
+  Raises:
+    WorkdirError: at once, if another process holds the lock (naming it), or
+      the workdir cannot be written.
+  """
+  path = os.path.join(workdir, LOCK_FILE)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    raise storage_error(e, workdir) from e
+  key = os.path.realpath(path)
+  if key in _HELD:
+    _HELD[key] += 1
+    try:
+      yield
+    finally:
+      _HELD[key] -= 1
+    return
+  try:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+  except OSError as e:
+    raise storage_error(e, path) from e
+  try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+  except OSError as e:
+    busy = e.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+    holder = _holder(fd, path) if busy else None
+    os.close(fd)
+    if not busy:
+      raise storage_error(e, path) from e
+    raise WorkdirError(f'{workdir} is in use by {holder}; wait for it to finish, '
+                       'or use another --workdir') from None
+  _HELD[key] = 1
+  try:
+    info = {'pid': os.getpid(), 'host': socket.gethostname(),
+            'started': time.strftime('%Y-%m-%d %H:%M:%S %Z'),
+            'command': command or command_line()}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode() + b'\n', 0)
+  except OSError:
+    pass  # a full disk: the lock holds all the same, without its description
+  try:
+    yield
+  finally:
+    del _HELD[key]
+    with contextlib.suppress(OSError):
+      os.ftruncate(fd, 0)  # so that nobody reads a holder that has gone
+    os.close(fd)  # releases the flock
 
 
 def _differences(old, new, prefix=''):
@@ -49,7 +222,10 @@ def check_or_write_config(workdir, config):
   Raises:
     WorkdirError: naming every field that differs.
   """
-  os.makedirs(workdir, exist_ok=True)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+  except OSError as e:
+    raise storage_error(e, workdir) from e
   path = os.path.join(workdir, CONFIG_FILE)
   identity = config_lib.identity(config)
   if os.path.exists(path):
@@ -63,8 +239,7 @@ def check_or_write_config(workdir, config):
       raise WorkdirError(
           f'{workdir} holds a run of a different config:\n  ' + '\n  '.join(diffs) +
           '\nUse another --workdir, or the same config to resume that run.')
-  with open(path, 'w') as f:
-    json.dump(_jsonable(config.to_dict()), f, indent=2)
+  write_atomically(path, _json_bytes(_jsonable(config.to_dict())))
 
 
 def load_config_dict(workdir):
@@ -72,18 +247,27 @@ def load_config_dict(workdir):
   path = os.path.join(workdir, CONFIG_FILE)
   if not os.path.exists(path):
     raise WorkdirError(f'{workdir} holds no run: {CONFIG_FILE} is missing')
-  with open(path) as f:
-    return json.load(f)
+  return _read_json(path)
+
+
+def _read_json(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except ValueError as e:
+    raise WorkdirError(f'{path} is corrupt ({e}); remove it or use another --workdir') from e
 
 
 def save_checkpoint(workdir, run, chunk, config):
-  """Writes the run's state atomically."""
+  """Writes the run's state atomically: on any failure the previous checkpoint stays.
+
+  Raises:
+    WorkdirError: a storage fault (disk full, ...), naming the file.
+  """
   payload = {'format': CHECKPOINT_FORMAT, 'config': _jsonable(config_lib.identity(config)),
              'chunk': chunk, 'run': serialization.to_state_dict(jax.device_get(run))}
-  path = os.path.join(workdir, CHECKPOINT_FILE)
-  with open(path + '.tmp', 'wb') as f:
-    f.write(serialization.msgpack_serialize(payload))
-  os.replace(path + '.tmp', path)
+  write_atomically(os.path.join(workdir, CHECKPOINT_FILE),
+                   serialization.msgpack_serialize(payload))
 
 
 def has_checkpoint(workdir):
@@ -111,8 +295,9 @@ def load_checkpoint(workdir, template, config):
   except FileNotFoundError as e:
     raise WorkdirError(f'no checkpoint at {path}') from e
   except Exception as e:  # msgpack raises several unrelated types on bad bytes
-    raise WorkdirError(f'{path} is corrupt ({type(e).__name__}: {e}); '
-                       'delete it to restart the run from scratch') from e
+    detail = ' '.join(f'{type(e).__name__}: {e}'.split())
+    raise WorkdirError(f'{path} is corrupt or truncated ({detail}); restore it from a copy, '
+                       'or delete it to restart the run from scratch') from e
   if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
     raise WorkdirError(f'{path} is not an {CHECKPOINT_FORMAT} checkpoint')
   diffs = _differences(_jsonable(config_lib.identity(payload['config'])),
@@ -145,24 +330,44 @@ class MetricsWriter:
   def __init__(self, workdir, completed_chunks, measures):
     self.path = os.path.join(workdir, METRICS_FILE)
     self.measures = tuple(measures)
+    fields = ('chunk', 'step', 'seed') + self.measures + ('stopped',)
     rows = []
     if os.path.exists(self.path):
       with open(self.path, newline='') as f:
-        # Rows past the checkpoint were written by a chunk that will run again.
-        rows = [r for r in csv.DictReader(f) if int(r['chunk']) <= completed_chunks]
-    with open(self.path, 'w', newline='') as f:
-      writer = csv.DictWriter(f, ('chunk', 'step', 'seed') + self.measures + ('stopped',))
-      writer.writeheader()
-      writer.writerows(rows)
+        # Rows past the checkpoint were written by a chunk that will run again;
+        # a row cut short by a crash is dropped, whatever its chunk reads.
+        rows = [r for r in csv.DictReader(f)
+                if _complete_row(r) and int(r['chunk']) <= completed_chunks]
+    out = io.StringIO(newline='')
+    writer = csv.DictWriter(out, fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomically(self.path, out.getvalue().encode())  # a crash now keeps the old rows
 
   def write(self, chunk, run):
     steps, measure, stopped = jax.device_get((run.steps, run.measure, run.stopped))
     values = [np.asarray(getattr(measure, name)) for name in self.measures]
-    with open(self.path, 'a', newline='') as f:
-      writer = csv.writer(f)
-      for seed in range(len(steps)):
-        writer.writerow([chunk, int(steps[seed]), seed] +
-                        [f'{v[seed]:.4f}' for v in values] + [int(stopped[seed])])
+    try:
+      with open(self.path, 'a', newline='') as f:
+        writer = csv.writer(f)
+        for seed in range(len(steps)):
+          writer.writerow([chunk, int(steps[seed]), seed] +
+                          [f'{v[seed]:.4f}' for v in values] + [int(stopped[seed])])
+        f.flush()
+        os.fsync(f.fileno())  # on disk before the checkpoint that covers these rows
+    except OSError as e:
+      raise storage_error(e, self.path) from e
+
+
+def _complete_row(row):
+  """Whether a metrics.csv row was written whole (a crash can cut the last one short)."""
+  if None in row or None in row.values():  # too many fields, or too few
+    return False
+  try:
+    int(row['chunk'])
+  except (KeyError, ValueError):
+    return False
+  return True
 
 
 def read_metrics(workdir):
@@ -177,13 +382,11 @@ def read_metrics(workdir):
 
 
 def write_summary(workdir, summary):
-  with open(os.path.join(workdir, SUMMARY_FILE), 'w') as f:
-    json.dump(summary, f, indent=2)
+  write_atomically(os.path.join(workdir, SUMMARY_FILE), _json_bytes(summary))
 
 
 def read_summary(workdir):
   path = os.path.join(workdir, SUMMARY_FILE)
   if not os.path.exists(path):
     raise WorkdirError(f'{path} is missing: the run has not finished')
-  with open(path) as f:
-    return json.load(f)
+  return _read_json(path)
