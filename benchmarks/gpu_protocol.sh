@@ -49,41 +49,7 @@ if [ "$train_s" -gt 30 ]; then
     --workdir="$workdir" --evaluate=false 2>&1 | tee -a "$out/train.log"
 fi
 
-python3 - "$workdir" "$out" "$(left)" "$budget" <<'EOF'
-import json, os, re, sys
-workdir, out, left = sys.argv[1], sys.argv[2], int(sys.argv[3])
-summary = json.load(open(os.path.join(workdir, 'summary.json')))
-rates = [float(r) for r in re.findall(r'\(\s*([0-9.]+) seed-steps/s\)',
-                                      open(os.path.join(out, 'train.log')).read())]
-# The first chunk of each call includes compilation; trained seeds cost the same under vmap.
-steady = sorted(rates[1:] or rates)
-train_rate = steady[len(steady) // 2] if steady else None
-try:
-  ev = json.load(open(os.path.join(out, 'eval_throughput.json')))
-except FileNotFoundError:  # the measurement ran out of time
-  ev = {'machine': None, 'eval_eve_steps_per_s': None, 'eval_compile_s': None}
-eve_rate = ev['eval_eve_steps_per_s']
-# 20 pairs x 5 Eves x 2 attackers (paper, mlp) x 250,000 steps
-eval_s = 20 * 5 * 2 * 250_000 / eve_rate if eve_rate else float('inf')
-train_s = 20 * 150_000 / train_rate if train_rate else None
-trained = sum(s.get('trained', False) for s in summary['seeds'])
-report = {
-    'device': ev['machine'], 'train_seed_steps_per_s': train_rate,
-    'eval_eve_steps_per_s': eve_rate, 'eval_compile_s': ev['eval_compile_s'],
-    'steps': summary['steps'], 'finished': summary['finished'], 'trained': trained,
-    'train_wall_s_so_far': summary['wall_s'],
-    'projected_train_s_150k_steps': train_s, 'projected_eval_s': eval_s,
-    'projected_protocol_s': (train_s or 0) + eval_s, 'seconds_left': left,
-    'command': f'bash benchmarks/gpu_protocol.sh {sys.argv[4]} {workdir} {out}'}
-json.dump(report, open(os.path.join(out, 'gpu_protocol.json'), 'w'), indent=2)
-print(f"training: {train_rate} seed-steps/s (20 seeds, minibatch 4096); step {summary['steps']}, "
-      f"trained {trained}/20, finished {summary['finished']}, {summary['wall_s']:.0f} s so far")
-print(f"evaluator: {eve_rate} Eve-steps/s (paper+mlp)")
-print(f"projected: training <= {train_s and train_s / 60:.1f} min (150,000 steps), "
-      f"evaluation {eval_s / 60:.1f} min (200 Eves x 250,000 steps), "
-      f"protocol <= {((train_s or 0) + eval_s) / 60:.1f} min")
-sys.exit(0 if summary['finished'] and eval_s + 120 < left else 3)
-EOF
+python3 benchmarks/protocol_report.py "$workdir" "$out" "$(left)" "$budget"
 if [ $? -eq 0 ]; then
   echo "== evaluation: 5 fresh Eves x 250,000 steps per pair ($(left) s left)"
   timeout -s TERM $(( $(left) - 10 )) python3 -m adversarial_crypto.evaluate \
