@@ -7,6 +7,8 @@ file or a run's config.json is loaded, so model code reads fields directly;
 """
 
 import copy
+import math
+import numbers
 
 import ml_collections
 
@@ -98,26 +100,43 @@ def _tuples(value):
   return value
 
 
+def _is_number(value):
+  """A finite real number (not a bool)."""
+  if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    return False
+  return isinstance(value, numbers.Integral) or math.isfinite(value)
+
+
 def _filled(config):
-  """A config as a dict of plain values with every default filled in."""
+  """A config as a dict of plain values with every default filled in.
+
+  A field holding a value of the wrong kind (an edited config.json, a section
+  that is not one) is left as it is, for `validate` to report; filling never fails.
+  """
   fields = _tuples(copy.deepcopy(config if isinstance(config, dict) else config.to_dict()))
   fields.setdefault('experiment', 'symmetric')  # runs made before Appendix A
+  evaluation = fields.get('eval')
+  if isinstance(evaluation, dict) and isinstance(evaluation.get('attackers'), (str, tuple)):
+    evaluation['attackers'] = attacker_names(evaluation['attackers'])
   if fields['experiment'] == 'selective':  # made with its evaluation and no research fields
-    if 'eval' in fields:
-      fields['eval']['attackers'] = attacker_names(fields['eval']['attackers'])
     return fields
   for name, default in RESEARCH_DEFAULTS.items():
     if isinstance(default, dict):
-      fields[name] = {**default, **fields.get(name, {})}
+      if isinstance(fields.setdefault(name, {}), dict):
+        fields[name] = {**default, **fields[name]}
     else:
       fields.setdefault(name, default)
   fields.setdefault('hidden', networks.DEFAULT_HIDDEN)  # Alice and Bob's, when arch is 'mlp'
   # Runs made before the evaluator existed: its defaults, the paper's bound scaled to N.
-  fields['eval'] = {**eval_defaults().to_dict(), **fields.get('eval', {})}
-  fields['eval']['attackers'] = attacker_names(fields['eval']['attackers'])
-  fields['success'] = {'retrained_eve_bits': scaled_bits(6.0, fields['msg_bits']),
-                       'secure_margin_bits': scaled_bits(SECURE_MARGIN_BITS, fields['msg_bits']),
-                       'perfect_margin_bits': PERFECT_MARGIN_BITS, **fields['success']}
+  if isinstance(fields.setdefault('eval', {}), dict):
+    fields['eval'] = {**eval_defaults().to_dict(), **fields['eval']}
+  if isinstance(fields.setdefault('success', {}), dict):
+    defaults = {'perfect_margin_bits': PERFECT_MARGIN_BITS}
+    if _is_number(fields.get('msg_bits')):  # else validate reports msg_bits
+      defaults = {'retrained_eve_bits': scaled_bits(6.0, fields['msg_bits']),
+                  'secure_margin_bits': scaled_bits(SECURE_MARGIN_BITS, fields['msg_bits']),
+                  **defaults}
+    fields['success'] = {**defaults, **fields['success']}
   return fields
 
 
