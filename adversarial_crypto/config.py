@@ -533,7 +533,8 @@ def validate_eval(config):
   whole config is checked (validate), its evaluation included."""
   config = complete(config)
   _require(config.experiment != 'selective',
-           'a selective-protection run has no robustness evaluation: its fresh Eves are '
+           "config.experiment is 'selective': a selective-protection run has no robustness "
+           'evaluation; its fresh Eves are '
            'adversarial_crypto.evaluation.selective_eves (python -m adversarial_crypto.main runs them)')
   validate(config)
 
