@@ -113,6 +113,10 @@ def _is_number(value):
   return _is_int(value) or math.isfinite(value)
 
 
+def _is_selective(experiment):
+  return isinstance(experiment, str) and experiment == 'selective'
+
+
 def _filled(config):
   """A config as a dict of plain values with every default filled in.
 
@@ -124,7 +128,7 @@ def _filled(config):
   evaluation = fields.get('eval')
   if isinstance(evaluation, dict) and isinstance(evaluation.get('attackers'), (str, tuple)):
     evaluation['attackers'] = attacker_names(evaluation['attackers'])
-  if fields['experiment'] == 'selective':  # made with its evaluation and no research fields
+  if _is_selective(fields['experiment']):  # made with its evaluation and no research fields
     return fields
   for name, default in RESEARCH_DEFAULTS.items():
     if isinstance(default, dict):
@@ -138,7 +142,8 @@ def _filled(config):
     fields['eval'] = {**eval_defaults().to_dict(), **fields['eval']}
   if isinstance(fields.setdefault('success', {}), dict):
     defaults = {'perfect_margin_bits': PERFECT_MARGIN_BITS}
-    if _is_number(fields.get('msg_bits')):  # else validate reports msg_bits
+    msg_bits = fields.get('msg_bits')
+    if _is_int(msg_bits) and abs(msg_bits) <= MAX_INT:  # else validate reports msg_bits
       defaults = {'retrained_eve_bits': scaled_bits(6.0, fields['msg_bits']),
                   'secure_margin_bits': scaled_bits(SECURE_MARGIN_BITS, fields['msg_bits']),
                   **defaults}
@@ -263,7 +268,7 @@ def _correlation():
   def check(config, path, value):
     try:
       matrix = np.asarray(value, np.float64)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
       matrix = None
     if matrix is None or matrix.shape != (4, 4):
       raise _error(f'config.{path} must be a 4x4 matrix of numbers, the correlations of A, '
@@ -532,7 +537,7 @@ def validate_eval(config):
   """Raises ConfigError if the robustness evaluation of a config cannot be run: the
   whole config is checked (validate), its evaluation included."""
   config = complete(config)
-  _require(config.experiment != 'selective',
+  _require(not _is_selective(config.experiment),
            "config.experiment is 'selective': a selective-protection run has no robustness "
            'evaluation; its fresh Eves are '
            'adversarial_crypto.evaluation.selective_eves (python -m adversarial_crypto.main runs them)')

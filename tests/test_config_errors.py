@@ -83,7 +83,7 @@ BAD_LAYER_SIZES = ('abc', 5, (0,), (8, 'a'), (1.5,), (True,), (2**31,))
 def bad_values(field, good, msg_bits):
   """Values `field` (whose good value is `good`) must refuse."""
   if field in POSITIVE_INT:
-    return NOT_A_NUMBER + (float(good), 0, -1, 2**31)
+    return NOT_A_NUMBER + (float(good), 0, -1, 2**31, 10**400)  # 10**400: no float holds it
   if field in NON_NEGATIVE_INT:
     return NOT_A_NUMBER + (1.5, -1, 2**31)
   if field in SEED:
@@ -112,7 +112,7 @@ def bad_values(field, good, msg_bits):
     return NOT_A_NUMBER + (0, -1e-4, 2.0, NAN, INF)
   if field == 'correlation':
     identity = tuple(tuple(float(i == j) for j in range(4)) for i in range(4))
-    return ('abc', 5, None, identity[:3], tuple(r[:3] for r in identity[:3]),
+    return ('abc', 5, 10**400, None, identity[:3], tuple(r[:3] for r in identity[:3]),
             tuple(tuple(2 * x for x in r) for r in identity),           # diagonal not 1
             tuple(tuple(1.0 if i == j else -0.9 for j in range(4)) for i in range(4)),
             ((1.0, 0.5, 0, 0), (0.0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)),  # not symmetric
