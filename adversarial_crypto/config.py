@@ -7,8 +7,12 @@ file or a run's config.json is loaded, so model code reads fields directly;
 """
 
 import copy
+import difflib
+import math
+import numbers
 
 import ml_collections
+import numpy as np
 
 from adversarial_crypto.core import networks
 from adversarial_crypto.core import selective
@@ -98,26 +102,52 @@ def _tuples(value):
   return value
 
 
+def _is_int(value):
+  return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value):
+  """A finite real number (not a bool)."""
+  if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    return False
+  return _is_int(value) or math.isfinite(value)
+
+
+def _is_selective(experiment):
+  return isinstance(experiment, str) and experiment == 'selective'
+
+
 def _filled(config):
-  """A config as a dict of plain values with every default filled in."""
+  """A config as a dict of plain values with every default filled in.
+
+  A field holding a value of the wrong kind (an edited config.json, a section
+  that is not one) is left as it is, for `validate` to report; filling never fails.
+  """
   fields = _tuples(copy.deepcopy(config if isinstance(config, dict) else config.to_dict()))
   fields.setdefault('experiment', 'symmetric')  # runs made before Appendix A
-  if fields['experiment'] == 'selective':  # made with its evaluation and no research fields
-    if 'eval' in fields:
-      fields['eval']['attackers'] = attacker_names(fields['eval']['attackers'])
+  evaluation = fields.get('eval')
+  if isinstance(evaluation, dict) and isinstance(evaluation.get('attackers'), (str, tuple)):
+    evaluation['attackers'] = attacker_names(evaluation['attackers'])
+  if _is_selective(fields['experiment']):  # made with its evaluation and no research fields
     return fields
   for name, default in RESEARCH_DEFAULTS.items():
     if isinstance(default, dict):
-      fields[name] = {**default, **fields.get(name, {})}
+      if isinstance(fields.setdefault(name, {}), dict):
+        fields[name] = {**default, **fields[name]}
     else:
       fields.setdefault(name, default)
   fields.setdefault('hidden', networks.DEFAULT_HIDDEN)  # Alice and Bob's, when arch is 'mlp'
   # Runs made before the evaluator existed: its defaults, the paper's bound scaled to N.
-  fields['eval'] = {**eval_defaults().to_dict(), **fields.get('eval', {})}
-  fields['eval']['attackers'] = attacker_names(fields['eval']['attackers'])
-  fields['success'] = {'retrained_eve_bits': scaled_bits(6.0, fields['msg_bits']),
-                       'secure_margin_bits': scaled_bits(SECURE_MARGIN_BITS, fields['msg_bits']),
-                       'perfect_margin_bits': PERFECT_MARGIN_BITS, **fields['success']}
+  if isinstance(fields.setdefault('eval', {}), dict):
+    fields['eval'] = {**eval_defaults().to_dict(), **fields['eval']}
+  if isinstance(fields.setdefault('success', {}), dict):
+    defaults = {'perfect_margin_bits': PERFECT_MARGIN_BITS}
+    msg_bits = fields.get('msg_bits')
+    if _is_int(msg_bits) and abs(msg_bits) <= MAX_INT:  # else validate reports msg_bits
+      defaults = {'retrained_eve_bits': scaled_bits(6.0, fields['msg_bits']),
+                  'secure_margin_bits': scaled_bits(SECURE_MARGIN_BITS, fields['msg_bits']),
+                  **defaults}
+    fields['success'] = {**defaults, **fields['success']}
   return fields
 
 
@@ -146,52 +176,281 @@ def override(config, overrides):
 
 
 class ConfigError(ValueError):
-  """A config field holds a value the experiment cannot use."""
+  """A config field holds a value the experiment cannot use. Its message is one
+  line that names the field (config.X) and says what it must be."""
+
+
+def _error(message):
+  """A ConfigError whose message is one line, whatever the values it quotes."""
+  return ConfigError(' '.join(str(message).split()))
 
 
 def _require(ok, message):
   if not ok:
-    raise ConfigError(message)
+    raise _error(message)
 
 
-def _require_layer_sizes(field, hidden):
-  _require(hidden is not None and len(hidden) > 0 and
-           all(isinstance(h, int) and h > 0 for h in hidden),
-           f'config.{field} must be one or more positive layer sizes, got {hidden!r}')
+# Steps and sizes become int32 in JAX (step counters, array shapes): larger ones overflow.
+MAX_INT = 2**31 - 1
+# jax.random.PRNGKey and fold_in read a seed's low 32 bits: larger seeds repeat smaller ones.
+SEED_LIMIT = 2**32
+# A key-search tolerance of 2 or more (ciphertexts lie in [-1, 1]) lets every key explain
+# every ciphertext, which would make any cipher `perfect`.
+MAX_KEY_SEARCH_TOLERANCE = 2.0
 
 
-def _positive_int(config, name):
-  value = config[name]
-  _require(isinstance(value, int) and value > 0,
-           f'config.{name} must be a positive integer, got {value!r}; '
-           f'set it with --config.{name}=...')
+def _bound(bound, config):
+  return bound(config) if callable(bound) else bound
+
+
+def _int(low=1, high=MAX_INT, what=None):
+  """A check of an integer field in [low, high]."""
+  def check(config, path, value):
+    text = what or ('a positive integer' if low == 1 else f'an integer >= {low}')
+    if _is_int(value) and value > high and high == MAX_INT:
+      text += f' no larger than {MAX_INT:,} (JAX counts steps and sizes in int32)'
+    _require(_is_int(value) and low <= value <= high,
+             f'config.{path} must be {text}, got {value!r}; set it with --config.{path}=...')
+  return check
+
+
+def _seed():
+  return _int(0, SEED_LIMIT - 1, what='an integer in [0, 2^32) (jax.random reads 32 bits)')
+
+
+def _number(low=0, high=None, low_open=False, high_open=False, what=None, hint=''):
+  """A check of a finite real field between low and high (bounds may be functions of
+  the config: the success thresholds are bits of config.msg_bits)."""
+  def check(config, path, value):
+    lo, hi = _bound(low, config), _bound(high, config)
+    ok = _is_number(value)
+    if ok and lo is not None:
+      ok = value > lo if low_open else value >= lo
+    if ok and hi is not None:
+      ok = value < hi if high_open else value <= hi
+    if what:
+      text = what(config) if callable(what) else what
+    elif hi is None:
+      text = f'a number {">" if low_open else ">="} {lo:g}'
+    else:
+      text = f'a number in {"(" if low_open else "["}{lo:g}, {hi:g}{")" if high_open else "]"}'
+    _require(ok, f'config.{path} must be {text}, got {value!r}{hint}')
+  return check
+
+
+def _choice(choices, what=None):
+  def check(config, path, value):
+    _require(isinstance(value, str) and value in choices,
+             f'config.{path} must be {what or f"one of {choices}"}, got {value!r}')
+  return check
+
+
+def _layer_sizes(allow_empty=False):
+  def check(config, path, value):
+    _require(isinstance(value, tuple) and (allow_empty or len(value) > 0) and
+             all(_is_int(h) and 0 < h <= MAX_INT for h in value),
+             f'config.{path} must be {"zero or more" if allow_empty else "one or more"} '
+             f"positive layer sizes, a tuple such as (128, 128), got {value!r}; set it with "
+             f"--config.{path}='(128, 128)'")
+  return check
+
+
+def _attackers(allowed, what=None):
+  def check(config, path, value):
+    names = value if isinstance(value, tuple) else ()
+    _require(names and all(isinstance(a, str) and a in allowed for a in names) and
+             len(set(names)) == len(names),
+             f'config.{path} must be {what or f"distinct names from {allowed}"}, got {value!r}')
+  return check
+
+
+def _correlation():
+  def check(config, path, value):
+    try:
+      matrix = np.asarray(value, np.float64)
+    except (ValueError, TypeError, OverflowError):
+      matrix = None
+    if matrix is None or matrix.shape != (4, 4):
+      raise _error(f'config.{path} must be a 4x4 matrix of numbers, the correlations of A, '
+                   f'B, C and D (configs/selective.py), got {value!r}')
+    try:
+      selective.cholesky_factor(value)
+    except ValueError as e:
+      raise _error(f'config.{path}: {e}') from e
+  return check
+
+
+_EVE_ARCHS = tuple(a for a in networks.ARCHS if a not in networks.KEYED_ARCHS)
+_MISSING = ('add it to the config; configs/sym16.py (configs/asym16.py, configs/selective.py) '
+            'sets every field and docs/configs.md describes them')
+
+_OF_N = lambda c: f'a number of bits in [0, msg_bits = {c.msg_bits}]'
+_OF_HALF_N = lambda c: f'a number of bits in [0, msg_bits / 2 = {c.msg_bits / 2:g}]'
+
+# Every field of a symmetric or asymmetric config, in the order they are checked: its
+# check of type and range. Consistency between fields is checked after them all.
+_TRAINING_FIELDS = {
+    'msg_bits': _int(),
+    'key_bits': _int(),
+    'public_key_bits': _int(),  # asymmetric only
+    'arch': _choice(networks.ARCHS, 'one of ' + ', '.join(map(repr, networks.ARCHS))),
+    'hidden': _layer_sizes(),
+    'eve_arch': _choice(('same',) + _EVE_ARCHS, "one of 'same', " + ', '.join(
+        map(repr, _EVE_ARCHS)) + ' (Eve has no key)'),
+    'eve_hidden': _layer_sizes(allow_empty=True),
+    'eve_loss': _choice(('l1', 'logistic'), "'l1' or 'logistic'"),
+    'train_eves.count': _int(what='an integer >= 1'),
+    'train_eves.combine': _choice(('mean', 'max'), "'mean' or 'max'"),
+    'train_eves.reset_every': _int(0),
+    'train_eves.warmup_steps': _int(0),
+    'train_eves.eve_weight': _number(0, low_open=True, what='a positive number'),
+    'train_eves.eve_term': _choice(EVE_TERMS),
+    'train_eves.steps_per_ab_step': _int(0),
+    'train_eves.game': _choice(GAMES),
+    'train_eves.min_steps': _int(0),
+    'freeze_alice_at': _int(0, what='0 (never) or a positive integer'),
+    'leak_penalty.weight': _number(0, what='a number >= 0 (0: off)'),
+    'leak_penalty.keys': _int(2, what='an integer >= 2 that divides config.batch_size'),
+    'leak_penalty.order': _int(1, 2, what='1 (the ciphertext) or 2 (and its pairwise '
+                               'products)'),
+    'ciphertext': _choice(CIPHERTEXTS),
+    'num_seeds': _int(),
+    'seed': _seed(),
+    'batch_size': _int(),
+    'eval_batch_size': _int(),
+    'learning_rate': _number(0, low_open=True, what='positive (a number > 0)'),
+    'eve_steps_per_ab_step': _int(),
+    'max_steps': _int(),
+    'chunk_steps': _int(),
+    'success.bob_bits': _number(0, lambda c: c.msg_bits, what=_OF_N),
+    'success.eve_bits': _number(0, lambda c: c.msg_bits, what=_OF_N),
+    'success.retrained_eve_bits': _number(0, lambda c: c.msg_bits, what=_OF_N,
+                                          hint='; the paper uses 6 of 16 bits'),
+    'success.secure_margin_bits': _number(0, lambda c: c.msg_bits / 2, what=_OF_HALF_N),
+    'success.perfect_margin_bits': _number(0, lambda c: c.msg_bits / 2, what=_OF_HALF_N),
+    'eval.num_eves': _int(),
+    'eval.steps': _int(),
+    'eval.every': _int(),
+    'eval.batch_size': _int(),
+    'eval.eval_batch_size': _int(),
+    'eval.learning_rate': _number(0, low_open=True, what='positive (a number > 0)'),
+    'eval.attackers': _attackers(ATTACKERS),
+    'eval.mlp_hidden': _layer_sizes(),
+    'eval.deep_mlp_hidden': _layer_sizes(),
+    'eval.mlp_loss': _choice(('l1', 'logistic'), "'l1' or 'logistic'"),
+    'eval.seed': _seed(),
+    'eval.patience': _int(0, what='an integer >= 0 (0: the fixed budget eval.steps)'),
+    'eval.lr_schedule': _choice(LR_SCHEDULES),
+    'eval.key_search_messages': _int(0, what='an integer >= 0 (0: no key search)'),
+    'eval.key_search_tolerance': _number(
+        0, MAX_KEY_SEARCH_TOLERANCE, low_open=True, high_open=True,
+        what='a number in (0, 2): at 2 or more every key explains every ciphertext'),
+}
+# Every field of a selective-protection config (configs/selective.py).
+_SELECTIVE_FIELDS = {
+    'correlation': _correlation(),
+    'key_bits': _int(),
+    'cipher_len': _int(),
+    'arch': _choice(('paper', 'tf_models'), "'paper' or 'tf_models'"),
+    'loss.public_weight': _number(0),
+    'loss.bob_weight': _number(0),
+    'loss.covariance_weight': _number(0),
+    'num_seeds': _int(),
+    'seed': _seed(),
+    'batch_size': _int(),
+    'eval_batch_size': _int(),
+    'learning_rate': _number(0, low_open=True, what='positive (a number > 0)'),
+    'eve_steps_per_ab_step': _int(),
+    'max_steps': _int(),
+    'chunk_steps': _int(),
+    'eval.num_eves': _int(),
+    'eval.steps': _int(),
+    'eval.every': _int(),
+    'eval.batch_size': _int(),
+    'eval.eval_batch_size': _int(),
+    'eval.learning_rate': _number(0, low_open=True, what='positive (a number > 0)'),
+    # Section 3's Eves estimate C, a real value: the bit attackers have no meaning there.
+    'eval.attackers': _attackers(('paper', 'mlp'), "from 'paper', 'mlp' (distinct names; "
+                                 "Section 3's Eves estimate a real value)"),
+    'eval.mlp_hidden': _layer_sizes(),
+    'eval.seed': _seed(),
+}
+
+
+def fields_of(experiment):
+  """The dotted names of every field a complete config of `experiment` has."""
+  if experiment == 'selective':
+    return ('experiment',) + tuple(_SELECTIVE_FIELDS)
+  return ('experiment',) + tuple(name for name in _TRAINING_FIELDS
+                                 if name != 'public_key_bits' or experiment == 'asymmetric')
+
+
+def _check_names(config, experiment, only=None):
+  """Refuses a section that is not one, and a field that the experiment does not
+  have, with a "did you mean"; in section `only` alone, if given."""
+  known = fields_of(experiment)
+  top = tuple(dict.fromkeys(name.split('.')[0] for name in known))
+  sections = tuple(dict.fromkeys(name.split('.')[0] for name in known if '.' in name))
+  for section in (only,) if only else sections:
+    if section in config and not isinstance(config[section], (dict, ml_collections.ConfigDict)):
+      raise _error(f'config.{section} must be a section of fields (a ConfigDict; see '
+                   f'docs/configs.md), got {config[section]!r}')
+  for section in (only,) if only else ('',) + sections:
+    if section and section not in config:
+      continue  # reported as missing by _check_fields
+    where, prefix = (f'config.{section}', f'{section}.') if section else ('config', '')
+    takes = tuple(n[len(prefix):] for n in known if n.startswith(prefix)) if section else top
+    unknown = sorted(str(n) for n in (config[section] if section else config) if n not in takes)
+    if not unknown:
+      continue
+    field = prefix + unknown[0]
+    others = [e for e in EXPERIMENTS if any(f == field or f.startswith(field + '.')
+                                            for f in fields_of(e))]
+    if others:
+      hint = (f'config.{field} is a field of the {" and ".join(others)} experiment'
+              f'{"s" if len(others) > 1 else ""}, and config.experiment is {experiment!r}')
+    else:
+      close = difflib.get_close_matches(unknown[0], takes, n=1)
+      hint = ((f'did you mean config.{prefix}{close[0]}? ' if close else '') +
+              f'{where} takes {takes}')
+    raise _error(f'{where} has unknown fields: ' +
+                 ', '.join(f'config.{prefix}{n}' for n in unknown) + f'; {hint}')
+
+
+def _check_fields(config, schema, which=None, missing=None):
+  """Each field of `schema` (or of `which`, its names) is present and of its type and range."""
+  for path in which or schema:
+    section, _, name = path.rpartition('.')
+    if section and section not in config:
+      raise _error(f'config.{section} is missing: {(missing or {}).get(section, _MISSING)}')
+    fields = config[section] if section else config
+    if name not in fields:
+      raise _error(f'config.{path} is missing: {(missing or {}).get(path, _MISSING)}')
+    schema[path](config, path, fields[name])
 
 
 def validate(config):
-  """Raises ConfigError if a config (symmetric, asymmetric or selective) cannot be run."""
+  """Raises ConfigError if a config (symmetric, asymmetric or selective) cannot be run.
+
+  Every field is checked for its type and range, fields the experiment does not
+  have are refused, then the fields are checked against each other; the message
+  names the field, in one line.
+  """
   config = complete(config)
   experiment = config.experiment
-  _require(experiment in EXPERIMENTS,
+  _require(isinstance(experiment, str) and experiment in EXPERIMENTS,
            f'config.experiment must be one of {EXPERIMENTS}, got {experiment!r}')
+  _check_names(config, experiment)
   if experiment == 'selective':
-    validate_selective(config)
+    _validate_selective(config)
     return
-  if experiment == 'asymmetric':
-    _require('public_key_bits' in config,
-             'config.public_key_bits is missing: the asymmetric experiment needs the '
-             'public key\'s length (see configs/asym16.py)')
-    _positive_int(config, 'public_key_bits')
-  for name in ('msg_bits', 'key_bits', 'num_seeds', 'batch_size', 'eval_batch_size',
-               'eve_steps_per_ab_step', 'max_steps', 'chunk_steps'):
-    _positive_int(config, name)
+  _check_fields(config, _TRAINING_FIELDS, fields_of(experiment)[1:], missing={
+      'public_key_bits': 'the asymmetric experiment needs the public key\'s length '
+                         '(see configs/asym16.py)'})
   _require(config.msg_bits % 2 == 0,
            f'config.msg_bits must be even, got {config.msg_bits}: Eve\'s target is '
            'N/2 bits wrong, which must be a whole number of bits. The paper uses '
            '16, 32 or 64.')
-  _require(config.arch in networks.ARCHS,
-           f"config.arch must be one of {', '.join(map(repr, networks.ARCHS))}, "
-           f'got {config.arch!r}')
-  _require_layer_sizes('hidden', config.hidden)
   if config.arch in networks.KEYED_ARCHS:
     _require(experiment == 'symmetric',
              f"config.arch {config.arch!r} takes a key in every network; the {experiment} "
@@ -200,80 +459,52 @@ def validate(config):
     _require(len(hidden) == 1,
              f"config.arch {config.arch!r} takes one hidden layer; set config.hidden to one "
              f"size, for example (128,), not {hidden}")
-  eve_archs = tuple(a for a in networks.ARCHS if a not in networks.KEYED_ARCHS)
-  _require(config.eve_arch in ('same',) + eve_archs,
-           f"config.eve_arch must be one of 'same', {', '.join(map(repr, eve_archs))} "
-           f'(Eve has no key); got {config.eve_arch!r}')
-  _require(config.eve_loss in ('l1', 'logistic'),
-           f"config.eve_loss must be 'l1' or 'logistic', got {config.eve_loss!r}")
-  _require(all(isinstance(h, int) and h > 0 for h in config.eve_hidden),
-           f'config.eve_hidden must be positive layer sizes, got {config.eve_hidden!r}')
-  _require(config.learning_rate > 0,
-           f'config.learning_rate must be positive, got {config.learning_rate}')
-  _require(0 <= config.success.eve_bits <= config.msg_bits,
-           f'config.success.eve_bits must lie in [0, msg_bits={config.msg_bits}], '
-           f'got {config.success.eve_bits}')
-  _require(config.success.bob_bits >= 0,
-           f'config.success.bob_bits must be >= 0, got {config.success.bob_bits}')
-  validate_train_eves(config)
-  validate_leak_penalty(config)
+  _validate_train_eves(config)
+  _validate_leak_penalty(config)
   kind = config.ciphertext
-  _require(kind in CIPHERTEXTS,
-           f'config.ciphertext must be one of {CIPHERTEXTS}, got {kind!r}')
   _require(kind == 'tanh' or experiment == 'symmetric',
            f"config.ciphertext '{kind}' is for the symmetric experiment; "
            f'{experiment} sends tanh outputs')
   freeze = config.freeze_alice_at
-  _require(isinstance(freeze, int) and freeze >= 0 and freeze % config.chunk_steps == 0,
+  _require(freeze % config.chunk_steps == 0,
            f'config.freeze_alice_at must be 0 (never) or a multiple of config.chunk_steps '
            f'({config.chunk_steps}), got {freeze!r}')
   warmup = config.train_eves.warmup_steps
   _require(not freeze or freeze > warmup,
-           f'config.freeze_alice_at ({freeze}) must come after the warm-up ({warmup} steps)')
-  validate_eval(config)
+           f'config.freeze_alice_at ({freeze}) must come after the warm-up '
+           f'(config.train_eves.warmup_steps, {warmup} steps)')
+  _validate_eval_fields(config)
 
 
 def validate_leak_penalty(config):
   """Raises ConfigError if config.leak_penalty (losses.moment_leak in Alice and Bob's loss) is bad."""
-  unknown = sorted(set(config.leak_penalty) - set(LEAK_PENALTY_DEFAULTS))
-  _require(not unknown, f'config.leak_penalty has unknown fields {unknown}; '
-           f'it takes {tuple(LEAK_PENALTY_DEFAULTS)} (see docs/configs.md)')
-  options = config.leak_penalty.to_dict()
-  weight, keys, order = options['weight'], options['keys'], options['order']
-  _require(isinstance(weight, (int, float)) and weight >= 0,
-           f'config.leak_penalty.weight must be a number >= 0 (0: off), got {weight!r}')
-  _require(isinstance(keys, int) and keys >= 2 and config.batch_size % keys == 0,
+  _validate_leak_penalty(complete(config))
+
+
+def _validate_leak_penalty(config):
+  _check_names(config, config.experiment, only='leak_penalty')
+  _check_fields(config, _TRAINING_FIELDS,
+                ['batch_size'] + [n for n in _TRAINING_FIELDS if n.startswith('leak_penalty.')])
+  keys, batch_size = config.leak_penalty['keys'], config.batch_size  # .keys: the method
+  _require(batch_size % keys == 0,
            f'config.leak_penalty.keys must be an integer >= 2 that divides config.batch_size '
-           f'({config.batch_size}): the leak batch is batch_size / keys plaintexts, each '
+           f'({batch_size}): the leak batch is batch_size / keys plaintexts, each '
            f'under `keys` keys; got {keys!r}')
-  _require(order in (1, 2), f'config.leak_penalty.order must be 1 (the ciphertext) or 2 (and '
-           f'its pairwise products), got {order!r}')
-  _require(config.batch_size // keys >= 2,
+  _require(batch_size // keys >= 2,
            f'config.leak_penalty.keys ({keys}) leaves fewer than 2 plaintexts in a batch of '
-           f'{config.batch_size}; lower it')
+           f'{batch_size}; lower it')
 
 
 def validate_train_eves(config):
   """Raises ConfigError if config.train_eves (the Eves trained beside Alice and Bob) is bad."""
-  unknown = sorted(set(config.train_eves) - set(TRAIN_EVES_FIELDS))
-  _require(not unknown, f'config.train_eves has unknown fields {unknown}; '
-           f'it takes {TRAIN_EVES_FIELDS} (see docs/configs.md)')
-  options = config.train_eves.to_dict()
-  for name in ('count', 'reset_every', 'warmup_steps', 'steps_per_ab_step', 'min_steps'):
-    value = options[name]
-    _require(isinstance(value, int) and value >= (1 if name == 'count' else 0),
-             f'config.train_eves.{name} must be an integer >= {1 if name == "count" else 0}, '
-             f'got {value!r}')
-  _require(options['eve_term'] in EVE_TERMS,
-           f"config.train_eves.eve_term must be one of {EVE_TERMS}, got {options['eve_term']!r}")
-  _require(options['game'] in GAMES,
-           f"config.train_eves.game must be one of {GAMES}, got {options['game']!r}")
-  _require(options['combine'] in ('mean', 'max'),
-           f"config.train_eves.combine must be 'mean' or 'max', got {options['combine']!r}")
-  _require(isinstance(options['eve_weight'], (int, float)) and options['eve_weight'] > 0,
-           f'config.train_eves.eve_weight must be a positive number, got '
-           f"{options['eve_weight']!r}")
-  warmup = options['warmup_steps']
+  _validate_train_eves(complete(config))
+
+
+def _validate_train_eves(config):
+  _check_names(config, config.experiment, only='train_eves')
+  _check_fields(config, _TRAINING_FIELDS,
+                ['chunk_steps'] + [n for n in _TRAINING_FIELDS if n.startswith('train_eves.')])
+  warmup = config.train_eves.warmup_steps
   _require(warmup % config.chunk_steps == 0,
            f'config.train_eves.warmup_steps ({warmup}) must be a multiple of '
            f'config.chunk_steps ({config.chunk_steps}): a chunk runs in one phase')
@@ -281,83 +512,36 @@ def validate_train_eves(config):
 
 def validate_selective(config):
   """Raises ConfigError if a selective-protection config cannot be run."""
-  for section in ('loss', 'eval'):
-    _require(section in config, f'config.{section} is missing (see configs/selective.py)')
-  for name in ('key_bits', 'cipher_len', 'num_seeds', 'batch_size', 'eval_batch_size',
-               'eve_steps_per_ab_step', 'max_steps', 'chunk_steps'):
-    _positive_int(config, name)
-  _require(config.arch in ('paper', 'tf_models'),
-           f"config.arch must be 'paper' or 'tf_models', got {config.arch!r}")
-  try:
-    selective.cholesky_factor(config.correlation)
-  except ValueError as e:
-    raise ConfigError(f'config.correlation: {e}') from e
-  weights = config.loss
-  _require(min(weights.public_weight, weights.bob_weight, weights.covariance_weight) >= 0,
-           f'config.loss weights must be >= 0, got {weights.to_dict()}')
-  _require(config.learning_rate > 0,
-           f'config.learning_rate must be positive, got {config.learning_rate}')
-  _validate_fresh_eves(config)
-  # Section 3's Eves estimate C, a real value: the bit attackers have no meaning there.
-  _require(set(config.eval.attackers) <= {'paper', 'mlp'},
-           "config.eval.attackers of a selective-protection run must be from 'paper', "
-           f"'mlp', got {config.eval.attackers!r}")
-
-
-def _validate_fresh_eves(config):
-  """The checks of config.eval that every experiment's fresh Eves share."""
-  for name in ('num_eves', 'steps', 'every', 'batch_size', 'eval_batch_size'):
-    value = config.eval[name]
-    _require(isinstance(value, int) and value > 0,
-             f'config.eval.{name} must be a positive integer, got {value!r}; '
-             f'set it with --config.eval.{name}=...')
-  _require(config.eval.learning_rate > 0,
-           f'config.eval.learning_rate must be positive, got {config.eval.learning_rate}')
-  names = tuple(config.eval.attackers)
-  unknown = [a for a in names if a not in ATTACKERS]
-  _require(names and not unknown and len(set(names)) == len(names),
-           f'config.eval.attackers must be distinct names from {ATTACKERS}, '
-           f'got {config.eval.attackers!r}')
-  # mlp_hidden is always checked, as before deep_mlp existed; deep_mlp_hidden when used.
-  for mlp in ('mlp', 'deep_mlp') if 'deep_mlp' in names else ('mlp',):
-    _require_layer_sizes(f'eval.{mlp}_hidden', config.eval.get(f'{mlp}_hidden'))
-  _require(isinstance(config.eval.seed, int),
-           f'config.eval.seed must be an integer, got {config.eval.seed!r}')
-
-
-def validate_eval(config):
-  """Raises ConfigError if the robustness evaluation of a config cannot be run."""
   config = complete(config)
-  _require(config.experiment != 'selective',
-           'a selective-protection run has no robustness evaluation: its fresh Eves are '
-           'adversarial_crypto.evaluation.selective_eves (python -m adversarial_crypto.main runs them)')
-  _validate_fresh_eves(config)
+  _check_names(config, 'selective')
+  _validate_selective(config)
+
+
+def _validate_selective(config):
+  _check_fields(config, _SELECTIVE_FIELDS, missing={
+      'loss': 'see configs/selective.py', 'eval': 'see configs/selective.py'})
+
+
+def _validate_eval_fields(config):
+  """The checks of config.eval beyond each field's own (symmetric and asymmetric)."""
   names = tuple(config.eval.attackers)
   _require('paper' in names,
            f"config.eval.attackers must include 'paper': the paper's robustness verdict "
            f'is decided by its own Eve; got {config.eval.attackers!r}')
-  _require(config.eval.mlp_loss in ('l1', 'logistic'),
-           f"config.eval.mlp_loss must be 'l1' or 'logistic', got {config.eval.mlp_loss!r}")
-  _require(0 <= config.success.retrained_eve_bits <= config.msg_bits,
-           f'config.success.retrained_eve_bits must lie in [0, msg_bits={config.msg_bits}], '
-           f'got {config.success.retrained_eve_bits}; the paper uses 6 of 16 bits')
-  _require(isinstance(config.eval.patience, int) and config.eval.patience >= 0,
-           f'config.eval.patience must be an integer >= 0 (0: the fixed budget eval.steps), '
-           f'got {config.eval.patience!r}')
-  _require(config.eval.lr_schedule in LR_SCHEDULES,
-           f'config.eval.lr_schedule must be one of {LR_SCHEDULES}, got '
-           f'{config.eval.lr_schedule!r}')
-  _require(isinstance(config.eval.key_search_messages, int) and
-           config.eval.key_search_messages >= 0,
-           f'config.eval.key_search_messages must be an integer >= 0 (0: no key search), got '
-           f'{config.eval.key_search_messages!r}')
-  _require(config.eval.key_search_tolerance > 0,
-           f'config.eval.key_search_tolerance must be > 0, got '
-           f'{config.eval.key_search_tolerance!r}')
-  for name in ('secure_margin_bits', 'perfect_margin_bits'):
-    _require(0 <= config.success[name] <= config.msg_bits / 2,
-             f'config.success.{name} must lie in [0, msg_bits / 2 = {config.msg_bits / 2}], '
-             f'got {config.success[name]!r}')
+  _require('parity4' not in names or config.msg_bits >= 4,
+           f"config.eval.attackers: 'parity4' guesses products of 4 plaintext bits, and "
+           f'config.msg_bits={config.msg_bits} has fewer; drop it')
+
+
+def validate_eval(config):
+  """Raises ConfigError if the robustness evaluation of a config cannot be run: the
+  whole config is checked (validate), its evaluation included."""
+  config = complete(config)
+  _require(not _is_selective(config.experiment),
+           "config.experiment is 'selective': a selective-protection run has no robustness "
+           'evaluation; its fresh Eves are '
+           'adversarial_crypto.evaluation.selective_eves (python -m adversarial_crypto.main runs them)')
+  validate(config)
 
 
 def identity(config):
