@@ -43,6 +43,7 @@ def main(argv, config):
   try:
     with workdir_lib.locked(workdir, workdir_lib.command_line('adversarial_crypto.evaluate')), \
          workdir_lib.storage_errors():
+      config_lib.validate(config)  # an edited config.json: one line, not a traceback
       config, run, train_summary = robustness.load_run(workdir, config)
       if not train_summary['finished']:
         log(f'warning: the run in {workdir} has not finished training '

@@ -47,7 +47,7 @@ def parse_flags(argv):
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    sys.exit(f'error: {e}\nSee --helpfull for the flags.')
+    sys.exit(f'error: {" ".join(str(e).split())} (see --helpfull for the flags)')
   except (AttributeError, KeyError, TypeError, ValueError) as e:
     message = str(e)
     while message[:1] in '\'"':  # KeyError and AttributeError quote their message
@@ -55,8 +55,13 @@ def parse_flags(argv):
         message = ast.literal_eval(message)
       except (ValueError, SyntaxError):
         break
+    message = ' '.join(str(message).split())
+    # config_flags names only the last part of a misspelt field; name the flag.
+    culprits = [a.split('=', 1)[0] for a in argv[1:] if a.startswith('--config.') and
+                message.split(' ', 1)[0].strip('\'".,:;') == a.split('=', 1)[0].split('.')[-1]]
+    where = f' (in {culprits[0]})' if len(culprits) == 1 else ''
     sys.exit(f'error: bad --config override, no such field or wrong value: '
-             f'{" ".join(str(message).split())}; the fields are those of the config file')
+             f'{message}{where}; the fields are those of the config file')
 
 
 def main(argv):
