@@ -22,6 +22,7 @@ fold_in(fold_in(fold_in(root, p), id(a)), e), so an Eve's run does not
 depend on how many ciphers or other attackers are evaluated beside it.
 """
 
+import contextlib
 import functools
 import time
 import zlib
@@ -34,6 +35,7 @@ import optax
 
 from adversarial_crypto.core import recipe
 from adversarial_crypto.evaluation import attackers as attackers_lib
+from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.core import bits
 from adversarial_crypto.core import losses
 from adversarial_crypto.training import sharding
@@ -340,6 +342,21 @@ def _num_ciphers(cipher_params):
   return sizes.pop()
 
 
+def _placed_inputs(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key,
+                   attackers, devices, layout, eve_loop):
+  """(evaluator, mesh, cipher_params, Eve keys) as `place` makes them, without the states."""
+  num_ciphers = _num_ciphers(cipher_params)
+  mesh = sharding.make_mesh(num_ciphers, devices)
+  evaluator = make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh,
+                             eve_loop, layout)
+  # One placement for every input, the ciphers' own split: inputs placed
+  # otherwise (a training mesh) would give the Eves' states a second layout
+  # after the first chunk, and a recompile.
+  cipher_params = sharding.put_leading(jax.device_get(cipher_params), mesh)
+  keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers), mesh)
+  return evaluator, mesh, cipher_params, keys
+
+
 def place(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers,
           devices=None, layout=bits.ROWS, eve_loop=None):
   """An Evaluator that splits the ciphers over `devices`, and its inputs placed so.
@@ -350,20 +367,14 @@ def place(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, att
     (evaluator, cipher_params, Eve keys, fresh Eve states), the last three
     split over the evaluator's devices by their leading cipher axis.
   """
-  num_ciphers = _num_ciphers(cipher_params)
-  mesh = sharding.make_mesh(num_ciphers, devices)
-  evaluator = make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh,
-                             eve_loop, layout)
-  # One placement for every input, the ciphers' own split: inputs placed
-  # otherwise (a training mesh) would give the Eves' states a second layout
-  # after the first chunk, and a recompile.
-  cipher_params = sharding.put_leading(jax.device_get(cipher_params), mesh)
-  keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers), mesh)
+  evaluator, mesh, cipher_params, keys = _placed_inputs(
+      encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers, devices,
+      layout, eve_loop)
   return evaluator, cipher_params, keys, sharding.put_leading(evaluator.init(keys), mesh)
 
 
 def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key,
-                    attackers, log=print, devices=None, layout=bits.ROWS):
+                    attackers, log=print, devices=None, layout=bits.ROWS, checkpoint=None):
   """Trains fresh Eves of every attacker against each frozen cipher.
 
   Args:
@@ -381,46 +392,87 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
       as many as divide the number of ciphers evenly are used).
     layout: bits.COLUMNS when `encrypt` takes and returns batches transposed,
       [N, B] (faster; see make_evaluator).
+    checkpoint: a file (eval_checkpoint.py) where the Eves' progress is saved
+      after every chunk and resumed from, if it holds this evaluation's; with
+      one, SIGINT and SIGTERM stop the Eves at the end of their chunk, once it
+      is saved. None: nothing is saved.
 
   Returns:
     An EvalResult.
+
+  Raises:
+    eval_checkpoint.EvaluationInterrupted: SIGINT or SIGTERM (with a checkpoint).
+    workdir_lib.WorkdirError: the checkpoint is corrupt.
   """
-  evaluator, cipher_params, keys, states = place(
+  evaluator, mesh, cipher_params, keys = _placed_inputs(
       encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers, devices,
-      layout)
+      layout, None)
   num_ciphers = _num_ciphers(cipher_params)
   total, every = eval_config.steps, eval_config.every
   num_eves = num_ciphers * eval_config.num_eves * len(evaluator.attackers)
-  history, step, start, first = [], 0, time.time(), True
-  while step < total:
-    num_steps = min(every, total - step)
-    t = time.time()
-    states, measures = jax.block_until_ready(
-        evaluator.run_chunk(states, cipher_params, keys, jnp.int32(step), num_steps))
-    elapsed = time.time() - t
-    step += num_steps
-    measures = jax.device_get(measures)
-    history.append({'step': step, **{name: {'bits': np.asarray(m.bits),
-                                            'hard_bits': np.asarray(m.hard_bits)}
-                                     for name, m in measures.items()}})
-    parts = [f'{name} best {np.min(states[name].best_bits):.2f} / hard '
-             f'{np.min(states[name].best_hard_bits):.2f}' for name in measures]
-    stopped = sum(int(np.sum(s.stopped)) for s in jax.device_get(states).values())
-    log(f'fresh Eves step {step:>7d}/{total} | {num_eves * num_steps / elapsed:8.0f} '
-        f'Eve-steps/s | lowest bits wrong: ' + ', '.join(parts) +
-        (f' | stopped {stopped}/{num_eves}' if eval_config.get('patience', 0) else '') +
-        (' | with compile' if first else ''))
-    first = False
-    if stopped == num_eves:  # every Eve's patience ran out
-      break
+  store = progress = None
+  if checkpoint is not None:
+    store = eval_checkpoint.EvalCheckpoint(checkpoint, eval_checkpoint.identity(
+        eval_config, [a.name for a in evaluator.attackers], cipher_params))
+    progress = store.load(jax.eval_shape(evaluator.init, keys), keys, log)
+  if progress is None:
+    states = sharding.put_leading(evaluator.init(keys), mesh)
+    history, step, earlier_wall_s, finished = [], 0, 0.0, False
+  else:
+    states = progress.states
+    if not progress.finished:
+      states = sharding.put_leading(states, mesh)
+    history, step = progress.history, progress.step
+    earlier_wall_s, finished = progress.wall_s, progress.finished
+    log(f'the fresh Eves finished before ({checkpoint}): not retrained' if finished else
+        f'resuming the fresh Eves at step {step}/{total} from {checkpoint}')
+  start, first = time.time(), True
+  with contextlib.ExitStack() as stack:
+    interrupts = stack.enter_context(eval_checkpoint.Interrupts()) if store else None
+    try:
+      while not finished:
+        # A signal during a chunk (its computation cannot be cut short) ends the
+        # Eves once the chunk is saved, not before: nothing is lost.
+        with interrupts.deferred() if interrupts else contextlib.nullcontext():
+          num_steps = min(every, total - step)
+          t = time.time()
+          states, measures = jax.block_until_ready(
+              evaluator.run_chunk(states, cipher_params, keys, jnp.int32(step), num_steps))
+          elapsed = time.time() - t
+          step += num_steps
+          measures = jax.device_get(measures)
+          history.append({'step': step, **{name: {'bits': np.asarray(m.bits),
+                                                  'hard_bits': np.asarray(m.hard_bits)}
+                                           for name, m in measures.items()}})
+          host_states = jax.device_get(states)
+          stopped = sum(int(np.sum(s.stopped)) for s in host_states.values())
+          # Done at the budget, or once every Eve's patience ran out.
+          finished = step >= total or stopped == num_eves
+          if store:
+            store.save(step, host_states, keys, history,
+                       earlier_wall_s + time.time() - start, finished)
+          parts = [f'{name} best {np.min(host_states[name].best_bits):.2f} / hard '
+                   f'{np.min(host_states[name].best_hard_bits):.2f}' for name in measures]
+          log(f'fresh Eves step {step:>7d}/{total} | {num_eves * num_steps / elapsed:8.0f} '
+              f'Eve-steps/s | lowest bits wrong: ' + ', '.join(parts) +
+              (f' | stopped {stopped}/{num_eves}' if eval_config.get('patience', 0) else '') +
+              (' | with compile' if first else ''))
+          first = False
+    except KeyboardInterrupt:
+      if store is None:
+        raise
+      message = (f'interrupted: the fresh Eves are saved at step {step}/{total} in '
+                 f'{checkpoint}; run the same command to resume')
+      log(message)
+      raise eval_checkpoint.EvaluationInterrupted(message) from None
   states = jax.device_get(states)
   field = lambda f: {name: np.asarray(getattr(s, f)) for name, s in states.items()}
   return EvalResult(evaluator.attackers, field('best_bits'), field('best_hard_bits'),
-                    history, total, time.time() - start, field('steps'),
+                    history, total, earlier_wall_s + time.time() - start, field('steps'),
                     field('last_improved'), improvement_window(eval_config))
 
 
-def evaluate_alices(config, alice_bob_params, log=print, devices=None):
+def evaluate_alices(config, alice_bob_params, log=print, devices=None, checkpoint=None):
   """Trains the fresh Eves of config.eval against every seed's frozen Alice.
 
   Args:
@@ -430,6 +482,8 @@ def evaluate_alices(config, alice_bob_params, log=print, devices=None):
       as in `run.train.alice_bob`.
     log: where progress lines go.
     devices: devices to split the seeds' Eves over (default: all local devices).
+    checkpoint: where the Eves' progress is saved and resumed from
+      (evaluate_cipher's), or None.
 
   Returns:
     An EvalResult over the S seeds.
@@ -438,4 +492,5 @@ def evaluate_alices(config, alice_bob_params, log=print, devices=None):
   # Eve sees the scheme's view: the ciphertext, and the public key when asymmetric.
   return evaluate_cipher(scheme.eve_view, alice_bob_params, config.msg_bits,
                          config.key_bits, config.eval, eval_root_key(config),
-                         attackers_lib.make_attackers(config), log, devices, scheme.layout)
+                         attackers_lib.make_attackers(config), log, devices, scheme.layout,
+                         checkpoint)
