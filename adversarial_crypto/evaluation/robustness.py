@@ -7,10 +7,12 @@ after training by main.py and alone, on a finished workdir, by evaluate.py.
 """
 
 import csv
+import json
 import os
 
 
 from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.evaluation import leakage
 from adversarial_crypto.analysis import figures
@@ -61,12 +63,65 @@ def write_eval_metrics(workdir, result):
                              f'{hard[seed, eve]:.4f}'))
 
 
+def _jsonable(value):
+  return json.loads(json.dumps(value))
+
+
+def recorded_summary(config, workdir, train_summary):
+  """summary.json, if it already holds the evaluation that evaluate_run would make.
+
+  That is: it was made with this config.eval and these success thresholds,
+  of this training outcome (train_summary's fields and each seed's), and
+  eval_metrics.csv is there. Training any further rewrites summary.json
+  without its evaluation (train.train).
+
+  Args:
+    config: a complete config with an eval section.
+    workdir: the run's directory.
+    train_summary: train.summarize's dict (or one that summary.json completed).
+
+  Returns:
+    The recorded summary, or None.
+  """
+  if not os.path.exists(os.path.join(workdir, EVAL_METRICS_FILE)):
+    return None
+  try:
+    saved = workdir_lib.read_summary(workdir)
+  except (workdir_lib.WorkdirError, OSError, ValueError):
+    return None
+  evaluation = saved.get('evaluation') if isinstance(saved, dict) else None
+  if not isinstance(evaluation, dict):
+    return None
+  wanted = {'config': _jsonable(config.eval.to_dict()),
+            'retrained_eve_bits': config.success.retrained_eve_bits,
+            'secure_bits': verdicts.secure_bits(config)}
+  if any(evaluation.get(k) != v for k, v in wanted.items()):
+    return None
+  if (evaluation.get('key_search') or {}).get('perfect_bits') != verdicts.perfect_bits(config):
+    return None
+  trained = _jsonable({k: v for k, v in train_summary.items() if k != 'wall_s'})
+  if any(k not in saved or saved[k] != v for k, v in trained.items() if k != 'seeds'):
+    return None
+  seeds = saved.get('seeds') or []
+  if len(seeds) != len(trained['seeds']) or any(
+      s.get(k) != v for s, t in zip(seeds, trained['seeds']) for k, v in t.items()):
+    return None
+  return saved
+
+
 def evaluate_run(config, workdir, run, train_summary, log=print):
   """Retrains fresh Eves against every seed's Alice, searches every key
   (symmetric runs), judges, and records it all.
 
   Pairs that failed training are evaluated too; they are failures whatever
   their Eves find.
+
+  Resumable: the Eves' progress is saved in the workdir after every chunk
+  (eval_checkpoint.FILE) and an interrupted evaluation resumes from it, with
+  the same numbers as if it had not stopped; SIGINT or SIGTERM stops it at
+  the end of a chunk with EvaluationInterrupted. An evaluation that
+  summary.json already records for this config.eval (recorded_summary) is
+  not redone: its summary is returned as it is.
 
   Args:
     config: the run's config, with an eval section.
@@ -77,24 +132,57 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
 
   Returns:
     The summary written to summary.json (verdicts.summarize).
+
+  Raises:
+    eval_checkpoint.EvaluationInterrupted: SIGINT or SIGTERM; its message (also
+      logged) says how to resume.
   """
   config_lib.validate_eval(config)
+  # Completed before anything reads it: --config.eval.attackers=paper,mlp names
+  # its attackers in one string until then.
+  config = config_lib.complete(config)
+  recorded = recorded_summary(config, workdir, train_summary)
+  if recorded is not None:
+    log(f'{workdir_lib.SUMMARY_FILE} already holds this evaluation (config.eval unchanged); '
+        'not redone')
+    log(verdicts.table(recorded))
+    if not all(os.path.exists(os.path.join(workdir, f))
+               for f in (figures.FIGURE2_FILE, figures.FIGURE3_FILE)):
+      paths = figures.write_figures(workdir, config, recorded, workdir_lib.read_metrics(workdir))
+      log('figures: ' + ', '.join(paths))
+    return recorded
+  checkpoint = os.path.join(workdir, eval_checkpoint.FILE)
   log(f"retraining {config.eval.num_eves} fresh Eves per attacker "
       f"({config.eval.attackers}) against each of {len(train_summary['seeds'])} Alices, "
       f'{config.eval.steps} steps each')
-  result = evaluator.evaluate_alices(config, run.train.alice_bob, log)
-  config = config_lib.complete(config)
-  reason = leakage.skip_reason(config)
-  if reason:
-    log(reason)
-    leak = None
-  else:
-    log(f'exact leakage: all 2^{config.key_bits} keys on {config.eval.key_search_messages} '
-        f"fresh ciphertexts per seed, tolerance {config.eval.key_search_tolerance:g}")
-    leak = leakage.measure_alices(config, run.train.alice_bob, log)
-  summary = verdicts.summarize(config, train_summary, result, leak, reason)
-  workdir_lib.write_summary(workdir, summary)
-  write_eval_metrics(workdir, result)
+  result = None
+  with eval_checkpoint.Interrupts() as interrupts:
+    try:
+      result = evaluator.evaluate_alices(config, run.train.alice_bob, log,
+                                         checkpoint=checkpoint)
+      reason = leakage.skip_reason(config)
+      if reason:
+        log(reason)
+        leak = None
+      else:
+        log(f'exact leakage: all 2^{config.key_bits} keys on '
+            f'{config.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
+            f'{config.eval.key_search_tolerance:g}')
+        leak = leakage.measure_alices(config, run.train.alice_bob, log)
+      summary = verdicts.summarize(config, train_summary, result, leak, reason)
+      with interrupts.deferred():
+        # eval_metrics.csv first: summary.json's evaluation is what says it is done.
+        write_eval_metrics(workdir, result)
+        workdir_lib.write_summary(workdir, summary)
+    except eval_checkpoint.EvaluationInterrupted:
+      raise
+    except KeyboardInterrupt:
+      message = (f'interrupted: {checkpoint} keeps the fresh Eves as last saved; '
+                 'run the same command to resume' if result is None else
+                 f'interrupted after the fresh Eves, which are saved in {checkpoint}; '
+                 'run the same command to finish the evaluation')
+      log(message)
+      raise eval_checkpoint.EvaluationInterrupted(message) from None
   log(verdicts.table(summary))
   paths = figures.write_figures(workdir, config, summary, workdir_lib.read_metrics(workdir))
   log('figures: ' + ', '.join(paths))
