@@ -20,6 +20,11 @@ the loop over (cipher, Eve): lax.map on CPU, vmap on accelerators. Eve e of
 attacker a against cipher p draws every key from
 fold_in(fold_in(fold_in(root, p), id(a)), e), so an Eve's run does not
 depend on how many ciphers or other attackers are evaluated beside it.
+
+Given a checkpoint file (eval_checkpoint.py; robustness.evaluate_run keeps one
+in the workdir), evaluate_cipher saves every Eve's state after each chunk and
+resumes from it: a chunk depends only on the states, the step and the keys,
+so an evaluation cut anywhere gives bitwise the numbers of one that was not.
 """
 
 import contextlib

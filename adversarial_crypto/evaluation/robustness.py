@@ -4,6 +4,9 @@ Writes summary.json (training outcome, each retrained Eve's best bits wrong,
 each seed's exact leakage by key search, verdicts and rates), eval_metrics.csv
 (every Eve at every measurement) and the Figures 2 and 3 (figures.py). Used
 after training by main.py and alone, on a finished workdir, by evaluate.py.
+The fresh Eves' progress is kept in eval_checkpoint.msgpack (eval_checkpoint.py),
+so that an interrupted evaluation resumes where it stopped; an evaluation
+that summary.json already records for the same config.eval is not redone.
 """
 
 import csv
