@@ -1,7 +1,6 @@
 """Resumable evaluation: fresh Eves interrupted at any point give the numbers,
 summary.json and eval_metrics.csv of an uninterrupted evaluation."""
 
-import json
 import os
 import re
 import shutil

@@ -18,9 +18,10 @@ eval.every steps, everything that the rest of the evaluation depends on:
 While the Eves train, 'eves' holds each Eve's whole state (parameters, Adam
 state, best so far, steps, last improvement, stopped); once they are done only
 what the verdicts read is kept (no parameters), so that a finished
-evaluation is not redone and its file stays small. The file is written to a
-temporary file, flushed to disk and renamed, so a crash at any moment leaves
-the previous chunk's checkpoint or this one, never half a file.
+evaluation is not redone and its file stays small. The file is written as
+workdir.write_atomically writes (a synced temporary file, renamed), so a crash
+at any moment leaves the previous chunk's checkpoint or this one, never half
+a file; a storage fault raises WorkdirError.
 
 Every chunk's computation depends only on the state, the step and the keys,
 so an evaluation resumed from its checkpoint gives bitwise the numbers of an
@@ -33,10 +34,9 @@ runs after the Eves, which is never saved, so changing them keeps the Eves.
 import contextlib
 import hashlib
 import json
-import os
 import signal
 import threading
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -157,26 +157,6 @@ def identity(eval_config, attacker_names, cipher_params):
                     'ciphers': digest(cipher_params), 'num_ciphers': sorted(num_ciphers)})
 
 
-def write_atomically(path, data):
-  """Writes bytes to `path` through a temporary file, flushed to disk and renamed."""
-  tmp = path + '.tmp'
-  with open(tmp, 'wb') as f:
-    f.write(data)
-    f.flush()
-    os.fsync(f.fileno())
-  os.replace(tmp, path)
-  try:  # the rename itself, on disk
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-  except OSError:
-    return
-  try:
-    os.fsync(fd)
-  except OSError:
-    pass
-  finally:
-    os.close(fd)
-
-
 def _flat(tree):
   """{leaf path: numpy array} of a pytree."""
   return {jax.tree_util.keystr(path): np.asarray(leaf)
@@ -251,7 +231,7 @@ class EvalCheckpoint:
                'finished': bool(finished), 'wall_s': float(wall_s),
                'keys': {name: np.asarray(keys[name]) for name in names},
                'history': _history_to_arrays(history, names), 'eves': eves}
-    write_atomically(self.path, serialization.msgpack_serialize(payload))
+    workdir_lib.write_atomically(self.path, serialization.msgpack_serialize(payload))
 
   def load(self, template, keys, log=print):
     """The saved progress, or None to start afresh.
