@@ -18,6 +18,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.evaluation import selective_eves
 from adversarial_crypto.training import sharding
@@ -51,6 +52,8 @@ def main(argv, config):
       selective = config.experiment == 'selective'
       evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
       evaluate(config, workdir, run, train_summary, log=log)
+  except eval_checkpoint.EvaluationInterrupted:
+    sys.exit(130)  # evaluate_run has said where the Eves are saved and how to resume
   except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -18,6 +18,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.evaluation import selective_eves
 from adversarial_crypto.training import sharding
@@ -88,6 +89,8 @@ def main(argv):
         evaluate(config, workdir, result.run, result.summary, log=log)
       elif selective:  # Figure 4 needs only training's metrics
         selective_eves.write_figure(workdir, result.summary, log)
+  except eval_checkpoint.EvaluationInterrupted:
+    sys.exit(130)  # evaluate_run has said where the Eves are saved and how to resume
   except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -24,6 +24,13 @@ def test_hard_bits_wrong_counts_sign_errors_and_zero_as_wrong():
   assert losses.hard_bits_wrong(p, guess)[0] == 2.0
 
 
+def test_hard_bits_wrong_can_score_a_tie_as_a_coin_flip():
+  p = jnp.array([[1., 1., 1., -1.]])
+  guess = jnp.array([[0.3, -0.2, 0.0, 0.0]])   # right, wrong, tie, tie
+  assert losses.hard_bits_wrong(p, guess, tie=0.5)[0] == 2.0
+  assert losses.hard_bits_wrong(p, guess)[0] == 3.0
+
+
 def test_alice_bob_loss_perfect_bob_eve_at_chance_is_zero():
   eve_at_chance = PLAINTEXT.at[:, :N // 2].multiply(-1)   # exactly 8 of 16 wrong
   loss, (bob, eve) = losses.alice_bob_loss(PLAINTEXT, PLAINTEXT, eve_at_chance)

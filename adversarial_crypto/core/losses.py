@@ -23,12 +23,17 @@ def bits_wrong(plaintext, guess, axis=-1):
   return jnp.sum(jnp.abs(plaintext - guess), axis=axis) / 2.0
 
 
-def hard_bits_wrong(plaintext, guess, axis=-1):
+def hard_bits_wrong(plaintext, guess, axis=-1, tie=1.0):
   """Per-example bits wrong after a hard decision on the sign of each guess.
 
-  A guess of exactly 0 counts as wrong: it commits to neither bit.
+  A guess of exactly 0 commits to neither bit: it counts `tie` wrong, by default
+  1 (a decoder that says nothing is wrong); the evaluator scores it 0.5, a coin
+  flip, so an attacker whose answers tie is not pushed above chance.
   """
-  return jnp.sum(jnp.sign(guess) != plaintext, axis=axis).astype(jnp.float32)
+  wrong = (jnp.sign(guess) != plaintext).astype(jnp.float32)
+  if tie != 1.0:
+    wrong = jnp.where(guess == 0, jnp.float32(tie), wrong)
+  return jnp.sum(wrong, axis=axis)
 
 
 def eve_loss(plaintext, eve_guess, axis=-1):

@@ -198,9 +198,11 @@ def make_held_out_measure(attacker, encrypt, msg_bits, key_bits, eval_config, la
     guess = layout.apply(eve, state.params, eve_input)
     if best:
       return EveMeasure(best_target_bits(jnp.abs(target - guess) / 2.0),
-                        best_target_bits((jnp.sign(guess) != target).astype(jnp.float32)))
+                        best_target_bits(jnp.where(
+                            guess == 0, 0.5, (jnp.sign(guess) != target).astype(jnp.float32))))
     return EveMeasure(in_bits(losses.bits_wrong(target, guess, layout.bit_axis), target),
-                      in_bits(losses.hard_bits_wrong(target, guess, layout.bit_axis), target))
+                      in_bits(losses.hard_bits_wrong(target, guess, layout.bit_axis, tie=0.5),
+                              target))
 
   return measure, noise
 
