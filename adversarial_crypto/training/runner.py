@@ -5,6 +5,13 @@ so seed i trains identically whether 1 or 20 seeds run beside it. The seed
 axis is split over all local devices (sharding.py); each device runs its
 block of seeds one after another (`lax.map`), which keeps one seed's
 activations in cache and lets a seed that has stopped skip its chunk.
+
+A seed diverges when a NaN or an infinity appears in its networks, optimizer
+states or measures. Nothing records it: it is read off the state (`diverged`),
+checked at every chunk boundary. A diverged seed skips its chunks from then on,
+like a stopped seed, and never stops as trained; its non-finite state is kept
+as it was, so it stays diverged, in checkpoints too. Every seed's numbers are
+its own (no computation mixes seeds), so it changes no other seed's.
 """
 
 import functools
@@ -12,6 +19,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from adversarial_crypto.training import experiments
 from adversarial_crypto.training import sharding
@@ -25,7 +33,8 @@ class RunState(NamedTuple):
   train: Any             # the experiment's TrainState
   seed_keys: jax.Array   # [S, 2] uint32
   steps: jax.Array       # [S] training steps each seed has taken
-  stopped: jax.Array     # [S] met the training goals and stopped changing
+  stopped: jax.Array     # [S] met the training goals and stopped changing (never
+                         # set for a diverged seed: see `diverged`)
   measure: Any           # the experiment's Measure, [S] per field: at the last
                          # chunk boundary, on a fresh evaluation batch
   step: jax.Array        # scalar: steps taken by the seeds still training
@@ -46,6 +55,30 @@ class Runner(NamedTuple):
   init: Any       # () -> RunState
   run_chunk: Any  # (RunState, num_steps) -> RunState, jitted; num_steps static
   mesh: Any       # the devices the seed axis is split over
+
+
+def _is_float(x):
+  return jnp.issubdtype(x.dtype, jnp.inexact)
+
+
+def finite(tree):
+  """Whether every floating-point value of one seed's `tree` is finite (a traced bool)."""
+  checks = [jnp.isfinite(x).all() for x in jax.tree_util.tree_leaves(tree) if _is_float(x)]
+  return jnp.stack(checks).all() if checks else jnp.bool_(True)
+
+
+def diverged(run):
+  """[S] numpy bool: whether each seed's training state or measures hold a NaN or
+  an infinity. Such a seed has stopped training but is not trained (module
+  docstring); the same test as `finite`'s, on the host.
+  """
+  train, measure, steps = jax.device_get((run.train, run.measure, run.steps))
+  out = np.zeros(np.shape(steps)[0], bool)
+  for x in jax.tree_util.tree_leaves((train, measure)):
+    x = np.asarray(x)
+    if _is_float(x):
+      out |= ~np.isfinite(x.reshape(out.shape[0], -1)).all(axis=1)
+  return out
 
 
 def load_state(workdir, config, runner=None):
@@ -111,10 +144,12 @@ def make_runner(config, devices=None, seed_loop=None):
             new_train, key, steps + num_steps)
 
       # A stopped seed keeps its state; only chunk boundaries can stop a seed,
-      # so skipping its chunk is the same as never having stepped it.
+      # so skipping its chunk is the same as never having stepped it. A
+      # diverged seed keeps its state too, so it stays diverged.
       train, steps, measure = jax.lax.cond(
-          stopped, lambda: (train, steps, measure), advance)
-      return train, steps, stopped | experiment.goals_met(measure, steps), measure
+          stopped | ~finite((train, measure)), lambda: (train, steps, measure), advance)
+      trained = experiment.goals_met(measure, steps) & finite((train, measure))
+      return train, steps, stopped | trained, measure
 
     return over_seeds(one_seed)(train, keys, steps, stopped, measure)
 

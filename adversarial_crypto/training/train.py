@@ -4,7 +4,9 @@ Python loops over chunks only to log, checkpoint and decide to stop; each chunk
 is one jitted lax.scan over steps, vmapped over seeds (runner.py).
 """
 
+import collections
 import contextlib
+import csv
 import os
 import signal
 import threading
@@ -42,20 +44,63 @@ def _has_goals(config):
   return 'success' in config
 
 
-def _medians(run):
-  return ' '.join(f'{name} {np.median(value):.3f}'
-                  for name, value in jax.device_get(run.measure)._asdict().items())
+def _medians(run, diverged):
+  """The medians over the seeds that have not diverged ('nan' if none is left)."""
+  return ' '.join(
+      f'{name} {np.median(value[~diverged]) if (~diverged).any() else np.nan:.3f}'
+      for name, value in jax.device_get(run.measure)._asdict().items())
 
 
-def _progress_line(config, run, steps_per_s):
+def _progress_line(config, run, steps_per_s, diverged):
   step = int(run.step)
   stopped = np.asarray(run.stopped)
-  active = int((~stopped).sum())
+  active = int((~(stopped | diverged)).sum())
   left = (config.max_steps - step) / steps_per_s if steps_per_s and active else 0.0
-  trained = f'trained {int(stopped.sum())}/{len(stopped)} | ' if _has_goals(config) else ''
+  trained = (f'trained {int((stopped & ~diverged).sum())}/{len(stopped)} | '
+             if _has_goals(config) else '')
+  count = int(diverged.sum())
+  over = (f'diverged {count}/{len(stopped)} | median over the {len(stopped) - count} other '
+          'seeds' if count else 'median over seeds')
   return (f'step {step:>7d}/{config.max_steps} | {steps_per_s:6.2f} steps/s '
           f'({steps_per_s * active:7.1f} seed-steps/s) | left <= {_duration(left):>7s} | '
-          f'{trained}median over seeds: {_medians(run)}')
+          f'{trained}{over}: {_medians(run, diverged)}')
+
+
+def _done(config, run, diverged):
+  """Whether no seed trains any more (stopped or diverged) or max_steps is reached."""
+  return bool((np.asarray(run.stopped) | diverged).all()) or int(run.step) >= config.max_steps
+
+
+def _with_diverged(run, diverged):
+  """`run` with `diverged` (as 0.0 or 1.0) after its measures, for MetricsWriter,
+  which writes the measures' fields: a diverged column in metrics.csv."""
+  fields = run.measure._fields + ('diverged',)
+  measure = collections.namedtuple('MeasureAndDiverged', fields)(
+      *jax.device_get(run.measure), diverged.astype(np.float32))
+  return run._replace(measure=measure)
+
+
+def _add_diverged_column(workdir, measures):
+  """Gives a metrics.csv written before the diverged column one, resuming its run.
+
+  A seed diverged at a row where one of its measures is not finite (a seed that
+  diverged before it was detected trained on, and its measures stayed NaN).
+  """
+  path = os.path.join(workdir, workdir_lib.METRICS_FILE)
+  if not os.path.exists(path):
+    return
+  with open(path, newline='') as f:
+    reader = csv.DictReader(f)
+    if 'diverged' in (reader.fieldnames or ()):
+      return
+    rows = list(reader)
+  for r in rows:
+    r['diverged'] = '1.0000' if any(not np.isfinite(float(r[m])) for m in measures) else '0.0000'
+  with open(path + '.tmp', 'w', newline='') as f:
+    writer = csv.DictWriter(f, ('chunk', 'step', 'seed') + measures + ('diverged', 'stopped'))
+    writer.writeheader()
+    writer.writerows(rows)
+  os.replace(path + '.tmp', path)
 
 
 def summarize(config, run, wall_s):
@@ -65,20 +110,25 @@ def summarize(config, run, wall_s):
     config: the run's config.
     run: its RunState.
     wall_s: training time so far, summed over every session of the run.
+
+  A diverged seed (runner.diverged) has 'diverged' true and is not trained;
+  'diverged' counts them.
   """
   run = jax.device_get(run)
+  diverged = runner_lib.diverged(run)
   measure = run.measure._asdict()
   seeds = []
   for i in range(config.num_seeds):
     seed = {'seed': i, 'steps_trained': int(run.steps[i]),
-            **{name: float(value[i]) for name, value in measure.items()}}
+            **{name: float(value[i]) for name, value in measure.items()},
+            'diverged': bool(diverged[i])}
     if _has_goals(config):
-      seed['trained'] = bool(run.stopped[i])
+      seed['trained'] = bool(run.stopped[i]) and not diverged[i]
     seeds.append(seed)
   summary = {'experiment': config.experiment,
              'steps': int(run.step), 'max_steps': config.max_steps,
-             'finished': bool(run.stopped.all() or int(run.step) >= config.max_steps),
-             'wall_s': wall_s, 'seeds': seeds}
+             'finished': _done(config, run, diverged),
+             'wall_s': wall_s, 'seeds': seeds, 'diverged': int(diverged.sum())}
   if _has_goals(config):
     summary['trained'] = stats.rate(sum(s['trained'] for s in seeds), config.num_seeds)
   if summary['experiment'] == 'selective':
@@ -89,15 +139,21 @@ def summarize(config, run, wall_s):
 def seed_table(summary):
   """The per-seed table printed at the end of training."""
   first = summary['seeds'][0]
-  fields = [k for k in first if k not in ('seed', 'steps_trained', 'trained')]
+  fields = [k for k in first if k not in ('seed', 'steps_trained', 'trained', 'diverged')]
+  diverged = summary.get('diverged', 0)  # a column only when a seed diverged
   lines = ['seed    steps  ' + ''.join(f'{f:>14s}' for f in fields) +
-           ('  trained' if 'trained' in first else '')]
+           ('  trained' if 'trained' in first else '') + ('  diverged' if diverged else '')]
   for s in summary['seeds']:
     lines.append(f"{s['seed']:>4d}  {s['steps_trained']:>7d}  " +
                  ''.join(f'{s[f]:14.4f}' for f in fields) +
-                 (f"  {'yes' if s['trained'] else 'no'}" if 'trained' in s else ''))
+                 (f"  {'yes' if s['trained'] else 'no':<{7 if diverged else 0}s}"
+                  if 'trained' in s else '') +
+                 (f"  {'yes' if s.get('diverged') else 'no'}" if diverged else ''))
   if 'trained' in summary:
     lines.append(f"trained {stats.format_rate(summary['trained'])} (95% Clopper-Pearson)")
+  if diverged:
+    lines.append(f"diverged {diverged}/{len(summary['seeds'])}: a NaN or infinity in the "
+                 'networks, optimizer states or measures; stopped there, not trained')
   return '\n'.join(lines)
 
 
@@ -142,7 +198,7 @@ class _Interrupts:
 
 
 def train(config, workdir, log=print):
-  """Trains every seed until it meets the goals or reaches max_steps.
+  """Trains every seed until it meets the goals, diverges or reaches max_steps.
 
   Resumes from the workdir's checkpoint if there is one. Ctrl-C (or SIGTERM)
   saves the last completed chunk and returns with `interrupted` set; running
@@ -166,9 +222,11 @@ def train(config, workdir, log=print):
     log(f'resumed from {workdir} at step {int(run.step)}')
   else:
     run, chunk = runner.init(), 0
-  metrics = workdir_lib.MetricsWriter(workdir, chunk, run.measure._fields)
+  _add_diverged_column(workdir, run.measure._fields)
+  metrics = workdir_lib.MetricsWriter(workdir, chunk, run.measure._fields + ('diverged',))
+  diverged = runner_lib.diverged(run)
   if chunk == 0:
-    metrics.write(0, run)
+    metrics.write(0, _with_diverged(run, diverged))
     earlier_wall_s = 0.0
   else:  # summary.json is rewritten with the checkpoint; it may lag by one chunk
     try:
@@ -179,18 +237,19 @@ def train(config, workdir, log=print):
   start, interrupted, chunks_now = time.time(), False, 0
   with _Interrupts() as interrupts:
     try:
-      while int(run.step) < config.max_steps and not bool(run.stopped.all()):
+      while not _done(config, run, diverged):
         num_steps = min(config.chunk_steps, config.max_steps - int(run.step))
         t = time.time()
         new_run = jax.block_until_ready(runner.run_chunk(run, num_steps))
         elapsed = time.time() - t
         with interrupts.deferred():
           run, chunk = new_run, chunk + 1
-          metrics.write(chunk, run)
+          diverged = runner_lib.diverged(run)
+          metrics.write(chunk, _with_diverged(run, diverged))
           workdir_lib.save_checkpoint(workdir, run, chunk, config)
           workdir_lib.write_summary(workdir, summarize(
               config, run, earlier_wall_s + time.time() - start))
-          log(_progress_line(config, run, num_steps / elapsed) +
+          log(_progress_line(config, run, num_steps / elapsed, diverged) +
               (f' | this chunk {elapsed:.0f}s, with compile' if chunks_now == 0 else ''))
           chunks_now += 1
     except KeyboardInterrupt:
