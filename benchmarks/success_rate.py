@@ -140,6 +140,7 @@ def row(name, config, summary, train_s, eval_s, workdir=None):
   return {'config': name, 'workdir': workdir, 'msg_bits': config.msg_bits, 'arch': config.arch,
           'batch_size': config.batch_size, 'seeds': config.num_seeds,
           'trained': summary['trained'], 'robust': summary['robust'],
+          'diverged': summary.get('diverged', 0),
           'secure': summary['secure'], 'perfect': summary.get('perfect'),
           'key_search': summary['evaluation'].get('key_search'),
           'attackers': summary['evaluation']['attackers'],
@@ -162,6 +163,9 @@ def format_table(preset_name, rows):
                  f"{r['seeds']:>5d}  {rate(r['trained']):22s}  {rate(r['robust']):22s}  "
                  f"{rate(r['secure']):22s}  {rate(r.get('perfect')):22s}  "
                  f"{r['train_s']:8.0f} {r['eval_s']:8.0f}")
+    if r.get('diverged'):
+      lines.append(f"{'':12s} diverged {r['diverged']}/{r['seeds']} (NaN or infinity; "
+                   'stopped there, counted as not trained)')
     search = r.get('key_search') or {}
     if search and not search.get('ran'):
       lines.append(f"{'':12s} perfect not judged: {search.get('reason')}")

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from flax import serialization
 
+from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.evaluation import stats
 from adversarial_crypto.training import runner as runner_lib
 from adversarial_crypto.training import train
 from adversarial_crypto.training import workdir as workdir_lib
@@ -70,7 +72,7 @@ def _diverging_chunks(monkeypatch, seed=BAD):
   monkeypatch.setattr(runner_lib.experiments, 'make_experiment', diverging)
 
 
-@pytest.mark.parametrize('seed_loop', ['map', 'vmap'])
+@pytest.mark.parametrize('seed_loop', ['map', pytest.param('vmap', marks=pytest.mark.slow)])
 def test_a_nan_seed_is_stopped_and_changes_no_other_seed(config, seed_loop):
   r = runner_lib.make_runner(config, seed_loop=seed_loop)
   start = r.init()
@@ -102,65 +104,53 @@ def test_a_nan_in_the_optimizer_state_or_measures_alone_is_a_divergence(config):
   np.testing.assert_array_equal(runner_lib.diverged(inf), [True, False, False])
 
 
-def test_a_seed_diverging_inside_a_chunk_is_not_trained(config, monkeypatch):
-  # Goals every seed meets at the first boundary: the diverged one must not stop as trained.
-  config.success.bob_bits, config.success.eve_bits = 8.0, 0.0
-  clean = runner_lib.make_runner(config)
-  clean_run = clean.run_chunk(clean.init(), 20)
-  _diverging_chunks(monkeypatch)
-  r = runner_lib.make_runner(config)
-  start = r.init()
-  assert not runner_lib.diverged(start).any()
-  run = r.run_chunk(start, 20)
-  np.testing.assert_array_equal(runner_lib.diverged(run), [False, True, False])
-  np.testing.assert_array_equal(run.stopped, [True, False, True])
-  np.testing.assert_array_equal(run.steps, [20, 20, 20])
-  assert np.isnan(np.asarray(run.measure.bob_bits)[BAD])
-  _assert_same_seeds(clean_run, run)
-  summary = train.summarize(config, run, 0.0)
-  assert [s['trained'] for s in summary['seeds']] == [True, False, True]
-  assert [s['diverged'] for s in summary['seeds']] == [False, True, False]
-  assert summary['diverged'] == 1 and summary['trained']['count'] == 2
-  assert summary['finished']  # nothing left to train: two trained, one diverged
-
-
 def _metrics_rows(workdir):
   return workdir_lib.read_metrics(str(workdir))
 
 
 def test_training_records_a_diverged_seed(config, tmp_path, monkeypatch):
+  # Goals every seed meets at the first boundary: the diverged one must not stop as trained.
+  config.success.bob_bits, config.success.eve_bits = 8.0, 0.0
   clean = train.train(config, str(tmp_path / 'clean'), log=_quiet)
   assert clean.summary['diverged'] == 0
   assert not any(s['diverged'] for s in clean.summary['seeds'])
   assert all(r['diverged'] == 0.0 for r in _metrics_rows(tmp_path / 'clean'))
 
-  _diverging_chunks(monkeypatch)
+  _diverging_chunks(monkeypatch)  # seed 1 is finite until its first chunk ends
   lines = []
   result = train.train(config, str(tmp_path / 'bad'), log=lines.append)
+  run = result.run
+  np.testing.assert_array_equal(runner_lib.diverged(run), [False, True, False])
+  np.testing.assert_array_equal(run.stopped, [True, False, True])
+  np.testing.assert_array_equal(run.steps, [20, 20, 20])
+  _assert_same_seeds(clean.run, run)
+
   summary = json.loads((tmp_path / 'bad' / 'summary.json').read_text())
   assert json.dumps(summary) == json.dumps(result.summary)  # NaN != NaN
-  assert summary['diverged'] == 1
-  assert summary['trained']['count'] == 0  # tiny's 40 steps train no seed
-  bad_seed = summary['seeds'][BAD]
-  assert bad_seed['diverged'] and not bad_seed['trained']
-  assert bad_seed['steps_trained'] == 20 and np.isnan(bad_seed['bob_bits'])
+  assert summary['diverged'] == 1 and summary['trained']['count'] == 2
+  assert summary['steps'] == 20 and summary['finished']  # two trained, one diverged
+  assert [s['trained'] for s in summary['seeds']] == [True, False, True]
+  assert [s['diverged'] for s in summary['seeds']] == [False, True, False]
+  assert np.isnan(summary['seeds'][BAD]['bob_bits'])
   for i in (0, 2):
     assert summary['seeds'][i] == clean.summary['seeds'][i]
-  _assert_same_seeds(clean.run, result.run)
 
   rows = _metrics_rows(tmp_path / 'bad')
   header = (tmp_path / 'bad' / 'metrics.csv').read_text().splitlines()[0]
   assert header == 'chunk,step,seed,bob_bits,eve_bits,diverged,stopped'
-  assert [(r['step'], r['seed'], r['diverged']) for r in rows if r['seed'] == BAD] == [
-      (0, BAD, 0.0), (20, BAD, 1.0), (20, BAD, 1.0)]
+  assert [(r['step'], r['seed'], r['diverged'], r['stopped']) for r in rows] == [
+      (0, 0, 0.0, False), (0, 1, 0.0, False), (0, 2, 0.0, False),
+      (20, 0, 0.0, True), (20, 1, 1.0, False), (20, 2, 0.0, True)]
   assert [r for r in rows if r['seed'] != BAD] == [
       r for r in _metrics_rows(tmp_path / 'clean') if r['seed'] != BAD]
 
   progress = [line for line in lines if line.startswith('step')]
-  assert all('diverged 1/3' in line and 'median over the 2 other seeds' in line
-             for line in progress)
-  assert 'nan' not in ' '.join(progress)  # the medians leave the diverged seed out
-  assert 'diverged 1/3' in lines[-1] and 'diverged' in lines[-1].splitlines()[0]
+  assert len(progress) == 1
+  assert 'trained 2/3 | diverged 1/3 | median over the 2 other seeds' in progress[0]
+  assert 'nan' not in progress[0]  # the medians leave the diverged seed out
+  table = lines[-1].splitlines()
+  assert table[0].endswith('trained  diverged') and table[2].endswith('no       yes')
+  assert table[-1].startswith('diverged 1/3')
 
 
 def test_medians_say_nan_when_every_seed_diverged(config):
@@ -206,3 +196,43 @@ def test_a_checkpoint_and_metrics_from_before_divergence_checks_resume(config, t
       (1, 0, 0.0), (1, 1, 0.0), (1, 2, 1.0),  # from its NaN measure
       (2, 0, 0.0), (2, 1, 1.0), (2, 2, 0.0)]
   assert first.summary['diverged'] == 0
+
+
+@pytest.mark.slow
+def test_the_evaluation_fails_a_diverged_seed_and_no_other(config, tmp_path, monkeypatch):
+  # The evaluator trains fresh Eves against every Alice, a diverged one too (its
+  # Eves see NaN ciphertexts and record NaN); its verdicts are false because it
+  # is not trained, and every other seed's evaluation is the same as without it.
+  config.eval.steps, config.eval.every = 20, 10
+  quiet = dict(log=_quiet)
+  clean = train.train(config, str(tmp_path / 'clean'), **quiet)
+  clean_eval = robustness.evaluate_run(config, str(tmp_path / 'clean'), clean.run,
+                                       clean.summary, **quiet)
+  _diverging_chunks(monkeypatch)
+  bad = train.train(config, str(tmp_path / 'bad'), **quiet)
+  bad_eval = robustness.evaluate_run(config, str(tmp_path / 'bad'), bad.run, bad.summary,
+                                     **quiet)
+  for i in (0, 2):
+    assert json.dumps(bad_eval['seeds'][i]) == json.dumps(clean_eval['seeds'][i])
+  seed = bad_eval['seeds'][BAD]
+  assert seed['diverged'] and not seed['trained']
+  assert not seed['robust'] and not seed['secure'] and not seed['perfect']
+  assert np.isnan(seed['retrained_eves']['paper']['best_bits'])
+  assert bad_eval['diverged'] == 1
+  for verdict in ('trained', 'robust', 'secure'):
+    assert bad_eval[verdict]['n'] == 3
+  saved = json.loads((tmp_path / 'bad' / 'summary.json').read_text())
+  assert saved['diverged'] == 1 and saved['seeds'][BAD]['diverged']
+
+
+def test_the_benchmark_table_counts_diverged_seeds(config, success_rate_benchmark):
+  bench = success_rate_benchmark
+  rate = stats.rate(1, 3)
+  summary = {'trained': rate, 'robust': rate, 'secure': rate, 'perfect': None,
+             'evaluation': {'key_search': None, 'attackers': {}, 'protocol_differences': []}}
+  quiet = bench.format_table('tiny', [bench.row('tiny', config, summary, 1.0, 2.0)])
+  assert 'diverged' not in quiet  # the table of a run where none diverged is as before
+  summary['diverged'] = 1
+  row = bench.row('tiny', config, summary, 1.0, 2.0)
+  assert row['diverged'] == 1
+  assert 'diverged 1/3 (NaN or infinity' in bench.format_table('tiny', [row])
