@@ -181,6 +181,7 @@ def test_a_checkpoint_and_metrics_from_before_divergence_checks_resume(config, t
     writer = csv.DictWriter(f, ('chunk', 'step', 'seed', 'bob_bits', 'eve_bits', 'stopped'))
     writer.writeheader()
     writer.writerows(old)
+    f.write('2,40,0,4.0')  # a row cut short by a crash: dropped
 
   loaded, chunk = runner_lib.load_state(str(tmp_path), config)
   assert chunk == 1

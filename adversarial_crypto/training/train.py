@@ -7,6 +7,7 @@ is one jitted lax.scan over steps, vmapped over seeds (runner.py).
 import collections
 import contextlib
 import csv
+import io
 import os
 import signal
 import threading
@@ -84,7 +85,8 @@ def _add_diverged_column(workdir, measures):
   """Gives a metrics.csv written before the diverged column one, resuming its run.
 
   A seed diverged at a row where one of its measures is not finite (a seed that
-  diverged before it was detected trained on, and its measures stayed NaN).
+  diverged before it was detected trained on, and its measures stayed NaN). A
+  row cut short by a crash is dropped, as MetricsWriter drops it.
   """
   path = os.path.join(workdir, workdir_lib.METRICS_FILE)
   if not os.path.exists(path):
@@ -93,14 +95,18 @@ def _add_diverged_column(workdir, measures):
     reader = csv.DictReader(f)
     if 'diverged' in (reader.fieldnames or ()):
       return
-    rows = list(reader)
+    rows = [r for r in reader if None not in r and None not in r.values()]
   for r in rows:
-    r['diverged'] = '1.0000' if any(not np.isfinite(float(r[m])) for m in measures) else '0.0000'
-  with open(path + '.tmp', 'w', newline='') as f:
-    writer = csv.DictWriter(f, ('chunk', 'step', 'seed') + measures + ('diverged', 'stopped'))
-    writer.writeheader()
-    writer.writerows(rows)
-  os.replace(path + '.tmp', path)
+    try:
+      finite = all(np.isfinite(float(r[m])) for m in measures)
+    except (KeyError, ValueError):  # not a number: left for MetricsWriter and its readers
+      finite = True
+    r['diverged'] = '0.0000' if finite else '1.0000'
+  out = io.StringIO(newline='')
+  writer = csv.DictWriter(out, ('chunk', 'step', 'seed') + measures + ('diverged', 'stopped'))
+  writer.writeheader()
+  writer.writerows(rows)
+  workdir_lib.write_atomically(path, out.getvalue().encode())
 
 
 def summarize(config, run, wall_s):
