@@ -91,11 +91,11 @@ def test_parity_attackers_are_scored_by_their_best_read_target(layout):
                             'best')
   mean = best._replace(score='mean')
   identity = lambda params, p, k: p
-  for attacker, want_hard in ((best, 0.0), (mean, n * (1 - 1 / 28))):
+  for attacker, want_hard in ((best, 0.0), (mean, n * 27 * 0.5 / 28)):
     trainer = evaluator.make_eve_trainer(attacker, identity, n, config.key_bits, config.eval,
                                          layout)
     m = trainer.measure(trainer.init(jax.random.PRNGKey(0)), {}, jax.random.PRNGKey(1), 0)
-    # sign(0) = 0 is never right: the stub's other 27 parities are all wrong.
+    # The stub's other 27 guesses are exactly 0: a tie, scored as a coin flip (half wrong).
     np.testing.assert_allclose(m.hard_bits, want_hard, rtol=1e-6)
 
 

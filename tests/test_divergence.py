@@ -161,6 +161,7 @@ def test_medians_say_nan_when_every_seed_diverged(config):
   assert 'diverged 3/3' in line and 'bob_bits nan eve_bits nan' in line
 
 
+@pytest.mark.slow
 def test_a_checkpoint_and_metrics_from_before_divergence_checks_resume(config, tmp_path):
   # The checkpoint format did not change (divergence is read off the state), so
   # older checkpoints load as they are; one holding a NaN seed reads as diverged.
