@@ -11,6 +11,7 @@ a resume, the evaluation command line, the lock and a signal.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -293,6 +294,34 @@ def test_a_signal_to_one_process_stops_both_after_a_saved_chunk(tmp_path):
   with open(os.path.join(run, 'metrics.csv')) as f:
     rows = f.read().splitlines()[1:]
   assert chunk >= 1 and int(rows[-1].split(',')[0]) == chunk
+
+
+@pytest.mark.slow
+def test_a_signal_stops_a_two_process_evaluation_which_resumes_as_one_process(
+    one_process_run, tmp_path):
+  reference, _, _ = one_process_run
+  longer = ['--config.eval.steps=20000', '--config.eval.every=500']
+  run, one = str(tmp_path / 'run'), str(tmp_path / 'one')
+  shutil.copytree(reference, run)
+  shutil.copytree(reference, one)
+  started = _start('adversarial_crypto.evaluate', [f'--workdir={run}', *longer],
+                   str(tmp_path), 2, 'cut')
+  deadline = time.time() + 600
+  while time.time() < deadline:  # a chunk of the Eves is saved
+    with open(started[0][1]) as f:
+      if 'fresh Eves step' in f.read():
+        break
+    time.sleep(0.5)
+  started[1][0].send_signal(signal.SIGINT)  # to process 1 alone
+  results = _wait(started, timeout=300)
+  assert [code for code, _ in results] == [130, 130], results[0][1][-3000:]
+  assert 'interrupted: the fresh Eves are saved at step' in results[0][1]
+  outputs, _ = _run('adversarial_crypto.evaluate', [f'--workdir={run}', *longer],
+                    str(tmp_path), 2, 'resumed')
+  assert 'resuming the fresh Eves at step' in outputs[0]
+  _run('adversarial_crypto.evaluate', [f'--workdir={one}', *longer], str(tmp_path), 1,
+       'uncut')
+  _assert_same_run(one, run)
 
 
 def _tiny_long():
