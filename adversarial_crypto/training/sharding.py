@@ -178,16 +178,27 @@ def put_leading(tree, mesh):
   return put_global(tree, leading_sharding(mesh))
 
 
-def _identity(tree):
-  return tree
+def _pack(blocks):
+  """One [n, total] array of arrays [n, ...] of one dtype, each flattened after n."""
+  return jax.numpy.concatenate([x.reshape(x.shape[0], -1) for x in blocks], axis=1)
+
+
+def _split_leading(x):
+  """Whether `x` is split along its leading axis only (as put_leading places it)."""
+  spec = tuple(x.sharding.spec)
+  return (x.ndim >= 1 and len(spec) >= 1 and spec[0] is not None
+          and all(p is None for p in spec[1:]))
 
 
 def to_host(tree):
   """A numpy copy of every leaf of `tree`, whole, in every process.
 
-  Arrays spread over several processes' devices are gathered first (one
-  all-gather over the processes for all of them: every process must call
-  this at the same point, with arrays of the same shapes); the rest is read
+  Arrays spread over several processes' devices are gathered first: every
+  process must call this at the same point, with arrays of the same shapes.
+  Arrays split along their leading axis (the seeds, the evaluated pairs) are
+  gathered together, packed into one array per mesh and dtype, so that a run's
+  hundred leaves cost a few all-gathers, not a hundred (about 4 ms each on
+  the CPU here); replicated arrays are read where they are. The rest is read
   as jax.device_get reads it. With one process: jax.device_get(tree).
   """
   leaves, treedef = jax.tree_util.tree_flatten(tree)
@@ -195,18 +206,28 @@ def to_host(tree):
             if isinstance(x, jax.Array) and not x.is_fully_addressable]
   if not spread:
     return jax.device_get(tree)
-  named = [i for i in spread if isinstance(leaves[i].sharding, NamedSharding)]
-  if named:
-    whole = tuple(leaves[i].sharding.update(spec=PartitionSpec()) for i in named)
-    gathered = jax.jit(_identity, out_shardings=whole)(tuple(leaves[i] for i in named))
-    for i, x in zip(named, gathered):
-      leaves[i] = np.asarray(x.addressable_data(0))
+  groups = {}
   for i in spread:
-    if i not in named:
-      leaves[i] = multihost_utils.process_allgather(leaves[i], tiled=True)
+    x = leaves[i]
+    if x.is_fully_replicated:
+      leaves[i] = np.asarray(x.addressable_data(0))
+    elif isinstance(x.sharding, NamedSharding) and _split_leading(x):
+      key = (x.sharding.mesh, x.sharding.spec[0], x.shape[0], x.dtype)
+      groups.setdefault(key, []).append(i)
+    else:
+      leaves[i] = multihost_utils.process_allgather(x, tiled=True)
+  for (mesh, _, _, _), members in groups.items():
+    whole = NamedSharding(mesh, PartitionSpec())
+    packed = jax.jit(_pack, out_shardings=whole)(tuple(leaves[i] for i in members))
+    packed = np.asarray(packed.addressable_data(0))
+    start = 0
+    for i in members:
+      shape = leaves[i].shape
+      width = int(np.prod(shape[1:], dtype=np.int64))
+      leaves[i] = packed[:, start:start + width].reshape(shape)
+      start += width
   spread = set(spread)
-  rest = jax.device_get([x for i, x in enumerate(leaves) if i not in spread])
-  rest = iter(rest)
+  rest = iter(jax.device_get([x for i, x in enumerate(leaves) if i not in spread]))
   return jax.tree_util.tree_unflatten(
       treedef, [x if i in spread else next(rest) for i, x in enumerate(leaves)])
 
