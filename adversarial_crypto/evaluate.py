@@ -9,6 +9,9 @@ evaluator get the package's defaults, config.eval_defaults); only config.eval
 and config.success.retrained_eve_bits may change, anything else is refused.
 summary.json, eval_metrics.csv and the figures are rewritten (for a
 selective-protection run: summary.json and Figure 4).
+
+On several hosts, every process runs the same command with --distributed or
+--coordinator_address, --num_processes and --process_id (main.py's flags).
 """
 
 import sys
@@ -21,6 +24,7 @@ from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.evaluation import selective_eves
+from adversarial_crypto.training import distributed
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import workdir as workdir_lib
 
@@ -38,9 +42,10 @@ def _workdir_from_argv(argv):
 def main(argv, config):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  distributed.initialize_from_flags()  # before anything touches JAX
   sharding.one_device_per_core()
   workdir = flags.FLAGS.workdir
-  log = lambda line: print(line, flush=True)
+  log = distributed.writer_log(lambda line: print(line, flush=True))
   try:
     with workdir_lib.locked(workdir, workdir_lib.command_line('adversarial_crypto.evaluate')), \
          workdir_lib.storage_errors():
@@ -69,6 +74,7 @@ def run_cli(argv=None):
   except workdir_lib.WorkdirError as e:
     sys.exit(f'error: {e}')
   flags.DEFINE_string('workdir', None, 'The finished run to evaluate.')
+  distributed.define_flags()
   config_flags.DEFINE_config_dict('config', config, 'The run\'s config; override '
                                   'config.eval.* to change the evaluation.', lock_config=True)
   app.run(lambda args: main(args, flags.FLAGS.config), argv=argv)

@@ -7,6 +7,10 @@
   python -m adversarial_crypto.main --config=configs/selective.py  # Section 3
 
 To evaluate a finished workdir again without training: adversarial_crypto.evaluate.
+
+On several hosts (or one process per GPU), every process runs the same command
+with --distributed (the cluster detected by JAX) or --coordinator_address,
+--num_processes and --process_id; the workdir must be shared. docs/runs.md.
 """
 
 import ast
@@ -21,6 +25,7 @@ from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.evaluation import selective_eves
+from adversarial_crypto.training import distributed
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import train
 from adversarial_crypto.training import workdir as workdir_lib
@@ -32,6 +37,7 @@ _WORKDIR = flags.DEFINE_string(
 _EVALUATE = flags.DEFINE_bool(
     'evaluate', True, 'After training, retrain fresh Eves against every Alice '
     '(config.eval) and judge each seed robust or not.')
+distributed.define_flags()
 
 
 def default_workdir(config_path):
@@ -68,11 +74,13 @@ def parse_flags(argv):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  distributed.initialize_from_flags()  # before anything touches JAX
   sharding.one_device_per_core()
   config = config_lib.complete(_CONFIG.value)
   workdir = _WORKDIR.value or default_workdir(flags.FLAGS['config'].config_filename)
-  print(f'workdir: {workdir}\nconfig:\n{config}', flush=True)
-  log = lambda line: print(line, flush=True)
+  # Process 0 alone speaks for a run of several processes: the others would repeat it.
+  log = distributed.writer_log(lambda line: print(line, flush=True))
+  log(f'workdir: {workdir}\nconfig:\n{config}')
   try:
     selective = config.experiment == 'selective'
     if _EVALUATE.value and not selective:
@@ -84,6 +92,8 @@ def main(argv):
       result = train.train(config, workdir, log=log)
       if result.interrupted:
         sys.exit(130)
+      # The evaluation reads summary.json, which process 0 has just written.
+      distributed.barrier('adversarial_crypto.main: trained')
       if _EVALUATE.value:
         evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
         evaluate(config, workdir, result.run, result.summary, log=log)

@@ -14,6 +14,8 @@ matplotlib.use('Agg')  # files only; no display on these machines
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
+from adversarial_crypto.training import distributed
+
 FIGURE2_FILE = 'figure2_training.png'
 FIGURE3_FILE = 'figure3_robustness.png'
 FIGURE4_FILE = 'figure4_selective.png'
@@ -109,12 +111,16 @@ def write_figures(workdir, config, summary, metrics):
     metrics: rows of metrics.csv.
 
   Returns:
-    The paths written.
+    The paths written (in a run of several processes, by process 0 alone:
+    the others draw nothing).
   """
   paths = [os.path.join(workdir, FIGURE2_FILE)]
-  plot_training(metrics, config.msg_bits, paths[0])
   if summary is not None:
     paths.append(os.path.join(workdir, FIGURE3_FILE))
+  if not distributed.is_writer():
+    return paths
+  plot_training(metrics, config.msg_bits, paths[0])
+  if summary is not None:
     plot_robustness(summary, config.msg_bits, config.success.bob_bits, paths[1])
   return paths
 

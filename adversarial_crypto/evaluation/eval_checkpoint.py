@@ -42,6 +42,7 @@ import jax
 import numpy as np
 from flax import serialization
 
+from adversarial_crypto.training import distributed
 from adversarial_crypto.training import workdir as workdir_lib
 
 FORMAT = 'adversarial_crypto.eval_checkpoint/1'
@@ -75,16 +76,21 @@ class Interrupts:
   raised when the deferred block ends, so a chunk and its checkpoint are
   never torn apart. In a thread other than the main one, signals cannot be
   handled and nothing changes.
+
+  With `collective` (a run of several processes) a signal never interrupts:
+  the processes agree after each chunk (`stop_agreed`) to stop together,
+  since one that stopped alone would leave the others waiting for it.
   """
 
-  def __init__(self):
+  def __init__(self, collective=False):
     self.requested = None
     self.deferring = False
+    self.collective = collective
     self.previous = {}
 
   def _handle(self, signum, frame):
     del frame
-    if self.deferring:
+    if self.deferring or self.collective:
       self.requested = signum
     else:
       raise KeyboardInterrupt(f'signal {signum}')
@@ -111,9 +117,13 @@ class Interrupts:
       yield
     finally:
       self.deferring = False
-    if self.requested is not None:
+    if self.requested is not None and not self.collective:
       signum, self.requested = self.requested, None
       raise KeyboardInterrupt(f'signal {signum} (deferred)')
+
+  def stop_agreed(self):
+    """Collective: whether any process was signalled (every process asks at once)."""
+    return self.collective and distributed.any_process(self.requested is not None)
 
 
 def _jsonable(value):

@@ -43,6 +43,7 @@ from adversarial_crypto.evaluation import attackers as attackers_lib
 from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.core import bits
 from adversarial_crypto.core import losses
+from adversarial_crypto.training import distributed
 from adversarial_crypto.training import sharding
 
 # Streams folded into an Eve's key, so init, training and measurement never share draws.
@@ -359,7 +360,7 @@ def _placed_inputs(encrypt, cipher_params, msg_bits, key_bits, eval_config, root
   # One placement for every input, the ciphers' own split: inputs placed
   # otherwise (a training mesh) would give the Eves' states a second layout
   # after the first chunk, and a recompile.
-  cipher_params = sharding.put_leading(jax.device_get(cipher_params), mesh)
+  cipher_params = sharding.put_leading(sharding.to_host(cipher_params), mesh)
   keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers), mesh)
   return evaluator, mesh, cipher_params, keys
 
@@ -395,8 +396,8 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
     root_key: the root of every Eve's key.
     attackers: a sequence of attackers.Attacker.
     log: where progress lines go.
-    devices: devices to split the ciphers over (default: all local devices;
-      as many as divide the number of ciphers evenly are used).
+    devices: devices to split the ciphers over (default: every process's
+      devices; as many as divide the number of ciphers evenly are used).
     layout: bits.COLUMNS when `encrypt` takes and returns batches transposed,
       [N, B] (faster; see make_evaluator).
     checkpoint: a file (eval_checkpoint.py) where the Eves' progress is saved
@@ -419,9 +420,11 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
   num_eves = num_ciphers * eval_config.num_eves * len(evaluator.attackers)
   store = progress = None
   if checkpoint is not None:
+    # Read whole in every process (gathered when the ciphers span several).
+    host_params, host_keys = sharding.to_host((cipher_params, keys))
     store = eval_checkpoint.EvalCheckpoint(checkpoint, eval_checkpoint.identity(
-        eval_config, [a.name for a in evaluator.attackers], cipher_params))
-    progress = store.load(jax.eval_shape(evaluator.init, keys), keys, log)
+        eval_config, [a.name for a in evaluator.attackers], host_params))
+    progress = store.load(jax.eval_shape(evaluator.init, keys), host_keys, log)
   if progress is None:
     states = sharding.put_leading(evaluator.init(keys), mesh)
     history, step, earlier_wall_s, finished = [], 0, 0.0, False
@@ -435,7 +438,8 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
         f'resuming the fresh Eves at step {step}/{total} from {checkpoint}')
   start, first = time.time(), True
   with contextlib.ExitStack() as stack:
-    interrupts = stack.enter_context(eval_checkpoint.Interrupts()) if store else None
+    interrupts = stack.enter_context(eval_checkpoint.Interrupts(
+        collective=distributed.process_count() > 1)) if store else None
     try:
       while not finished:
         # A signal during a chunk (its computation cannot be cut short) ends the
@@ -447,16 +451,16 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
               evaluator.run_chunk(states, cipher_params, keys, jnp.int32(step), num_steps))
           elapsed = time.time() - t
           step += num_steps
-          measures = jax.device_get(measures)
+          # Read whole in every process (gathered when the ciphers span several).
+          measures, host_states = sharding.to_host((measures, states))
           history.append({'step': step, **{name: {'bits': np.asarray(m.bits),
                                                   'hard_bits': np.asarray(m.hard_bits)}
                                            for name, m in measures.items()}})
-          host_states = jax.device_get(states)
           stopped = sum(int(np.sum(s.stopped)) for s in host_states.values())
           # Done at the budget, or once every Eve's patience ran out.
           finished = step >= total or stopped == num_eves
           if store:
-            store.save(step, host_states, keys, history,
+            store.save(step, host_states, host_keys, history,
                        earlier_wall_s + time.time() - start, finished)
           parts = [f'{name} best {np.min(host_states[name].best_bits):.2f} / hard '
                    f'{np.min(host_states[name].best_hard_bits):.2f}' for name in measures]
@@ -465,6 +469,8 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
               (f' | stopped {stopped}/{num_eves}' if eval_config.get('patience', 0) else '') +
               (' | with compile' if first else ''))
           first = False
+        if interrupts and interrupts.stop_agreed():  # several processes: stop together
+          raise KeyboardInterrupt('signal')
     except KeyboardInterrupt:
       if store is None:
         raise
@@ -472,7 +478,7 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
                  f'{checkpoint}; run the same command to resume')
       log(message)
       raise eval_checkpoint.EvaluationInterrupted(message) from None
-  states = jax.device_get(states)
+  states = sharding.to_host(states)
   field = lambda f: {name: np.asarray(getattr(s, f)) for name, s in states.items()}
   return EvalResult(evaluator.attackers, field('best_bits'), field('best_hard_bits'),
                     history, total, earlier_wall_s + time.time() - start, field('steps'),
@@ -488,7 +494,7 @@ def evaluate_alices(config, alice_bob_params, log=print, devices=None, checkpoin
       public-key generator when asymmetric) with a leading seed axis [S, ...],
       as in `run.train.alice_bob`.
     log: where progress lines go.
-    devices: devices to split the seeds' Eves over (default: all local devices).
+    devices: devices to split the seeds' Eves over (default: every process's devices).
     checkpoint: where the Eves' progress is saved and resumed from
       (evaluate_cipher's), or None.
 

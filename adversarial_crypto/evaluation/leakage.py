@@ -13,6 +13,10 @@ the true H(P | C = c).
 
 The messages and keys come from a stream of their own, folded into
 evaluator.eval_root_key(config), so the fresh Eves' keys are as before.
+
+In a run of several processes (multi-host JAX) process p searches seeds p,
+p + P, p + 2P, ... on its own devices and every process receives every
+seed's result (an all-gather), so every process summarizes the same.
 """
 
 import time
@@ -20,11 +24,13 @@ import time
 import jax
 import ml_collections
 import numpy as np
+from jax.experimental import multihost_utils
 
 from adversarial_crypto.analysis import cipher
 from adversarial_crypto.analysis import key_search
 from adversarial_crypto.core import bits
 from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.training import distributed
 
 # Folded into eval_root_key; far above any seed index, which the fresh Eves fold
 # into the same root, so no Eve's key is ever a key of these messages.
@@ -90,18 +96,35 @@ def measure_alices(config, alice_bob_params, log=print):
   num_seeds = int(jax.tree_util.tree_leaves(alices)[0].shape[0])
   tolerance = float(config.eval.key_search_tolerance)
   tries = config.eval.key_search_messages * 2 ** config.key_bits
-  seeds, start = [], time.time()
-  for s in range(num_seeds):
+  # This process's seeds: all of them with one process (or seeds that several
+  # do not divide evenly: then every process searches every seed).
+  processes = distributed.process_count()
+  if num_seeds % processes:
+    processes = 1
+  mine = list(range(distributed.process_index() % processes, num_seeds, processes))
+  found_here, start = [], time.time()
+  for n, s in enumerate(mine):
     pick = lambda tree, s=s: jax.tree_util.tree_map(lambda x: x[s], tree)
     alice, bob = pick(alices), pick(bobs)
     plaintext, key = messages(config, s)
     found = key_search.leakage(alice, bob, cipher.encrypt(alice, plaintext, key, frozen),
                                frozen, tolerance)
-    seeds.append(summarize_seed(jax.device_get(found)))
+    found_here.append(jax.device_get(found))
     elapsed = time.time() - start
-    mean = seeds[-1]['entropy_bits_mean']
-    log(f'key search seed {s + 1}/{num_seeds} | {(s + 1) * tries / elapsed:9.0f} keys/s | '
-        f'{elapsed / (s + 1) * (num_seeds - s - 1):5.0f} s left | H(P|C) mean '
+    mean = summarize_seed(found_here[-1])['entropy_bits_mean']
+    log(f'key search seed {s + 1}/{num_seeds} | {(n + 1) * tries / elapsed:9.0f} keys/s | '
+        f'{elapsed / (n + 1) * (len(mine) - n - 1):5.0f} s left | H(P|C) mean '
         + ('-' if mean is None else f'{mean:.3f}') + f' of {config.msg_bits} bits')
+  found = _every_seed(found_here, processes)
   return {'messages': config.eval.key_search_messages, 'tolerance': tolerance,
-          'wall_s': time.time() - start, 'seeds': seeds}
+          'wall_s': time.time() - start, 'seeds': [summarize_seed(f) for f in found]}
+
+
+def _every_seed(found_here, processes):
+  """Every seed's Leakage, in seed order, from each process's (seeds p, p + P, ...)."""
+  if processes == 1:
+    return found_here
+  stacked = jax.tree_util.tree_map(lambda *x: np.stack(x), *found_here)
+  every = multihost_utils.process_allgather(stacked)  # [P, seeds per process, M]
+  return [jax.tree_util.tree_map(lambda x, s=s: x[s % processes, s // processes], every)
+          for s in range(processes * len(found_here))]

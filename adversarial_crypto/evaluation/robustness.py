@@ -19,7 +19,9 @@ from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.evaluation import leakage
 from adversarial_crypto.analysis import figures
+from adversarial_crypto.training import distributed
 from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.training import sharding
 from adversarial_crypto.training import train
 from adversarial_crypto.evaluation import verdicts
 from adversarial_crypto.training import workdir as workdir_lib
@@ -53,7 +55,10 @@ def load_run(workdir, config=None):
 
 
 def write_eval_metrics(workdir, result):
-  """Every Eve's bits wrong at every measurement, one row each, to eval_metrics.csv."""
+  """Every Eve's bits wrong at every measurement, one row each, to eval_metrics.csv
+  (by process 0 alone, in a run of several processes)."""
+  if not distributed.is_writer():
+    return
   with open(os.path.join(workdir, EVAL_METRICS_FILE), 'w', newline='') as f:
     writer = csv.writer(f)
     writer.writerow(('step', 'seed', 'attacker', 'eve', 'bits', 'hard_bits'))
@@ -159,10 +164,14 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
       f"({config.eval.attackers}) against each of {len(train_summary['seeds'])} Alices, "
       f'{config.eval.steps} steps each')
   result = None
-  with eval_checkpoint.Interrupts() as interrupts:
+  # Read whole in every process (gathered when the seeds span several); the
+  # evaluator splits them over the devices again.
+  alice_bob = sharding.to_host(run.train.alice_bob)
+  # Several processes: a signal stops them together at the end of a chunk of the
+  # Eves (evaluator); after the Eves the evaluation runs to its end.
+  with eval_checkpoint.Interrupts(collective=distributed.process_count() > 1) as interrupts:
     try:
-      result = evaluator.evaluate_alices(config, run.train.alice_bob, log,
-                                         checkpoint=checkpoint)
+      result = evaluator.evaluate_alices(config, alice_bob, log, checkpoint=checkpoint)
       reason = leakage.skip_reason(config)
       if reason:
         log(reason)
@@ -171,7 +180,7 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
         log(f'exact leakage: all 2^{config.key_bits} keys on '
             f'{config.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
             f'{config.eval.key_search_tolerance:g}')
-        leak = leakage.measure_alices(config, run.train.alice_bob, log)
+        leak = leakage.measure_alices(config, alice_bob, log)
       summary = verdicts.summarize(config, train_summary, result, leak, reason)
       with interrupts.deferred():
         # eval_metrics.csv first: summary.json's evaluation is what says it is done.

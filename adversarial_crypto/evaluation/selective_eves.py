@@ -28,6 +28,7 @@ from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.analysis import figures
 from adversarial_crypto.core import networks
 from adversarial_crypto.core import selective
+from adversarial_crypto.training import distributed
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import workdir as workdir_lib
 
@@ -109,7 +110,7 @@ def evaluate_alices(config, alice_params, log=print):
   ev = config.eval
   # One placement for every input: Alices sharded over a training mesh would
   # give the Eves' states a second layout after the first chunk, and a recompile.
-  alice_params = jax.device_put(jax.device_get(alice_params))
+  alice_params = jax.device_put(sharding.to_host(alice_params))
   names = tuple(config.eval.attackers)
   num_seeds = jax.tree_util.tree_leaves(alice_params)[0].shape[0]
   root = evaluator.eval_root_key(config)
@@ -220,7 +221,10 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
 
 
 def write_figure(workdir, summary, log=print):
-  """Figure 4 from the workdir's metrics.csv and the summary's yardsticks."""
+  """Figure 4 from the workdir's metrics.csv and the summary's yardsticks
+  (by process 0 alone, in a run of several processes)."""
   path = os.path.join(workdir, figures.FIGURE4_FILE)
+  if not distributed.is_writer():
+    return
   figures.plot_selective(workdir_lib.read_metrics(workdir), summary['yardsticks'], path)
   log(f'figure: {path}')

@@ -2,7 +2,7 @@
 
 This module owns the loop over seeds. Seed i's key is fold_in(PRNGKey(seed), i),
 so seed i trains identically whether 1 or 20 seeds run beside it. The seed
-axis is split over all local devices (sharding.py); each device runs its
+axis is split over every device of every process (sharding.py); each device runs its
 block of seeds one after another (`lax.map`), which keeps one seed's
 activations in cache and lets a seed that has stopped skip its chunk.
 
@@ -107,8 +107,8 @@ def make_runner(config, devices=None, seed_loop=None):
 
   Args:
     config: a config (see configs/sym16.py, asym16.py, selective.py).
-    devices: devices to split the seeds over (default: all local devices; as
-      many as divide config.num_seeds evenly are used).
+    devices: devices to split the seeds over (default: every process's devices;
+      as many as divide config.num_seeds evenly are used).
     seed_loop: how each device runs its block of seeds: 'map' (one after
       another; on CPU it compiles faster and runs as fast) or 'vmap' (all at
       once, which an accelerator needs to be kept busy). Default: 'map' on

@@ -21,6 +21,8 @@ from adversarial_crypto import config as config_lib
 from adversarial_crypto.training import runner as runner_lib
 from adversarial_crypto.core import selective
 from adversarial_crypto.evaluation import stats
+from adversarial_crypto.training import distributed
+from adversarial_crypto.training import sharding
 from adversarial_crypto.training import workdir as workdir_lib
 
 
@@ -169,15 +171,20 @@ class _Interrupts:
   A chunk's computation may be interrupted at once (it will simply run again),
   but not the bookkeeping after it, so metrics.csv and the checkpoint always
   describe the same chunk.
+
+  With `collective` (a run of several processes), a signal never interrupts:
+  the processes agree at each chunk's end (`stop_agreed`) to stop together,
+  since a process that stopped alone would leave the others waiting for it.
   """
 
-  def __init__(self):
+  def __init__(self, collective=False):
     self.requested = False
     self.deferring = False
+    self.collective = collective
     self.previous = {}
 
   def _handle(self, signum, frame):
-    if self.deferring:
+    if self.deferring or self.collective:
       self.requested = True
     else:
       raise KeyboardInterrupt(f'signal {signum}')
@@ -199,8 +206,12 @@ class _Interrupts:
       yield
     finally:
       self.deferring = False
-    if self.requested:
+    if self.requested and not self.collective:
       raise KeyboardInterrupt('deferred signal')
+
+  def stop_agreed(self):
+    """Collective: whether any process was signalled (every process asks at once)."""
+    return self.collective and distributed.any_process(self.requested)
 
 
 def train(config, workdir, log=print):
@@ -209,6 +220,12 @@ def train(config, workdir, log=print):
   Resumes from the workdir's checkpoint if there is one. Ctrl-C (or SIGTERM)
   saves the last completed chunk and returns with `interrupted` set; running
   again resumes from there.
+
+  In a run of several processes (distributed.py) every process calls this
+  with the same arguments; the seeds are split over all their devices, the
+  state is gathered into every process after each chunk, and process 0
+  alone writes the workdir. A signal to any process stops them all at the
+  end of the chunk in progress.
 
   Args:
     config: a symmetric, asymmetric or selective config.
@@ -222,17 +239,23 @@ def train(config, workdir, log=print):
   config_lib.validate(config)
   workdir_lib.check_or_write_config(workdir, config)
   runner = runner_lib.make_runner(config)
+  # `host` is `run` read whole into this process (gathered from every process):
+  # what the loop decides on and what the workdir records.
   if workdir_lib.has_checkpoint(workdir):
-    run, chunk = runner_lib.load_state(workdir, config, runner)
-    run = jax.device_put(run)
-    log(f'resumed from {workdir} at step {int(run.step)}')
+    host, chunk = runner_lib.load_state(workdir, config, runner)
+    # Placed as runner.init places a run; each process builds its own blocks.
+    run = sharding.put_like(host, jax.eval_shape(runner.init))
+    log(f'resumed from {workdir} at step {int(host.step)}')
   else:
     run, chunk = runner.init(), 0
-  _add_diverged_column(workdir, run.measure._fields)
-  metrics = workdir_lib.MetricsWriter(workdir, chunk, run.measure._fields + ('diverged',))
-  diverged = runner_lib.diverged(run)
+    host = sharding.to_host(run)
+  # Read before process 0 can write it, so that every process reads the same.
+  had_summary = os.path.exists(os.path.join(workdir, workdir_lib.SUMMARY_FILE))
+  _add_diverged_column(workdir, host.measure._fields)
+  metrics = workdir_lib.MetricsWriter(workdir, chunk, host.measure._fields + ('diverged',))
+  diverged = runner_lib.diverged(host)
   if chunk == 0:
-    metrics.write(0, _with_diverged(run, diverged))
+    metrics.write(0, _with_diverged(host, diverged))
     earlier_wall_s = 0.0
   else:  # summary.json is rewritten with the checkpoint; it may lag by one chunk
     try:
@@ -241,31 +264,33 @@ def train(config, workdir, log=print):
       earlier_wall_s = 0.0
 
   start, interrupted, chunks_now = time.time(), False, 0
-  with _Interrupts() as interrupts:
+  with _Interrupts(collective=distributed.process_count() > 1) as interrupts:
     try:
-      while not _done(config, run, diverged):
-        num_steps = min(config.chunk_steps, config.max_steps - int(run.step))
+      while not _done(config, host, diverged):
+        num_steps = min(config.chunk_steps, config.max_steps - int(host.step))
         t = time.time()
         new_run = jax.block_until_ready(runner.run_chunk(run, num_steps))
         elapsed = time.time() - t
         with interrupts.deferred():
-          run, chunk = new_run, chunk + 1
-          diverged = runner_lib.diverged(run)
-          metrics.write(chunk, _with_diverged(run, diverged))
-          workdir_lib.save_checkpoint(workdir, run, chunk, config)
+          run, host, chunk = new_run, sharding.to_host(new_run), chunk + 1
+          diverged = runner_lib.diverged(host)
+          metrics.write(chunk, _with_diverged(host, diverged))
+          workdir_lib.save_checkpoint(workdir, host, chunk, config)
           workdir_lib.write_summary(workdir, summarize(
-              config, run, earlier_wall_s + time.time() - start))
-          log(_progress_line(config, run, num_steps / elapsed, diverged) +
+              config, host, earlier_wall_s + time.time() - start))
+          log(_progress_line(config, host, num_steps / elapsed, diverged) +
               (f' | this chunk {elapsed:.0f}s, with compile' if chunks_now == 0 else ''))
           chunks_now += 1
+        if interrupts.stop_agreed():
+          raise KeyboardInterrupt('signal')
     except KeyboardInterrupt:
       interrupted = True
-      workdir_lib.save_checkpoint(workdir, run, chunk, config)
-      log(f'interrupted: saved step {int(run.step)} to {workdir}; '
+      workdir_lib.save_checkpoint(workdir, host, chunk, config)
+      log(f'interrupted: saved step {int(host.step)} to {workdir}; '
           'run the same command to resume')
 
-  summary = summarize(config, run, earlier_wall_s + time.time() - start)
-  if chunks_now or not os.path.exists(os.path.join(workdir, workdir_lib.SUMMARY_FILE)):
+  summary = summarize(config, host, earlier_wall_s + time.time() - start)
+  if chunks_now or not had_summary:
     workdir_lib.write_summary(workdir, summary)
   else:  # nothing trained now: keep what later stages (the evaluation) added to it
     summary = {**workdir_lib.read_summary(workdir),

@@ -8,6 +8,10 @@ file; config.json and summary.json are written the same way.
 
 The command-line tools hold the workdir's lock (`locked`, a flock on `.lock`)
 while they use it, so a second process on the same workdir is refused.
+
+In a run of several processes (multi-host JAX, distributed.py) only process 0
+writes: in the others write_atomically, save_checkpoint, MetricsWriter and
+write_summary write nothing, and check_or_write_config only checks.
 """
 
 import contextlib
@@ -27,6 +31,7 @@ import numpy as np
 from flax import serialization
 
 from adversarial_crypto import config as config_lib
+from adversarial_crypto.training import distributed
 
 CHECKPOINT_FORMAT = 'adversarial_crypto.checkpoint/1'
 CONFIG_FILE = 'config.json'
@@ -96,8 +101,11 @@ def write_atomically(path, data):
   """Writes bytes to `path` via a synced temporary file and a rename.
 
   A crash or a storage fault leaves the previous file whole; a fault raises
-  WorkdirError naming `path` and removes the temporary file.
+  WorkdirError naming `path` and removes the temporary file. Only process 0
+  of a multi-process run writes; the others return at once.
   """
+  if not distributed.is_writer():
+    return
   tmp = path + '.tmp'
   try:
     with open(tmp, 'wb') as f:
@@ -138,14 +146,15 @@ def _holder(fd, path):
   return f'another process (no holder recorded in {path})'
 
 
-@contextlib.contextmanager
 def locked(workdir, command=None):
   """Holds the workdir's lock, so that no other process uses it meanwhile.
 
   The lock is an flock on <workdir>/.lock, so the kernel drops it when its
   holder exits, however it exits (kill -9 included): a dead run never blocks
   the next. The file's text only names the holder (pid, host, start time,
-  command) to whoever is refused. Re-entrant within one process.
+  command) to whoever is refused. Re-entrant within one process. In a run of
+  several processes (multi-host JAX) process 0 alone takes it; the others
+  refuse the workdir as well when it could not.
 
   Args:
     workdir: the directory; made if missing.
@@ -155,6 +164,13 @@ def locked(workdir, command=None):
     WorkdirError: at once, if another process holds the lock (naming it), or
       the workdir cannot be written.
   """
+  return distributed.in_process_0(
+      _locked(workdir, command),
+      lambda: WorkdirError(f'process 0 could not take the lock of {workdir}; its error says why'))
+
+
+@contextlib.contextmanager
+def _locked(workdir, command):
   path = os.path.join(workdir, LOCK_FILE)
   try:
     os.makedirs(workdir, exist_ok=True)
@@ -223,7 +239,8 @@ def check_or_write_config(workdir, config):
     WorkdirError: naming every field that differs.
   """
   try:
-    os.makedirs(workdir, exist_ok=True)
+    if distributed.is_writer():
+      os.makedirs(workdir, exist_ok=True)
   except OSError as e:
     raise storage_error(e, workdir) from e
   path = os.path.join(workdir, CONFIG_FILE)
@@ -264,6 +281,8 @@ def save_checkpoint(workdir, run, chunk, config):
   Raises:
     WorkdirError: a storage fault (disk full, ...), naming the file.
   """
+  if not distributed.is_writer():
+    return
   payload = {'format': CHECKPOINT_FORMAT, 'config': _jsonable(config_lib.identity(config)),
              'chunk': chunk, 'run': serialization.to_state_dict(jax.device_get(run))}
   write_atomically(os.path.join(workdir, CHECKPOINT_FILE),
@@ -330,6 +349,9 @@ class MetricsWriter:
   def __init__(self, workdir, completed_chunks, measures):
     self.path = os.path.join(workdir, METRICS_FILE)
     self.measures = tuple(measures)
+    self.writes = distributed.is_writer()  # process 0 alone, in a multi-process run
+    if not self.writes:
+      return
     fields = ('chunk', 'step', 'seed') + self.measures + ('stopped',)
     rows = []
     if os.path.exists(self.path):
@@ -345,6 +367,8 @@ class MetricsWriter:
     write_atomically(self.path, out.getvalue().encode())  # a crash now keeps the old rows
 
   def write(self, chunk, run):
+    if not self.writes:
+      return
     steps, measure, stopped = jax.device_get((run.steps, run.measure, run.stopped))
     values = [np.asarray(getattr(measure, name)) for name in self.measures]
     try:
