@@ -31,18 +31,15 @@ afresh and overwrites it. eval.key_search_* only concern the key search that
 runs after the Eves, which is never saved, so changing them keeps the Eves.
 """
 
-import contextlib
 import hashlib
 import json
-import signal
-import threading
 from typing import NamedTuple
 
 import jax
 import numpy as np
 from flax import serialization
 
-from adversarial_crypto.training import distributed
+from adversarial_crypto.training import interrupts as interrupts_lib
 from adversarial_crypto.training import workdir as workdir_lib
 
 FORMAT = 'adversarial_crypto.eval_checkpoint/1'
@@ -69,61 +66,8 @@ class Progress(NamedTuple):
   finished: bool
 
 
-class Interrupts:
-  """Turns SIGINT and SIGTERM into KeyboardInterrupt, except while deferred.
-
-  As training's (train._Interrupts): a signal that comes while deferred is
-  raised when the deferred block ends, so a chunk and its checkpoint are
-  never torn apart. In a thread other than the main one, signals cannot be
-  handled and nothing changes.
-
-  With `collective` (a run of several processes) a signal never interrupts:
-  the processes agree after each chunk (`stop_agreed`) to stop together,
-  since one that stopped alone would leave the others waiting for it.
-  """
-
-  def __init__(self, collective=False):
-    self.requested = None
-    self.deferring = False
-    self.collective = collective
-    self.previous = {}
-
-  def _handle(self, signum, frame):
-    del frame
-    if self.deferring or self.collective:
-      self.requested = signum
-    else:
-      raise KeyboardInterrupt(f'signal {signum}')
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():
-      for sig in (signal.SIGINT, signal.SIGTERM):
-        self.previous[sig] = signal.signal(sig, self._handle)
-    return self
-
-  def __exit__(self, *exc):
-    for sig, handler in self.previous.items():
-      signal.signal(sig, handler)
-    self.previous = {}
-
-  @contextlib.contextmanager
-  def deferred(self):
-    """Signals that come inside the block are raised at its end."""
-    if self.deferring:  # nested: the outer block raises
-      yield
-      return
-    self.deferring = True
-    try:
-      yield
-    finally:
-      self.deferring = False
-    if self.requested is not None and not self.collective:
-      signum, self.requested = self.requested, None
-      raise KeyboardInterrupt(f'signal {signum} (deferred)')
-
-  def stop_agreed(self):
-    """Collective: whether any process was signalled (every process asks at once)."""
-    return self.collective and distributed.any_process(self.requested is not None)
+# Kept here for the evaluation's callers; defined with training's.
+Interrupts = interrupts_lib.Interrupts
 
 
 def _jsonable(value):

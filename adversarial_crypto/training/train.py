@@ -5,12 +5,9 @@ is one jitted lax.scan over steps, vmapped over seeds (runner.py).
 """
 
 import collections
-import contextlib
 import csv
 import io
 import os
-import signal
-import threading
 import time
 from typing import NamedTuple
 
@@ -22,6 +19,7 @@ from adversarial_crypto.training import runner as runner_lib
 from adversarial_crypto.core import selective
 from adversarial_crypto.evaluation import stats
 from adversarial_crypto.training import distributed
+from adversarial_crypto.training import interrupts as interrupts_lib
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import workdir as workdir_lib
 
@@ -165,55 +163,6 @@ def seed_table(summary):
   return '\n'.join(lines)
 
 
-class _Interrupts:
-  """Turns SIGINT and SIGTERM into KeyboardInterrupt, except while deferred.
-
-  A chunk's computation may be interrupted at once (it will simply run again),
-  but not the bookkeeping after it, so metrics.csv and the checkpoint always
-  describe the same chunk.
-
-  With `collective` (a run of several processes), a signal never interrupts:
-  the processes agree at each chunk's end (`stop_agreed`) to stop together,
-  since a process that stopped alone would leave the others waiting for it.
-  """
-
-  def __init__(self, collective=False):
-    self.requested = False
-    self.deferring = False
-    self.collective = collective
-    self.previous = {}
-
-  def _handle(self, signum, frame):
-    if self.deferring or self.collective:
-      self.requested = True
-    else:
-      raise KeyboardInterrupt(f'signal {signum}')
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():
-      for sig in (signal.SIGINT, signal.SIGTERM):
-        self.previous[sig] = signal.signal(sig, self._handle)
-    return self
-
-  def __exit__(self, *exc):
-    for sig, handler in self.previous.items():
-      signal.signal(sig, handler)
-
-  @contextlib.contextmanager
-  def deferred(self):
-    self.deferring = True
-    try:
-      yield
-    finally:
-      self.deferring = False
-    if self.requested and not self.collective:
-      raise KeyboardInterrupt('deferred signal')
-
-  def stop_agreed(self):
-    """Collective: whether any process was signalled (every process asks at once)."""
-    return self.collective and distributed.any_process(self.requested)
-
-
 def train(config, workdir, log=print):
   """Trains every seed until it meets the goals, diverges or reaches max_steps.
 
@@ -264,7 +213,7 @@ def train(config, workdir, log=print):
       earlier_wall_s = 0.0
 
   start, interrupted, chunks_now = time.time(), False, 0
-  with _Interrupts(collective=distributed.process_count() > 1) as interrupts:
+  with interrupts_lib.Interrupts(collective=distributed.process_count() > 1) as interrupts:
     try:
       while not _done(config, host, diverged):
         num_steps = min(config.chunk_steps, config.max_steps - int(host.step))
