@@ -108,6 +108,7 @@ def _metrics_rows(workdir):
   return workdir_lib.read_metrics(str(workdir))
 
 
+@pytest.mark.slow  # end to end through train.train: about 15 s
 def test_training_records_a_diverged_seed(config, tmp_path, monkeypatch):
   # Goals every seed meets at the first boundary: the diverged one must not stop as trained.
   config.success.bob_bits, config.success.eve_bits = 8.0, 0.0
