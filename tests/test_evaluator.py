@@ -375,3 +375,10 @@ def test_benchmark_presets_and_table(success_rate_benchmark):
   assert ' 0/2  0.00 [0.00,0.84]' in table   # secure: the MLP Eve breaks seed 0
   assert 'steps per retrained Eve: 2000 (paper 250000)' in table
   assert 'minibatch: 512 (paper 4096)' in table
+
+
+def test_the_progress_line_lowest_leaves_out_nan():
+  # A diverged seed's Eves measure NaN; the progress line's lowest is the others'.
+  assert evaluator._lowest(np.array([[np.nan, 3.0], [2.5, np.nan]])) == 2.5
+  assert np.isnan(evaluator._lowest(np.array([np.nan, np.nan])))
+  assert evaluator._lowest(np.array([np.inf, 7.0])) == 7.0

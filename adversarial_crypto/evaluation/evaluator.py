@@ -381,6 +381,14 @@ def place(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, att
   return evaluator, cipher_params, keys, sharding.put_leading(evaluator.init(keys), mesh)
 
 
+def _lowest(values):
+  """The lowest of `values`, NaN left out (the Eves of a diverged seed's Alice
+  measure NaN); NaN only when all are."""
+  values = np.asarray(values)
+  values = values[~np.isnan(values)]
+  return float(values.min()) if values.size else float('nan')
+
+
 def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key,
                     attackers, log=print, devices=None, layout=bits.ROWS, checkpoint=None):
   """Trains fresh Eves of every attacker against each frozen cipher.
@@ -462,8 +470,8 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
           if store:
             store.save(step, host_states, host_keys, history,
                        earlier_wall_s + time.time() - start, finished)
-          parts = [f'{name} best {np.min(host_states[name].best_bits):.2f} / hard '
-                   f'{np.min(host_states[name].best_hard_bits):.2f}' for name in measures]
+          parts = [f'{name} best {_lowest(host_states[name].best_bits):.2f} / hard '
+                   f'{_lowest(host_states[name].best_hard_bits):.2f}' for name in measures]
           log(f'fresh Eves step {step:>7d}/{total} | {num_eves * num_steps / elapsed:8.0f} '
               f'Eve-steps/s | lowest bits wrong: ' + ', '.join(parts) +
               (f' | stopped {stopped}/{num_eves}' if eval_config.get('patience', 0) else '') +
