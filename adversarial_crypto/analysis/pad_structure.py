@@ -1,0 +1,120 @@
+"""An exact proof, from the weights, that a keyed_bilinear cipher is a one-time pad.
+
+The exhaustive key search (key_search.py) proves H(P | C) = N on sampled
+ciphertexts, for keys of up to 20 bits. At N = 32 or 64 the keys are too many;
+for Alice and Bob of keyed product units (networks.keyed_bilinear) sending
+signs (config.ciphertext = 'sign'), the weights themselves can give a proof
+that holds for every plaintext, key and ciphertext, at any N.
+
+Each output is a bilinear form of text and key: u_i = sum_h W_hi (t A)_h (k B)_h
+= t^T M_i k with M_i = A diag(W_:i) B^T, an [N, K] matrix. If one entry
+dominates, |M_i[j, k]| > the sum of |M_i|'s other entries, then for every t and
+k in {-1, +1} the other terms cannot outweigh it, so
+
+    sign(u_i) = sign(M_i[j, k]) t_j k_k      exactly.
+
+A certificate of that kind for every ciphertext element, with the plaintext
+bits j a permutation and the key bits k a permutation, proves Alice's cipher
+is C = s * P[pi] * K[rho] (elementwise; signs s): the one-time pad up to a
+permutation of bits and signs. Then every ciphertext is explained by every
+key, each with a different plaintext: H(P | C) = N for every ciphertext, and
+C is uniform and independent of P. The same certificate on Bob (his text is
+C), checked against Alice's, proves that his hard decisions decode every
+message: Bob_j = s'_j C_i K_k with C_i = s_i P_j K_k.
+
+It is a sufficient condition: a cipher that fails it may still be a pad (a
+dominant entry is not the only way a bilinear form can keep one sign), so
+`certified` False proves nothing either way; the key search decides at N <= 20.
+With tanh ciphertexts (config.ciphertext = 'tanh') it proves only that the
+ciphertext's signs form a pad; the magnitudes may leak.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class Certificate(NamedTuple):
+  """Per output i of one network: the entry that dominates its bilinear form."""
+  text_bit: np.ndarray   # [out] j: the text bit of the dominant entry
+  key_bit: np.ndarray    # [out] k: the key bit of the dominant entry
+  sign: np.ndarray       # [out] sign(M_i[j, k]), -1 or +1
+  margin: np.ndarray     # [out] (|M_i[j, k]| - the rest) / sum |M_i|, in (-1, 1]
+  certified: np.ndarray  # [out] margin > 0: sign(u_i) = sign * t_j * k_k exactly
+
+
+def bilinear_forms(params):
+  """[out, text, key]: M_i = A diag(W_:i) B^T of a keyed_bilinear network's params."""
+  a, b, w = (np.asarray(params[name], np.float64) for name in ('text', 'key', 'out'))
+  return np.einsum('th,kh,hi->itk', a, b, w)
+
+
+def certify(params):
+  """The Certificate of each output of a keyed_bilinear network (float64)."""
+  forms = bilinear_forms(params)
+  out, text, key = forms.shape
+  flat = np.abs(forms.reshape(out, text * key))
+  top = np.argmax(flat, axis=1)
+  best = flat[np.arange(out), top]
+  total = flat.sum(axis=1)
+  # A zero form has no sign to keep: margin 0, not certified.
+  margin = np.where(total > 0, (2 * best - total) / np.where(total > 0, total, 1), 0.0)
+  j, k = np.divmod(top, key)
+  sign = np.sign(forms[np.arange(out), j, k]).astype(np.int64)
+  return Certificate(j, k, sign, margin, margin > 0)
+
+
+def _is_permutation(indices, size):
+  return len(indices) == size and sorted(indices.tolist()) == list(range(size))
+
+
+def prove_pad(alice_params, bob_params=None):
+  """Whether the weights prove Alice a one-time pad, and Bob its exact decoder.
+
+  Args:
+    alice_params: one seed's keyed_bilinear Alice ({'text', 'key', 'out'}).
+    bob_params: his, or None to judge Alice alone.
+
+  Returns:
+    A dict: 'alice_pad' (every ciphertext element certified, plaintext bits and
+    key bits each a permutation), 'bob_exact' (None without Bob: every output
+    certified and decoding Alice's pad), 'min_margin' of Alice (and 'bob_min_margin'),
+    'text_bits', 'key_bits', 'signs' (Alice's C_i = signs_i P[text_bits_i]
+    K[key_bits_i]) and 'reason', one line saying what failed, '' when both hold.
+  """
+  alice = certify(alice_params)
+  n_out = len(alice.text_bit)
+  text_bits = np.asarray(alice_params['text']).shape[0]
+  key_bits = np.asarray(alice_params['key']).shape[0]
+  result = {'text_bits': alice.text_bit.tolist(), 'key_bits': alice.key_bit.tolist(),
+            'signs': alice.sign.tolist(), 'min_margin': float(alice.margin.min()),
+            'alice_pad': False, 'bob_exact': None, 'reason': ''}
+  if not alice.certified.all():
+    result['reason'] = (f'Alice: no dominant entry in ciphertext elements '
+                        f'{np.flatnonzero(~alice.certified).tolist()}')
+  elif not (n_out == text_bits and _is_permutation(alice.text_bit, text_bits)):
+    result['reason'] = f'Alice: plaintext bits {alice.text_bit.tolist()} are not a permutation'
+  elif not (n_out == key_bits and _is_permutation(alice.key_bit, key_bits)):
+    result['reason'] = (f'Alice: key bits {alice.key_bit.tolist()} are not a permutation '
+                        '(a key bit used twice leaks the product of two plaintext bits)')
+  else:
+    result['alice_pad'] = True
+  if bob_params is None:
+    return result
+  bob = certify(bob_params)
+  result['bob_min_margin'] = float(bob.margin.min())
+  result['bob_exact'] = False
+  if not result['alice_pad']:
+    return result
+  # Bob_j = s'_j C_i K_k must equal P_j: C_i = s_i P_j K_k with the same k, s'_j s_i = +1.
+  element_of = np.empty(n_out, np.int64)
+  element_of[alice.text_bit] = np.arange(n_out)     # which C_i carries P_j
+  wrong = [j for j in range(len(bob.text_bit))
+           if not (bob.certified[j] and bob.text_bit[j] == element_of[j]
+                   and bob.key_bit[j] == alice.key_bit[element_of[j]]
+                   and bob.sign[j] * alice.sign[element_of[j]] == 1)]
+  if len(bob.text_bit) != n_out or wrong:
+    result['reason'] = f'Bob: outputs {wrong} are not proved to decode their plaintext bit'
+  else:
+    result['bob_exact'] = True
+  return result

@@ -1,0 +1,113 @@
+"""The weights' proof that a keyed_bilinear cipher is a one-time pad, checked by hand
+and against every plaintext and key."""
+
+import itertools
+
+import jax
+import ml_collections
+import numpy as np
+
+import adversarial_crypto as ac
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.analysis import key_search
+from adversarial_crypto.analysis import pad_structure
+from adversarial_crypto.core import bits
+from configs import tiny
+
+
+def _pad(n, noise=0.0, reuse=False, seed=0):
+  """keyed_bilinear params of C_i = s_i P_i K_rho(i) (text A = I, key B a permutation,
+  out W = diag(s)), plus uniform noise of that size on every weight; `reuse` makes
+  elements 0 and 1 share key bit rho(0)."""
+  rng = np.random.default_rng(seed)
+  rho, signs = rng.permutation(n), rng.choice([-1.0, 1.0], n)
+  if reuse:
+    rho[1] = rho[0]
+  key = np.zeros((n, n))
+  key[rho, np.arange(n)] = 1.0
+  params = {'text': np.eye(n), 'key': key, 'out': np.diag(signs)}
+  params = {name: w + rng.uniform(-noise, noise, w.shape) for name, w in params.items()}
+  return params, rho, signs
+
+
+def _signs(params, text, key):
+  """sign(u) of a keyed_bilinear network on every row of text and key."""
+  u = ((text @ params['text']) * (key @ params['key'])) @ params['out']
+  return np.sign(u)
+
+
+def _every(n):
+  return np.array(list(itertools.product([-1.0, 1.0], repeat=n)))
+
+
+def test_the_margin_by_hand():
+  # One output, M = [[3, 1], [0.5, -0.5]]: |3| against 1 + 0.5 + 0.5 = 2 of the rest,
+  # margin (3 - 2) / 5 = 0.2, at (0, 0), sign +. Four hidden units, one per entry
+  # (t, k) in order: A picks text bit t, B key bit k, W holds M[t, k].
+  m = np.array([[3.0, 1.0], [0.5, -0.5]])
+  a = np.repeat(np.eye(2), 2, axis=1)                    # [text 2, h 4]
+  b = np.tile(np.eye(2), (1, 2))                         # [key 2, h 4]
+  w = m.reshape(4, 1)
+  np.testing.assert_allclose(pad_structure.bilinear_forms({'text': a, 'key': b, 'out': w})[0], m)
+  cert = pad_structure.certify({'text': a, 'key': b, 'out': w})
+  assert (cert.text_bit[0], cert.key_bit[0], cert.sign[0]) == (0, 0, 1)
+  np.testing.assert_allclose(cert.margin, [0.2])
+  assert cert.certified[0]
+  # Rest 1.5 + 1 + 0.5 = 3, no longer less than 3: not certified.
+  w2 = np.array([[3.0], [1.5], [1.0], [0.5]])
+  assert not pad_structure.certify({'text': a, 'key': b, 'out': w2}).certified[0]
+
+
+def test_a_noisy_pad_is_proved_and_the_proof_holds_on_every_input():
+  n = 6
+  params, rho, signs = _pad(n, noise=0.01)
+  proof = pad_structure.prove_pad(params, params)
+  assert proof['alice_pad'] and proof['bob_exact'], proof['reason']
+  assert proof['key_bits'] == rho.tolist() and proof['text_bits'] == list(range(n))
+  assert proof['signs'] == signs.astype(int).tolist() and proof['reason'] == ''
+  # Every (plaintext, key): C = s * P * K[rho] exactly, and Bob's signs give P back.
+  p, k = (np.repeat(_every(n), 2 ** n, 0), np.tile(_every(n), (2 ** n, 1)))
+  c = _signs(params, p, k)
+  np.testing.assert_array_equal(c, signs * p * k[:, rho])
+  np.testing.assert_array_equal(_signs(params, c, k), p)
+
+
+def test_the_key_search_agrees_the_proved_pad_hides_everything():
+  # N = 4 with sign ciphertexts: every ciphertext explained by all 16 keys, 16 plaintexts.
+  n = 4
+  params, _, _ = _pad(n, noise=0.02, seed=1)
+  assert pad_structure.prove_pad(params, params)['alice_pad']
+  config = config_lib.complete(tiny.get_config())
+  config.msg_bits = config.key_bits = n
+  config.arch, config.hidden, config.ciphertext = 'keyed_bilinear', (n,), 'sign'
+  config = ml_collections.FrozenConfigDict(config)
+  jparams = jax.tree_util.tree_map(lambda x: jax.numpy.asarray(x, jax.numpy.float32), params)
+  plaintext = bits.random_bits(jax.random.PRNGKey(3), (8, n))
+  key = bits.random_bits(jax.random.PRNGKey(4), (8, n))
+  ciphertext = ac.encrypt(jparams, plaintext, key, config)
+  found = jax.device_get(key_search.leakage(jparams, jparams, ciphertext, config))
+  np.testing.assert_array_equal(found.consistent, 2 ** n)
+  np.testing.assert_allclose(found.entropy, n)
+
+
+def test_a_pad_that_reuses_a_key_bit_is_rejected():
+  params, rho, _ = _pad(6, reuse=True)
+  proof = pad_structure.prove_pad(params, params)
+  assert not proof['alice_pad'] and not proof['bob_exact']
+  assert 'key bits' in proof['reason'] and proof['key_bits'][0] == proof['key_bits'][1] == rho[0]
+  # It leaks: C_0 C_1 = s_0 s_1 P_0 P_1 on every key.
+  n = 6
+  p, k = (np.repeat(_every(n), 2 ** n, 0), np.tile(_every(n), (2 ** n, 1)))
+  c = _signs(params, p, k)
+  assert len(np.unique(c[:, 0] * c[:, 1] * p[:, 0] * p[:, 1])) == 1
+
+
+def test_no_dominant_entry_and_a_wrong_bob_are_not_proved():
+  noisy, _, _ = _pad(6, noise=1.0, seed=2)
+  proof = pad_structure.prove_pad(noisy)
+  assert not proof['alice_pad'] and proof['bob_exact'] is None
+  assert 'no dominant entry' in proof['reason'] and proof['min_margin'] <= 0
+  params, _, _ = _pad(6)
+  bob = dict(params, out=-params['out'])      # decodes -P
+  proof = pad_structure.prove_pad(params, bob)
+  assert proof['alice_pad'] and not proof['bob_exact'] and 'Bob' in proof['reason']
