@@ -382,3 +382,30 @@ def test_the_progress_line_lowest_leaves_out_nan():
   assert evaluator._lowest(np.array([[np.nan, 3.0], [2.5, np.nan]])) == 2.5
   assert np.isnan(evaluator._lowest(np.array([np.nan, np.nan])))
   assert evaluator._lowest(np.array([np.inf, 7.0])) == 7.0
+
+
+@pytest.mark.slow
+def test_the_patience_benchmark_compares_the_same_eves(tmp_path):
+  # benchmarks/patience.py on a tiny run: the fixed budget trains every Eve to the
+  # cap, patience no more, and the JSON holds both with the verdicts per pair.
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  from adversarial_crypto.training import train
+  from configs import tiny
+  train.train(tiny.get_config(), str(tmp_path / 'run'), log=lambda line: None)
+  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                      'benchmarks', 'patience.py')
+  spec = importlib.util.spec_from_file_location('patience_benchmark', path)
+  bench = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(bench)
+  out = tmp_path / 'patience.json'
+  bench.main([f'--workdir={tmp_path / "run"}', '--seeds=2', '--eves=2', '--steps=40',
+              '--patience=10', '--every=10', '--batch=32', f'--out={out}'])
+  result = json.loads(out.read_text())
+  # 2 pairs x 2 Eves x 2 attackers (paper, mlp) x 40 steps.
+  assert result['fixed']['eve_steps'] == 2 * 2 * 2 * 40
+  assert 0 < result['patience']['eve_steps'] <= result['fixed']['eve_steps']
+  assert result['seeds'] == [0, 1] and len(result['patience']['pairs']) == 2
+  assert set(result['fixed']['pairs'][0]['best']) == {'paper', 'mlp'}
+  assert isinstance(result['verdicts_differ_on_pairs'], list)
+  with pytest.raises(SystemExit):   # --patience must be a multiple of --every
+    bench.parse_args([f'--workdir={tmp_path}', '--patience=15', '--every=10'])
