@@ -2,6 +2,7 @@
 and against every plaintext and key."""
 
 import itertools
+import json
 
 import jax
 import ml_collections
@@ -12,6 +13,8 @@ from adversarial_crypto import config as config_lib
 from adversarial_crypto.analysis import key_search
 from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.core import bits
+from adversarial_crypto.evaluation import attackers as attackers_lib
+from adversarial_crypto.evaluation import evaluator
 from configs import tiny
 
 
@@ -111,3 +114,64 @@ def test_no_dominant_entry_and_a_wrong_bob_are_not_proved():
   bob = dict(params, out=-params['out'])      # decodes -P
   proof = pad_structure.prove_pad(params, bob)
   assert proof['alice_pad'] and not proof['bob_exact'] and 'Bob' in proof['reason']
+
+
+def _keyed_config(n):
+  config = config_lib.complete(tiny.get_config())
+  config.msg_bits = config.key_bits = n
+  config.arch, config.hidden, config.ciphertext = 'keyed_bilinear', (n,), 'sign'
+  config.eval.key_search_messages = 4
+  return config
+
+
+def _stacked(*params):
+  return jax.tree_util.tree_map(lambda *x: jax.numpy.asarray(np.stack(x), jax.numpy.float32),
+                                *params)
+
+
+def test_beyond_20_key_bits_the_weights_decide_perfect():
+  from adversarial_crypto.evaluation import leakage  # pylint: disable=g-import-not-at-top
+  from adversarial_crypto.evaluation import verdicts  # pylint: disable=g-import-not-at-top
+  n = 32
+  config = _keyed_config(n)
+  assert leakage.skip_reason(config) is None and leakage.method(config) == 'weights'
+  pad, _, _ = _pad(n, noise=0.005)
+  reused, _, _ = _pad(n, reuse=True, seed=1)
+  noisy, _, _ = _pad(n, noise=1.0, seed=2)
+  alices = _stacked(pad, reused, noisy)
+  lines = []
+  leak = leakage.measure_alices(config, {'alice': alices, 'bob': alices}, lines.append)
+  assert leak['method'] == 'weights' and '1/3 Alices proved one-time pads' in lines[-1]
+  means = [s['entropy_bits_mean'] for s in leak['seeds']]
+  assert means == [32.0, None, None]
+  assert leak['seeds'][0]['proof']['bob_exact'] and 'key bits' in leak['seeds'][1]['proof']['reason']
+  # The verdict: trained and proved.
+  train_summary = {'steps': 10, 'trained': {'count': 3, 'n': 3}, 'seeds': [
+      {'seed': i, 'trained': True, 'bob_bits': 0.0} for i in range(3)]}
+  at_chance = {'paper': np.full((3, 1), 16.0)}    # N/2 at N = 32
+  result = evaluator.EvalResult((attackers_lib.Attacker('paper', None, 'l1', 'paper'),),
+                                at_chance, at_chance, [], 100, 1.0)
+  summary = verdicts.summarize(config, train_summary, result, leak)
+  assert [s['perfect'] for s in summary['seeds']] == [True, False, False]
+  assert summary['perfect']['count'] == 1
+  assert summary['evaluation']['key_search']['method'] == 'weights'
+  json.dumps(summary)  # summary.json holds the proofs
+  assert 'proved a one-time pad by her weights' in verdicts.table(summary)
+  assert any('proved a one-time pad by her weights' in d
+             for d in verdicts.protocol_differences(config))
+  # A tanh Alice of 32 key bits has no proof: no verdict.
+  config.ciphertext = 'tanh'
+  assert 'too many' in leakage.skip_reason(config)
+
+
+def test_within_20_key_bits_the_search_decides_and_the_proof_is_recorded():
+  from adversarial_crypto.evaluation import leakage  # pylint: disable=g-import-not-at-top
+  n = 4
+  config = _keyed_config(n)
+  pad, _, _ = _pad(n, noise=0.01)
+  reused, _, _ = _pad(n, reuse=True)
+  alices = _stacked(pad, reused)
+  leak = leakage.measure_alices(config, {'alice': alices, 'bob': alices}, lambda line: None)
+  assert leak['method'] == 'search' and leak['messages'] == 4
+  assert leak['seeds'][0]['entropy_bits_mean'] == n and leak['seeds'][0]['proof']['alice_pad']
+  assert leak['seeds'][1]['entropy_bits_mean'] < n and not leak['seeds'][1]['proof']['alice_pad']

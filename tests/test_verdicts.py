@@ -133,7 +133,7 @@ def test_summary_with_and_without_the_key_search():
   assert summary['seeds'][1]['leakage']['entropy_bits_mean'] == 15.0
   assert summary['evaluation']['secure_bits'] == 7.75
   assert summary['evaluation']['key_search'] == {
-      'ran': True, 'messages': 64, 'tolerance': 1e-4, 'wall_s': 2.0,
+      'ran': True, 'method': 'search', 'messages': 64, 'tolerance': 1e-4, 'wall_s': 2.0,
       'perfect_bits': pytest.approx(15.9)}
   json.dumps(summary)  # summary.json must be able to hold it
   text = verdicts.table(summary)

@@ -14,6 +14,14 @@ the true H(P | C = c).
 The messages and keys come from a stream of their own, folded into
 evaluator.eval_root_key(config), so the fresh Eves' keys are as before.
 
+Keys of more than 20 bits are too many to try. For Alice and Bob of keyed
+product units sending signs (arch 'keyed_bilinear', ciphertext 'sign') the
+weights themselves then decide (analysis/pad_structure.py): a seed whose
+weights prove Alice a one-time pad has H(P | C) = N for every ciphertext,
+exactly; one whose weights do not is recorded with no entropy (the proof is a
+sufficient condition), so it is not `perfect`. Such runs of at most 20 key bits
+get both: the search decides, the proof is recorded beside it.
+
 In a run of several processes (multi-host JAX) process p searches seeds p,
 p + P, p + 2P, ... on its own devices and every process receives every
 seed's result (an all-gather), so every process summarizes the same.
@@ -28,6 +36,7 @@ from jax.experimental import multihost_utils
 
 from adversarial_crypto.analysis import cipher
 from adversarial_crypto.analysis import key_search
+from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.core import bits
 from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.training import distributed
@@ -37,17 +46,51 @@ from adversarial_crypto.training import distributed
 LEAKAGE_STREAM = 0x4B657973
 
 
+def proof_applies(config):
+  """Whether pad_structure can prove a complete config's Alices one-time pads."""
+  return (config.experiment == 'symmetric' and config.arch == 'keyed_bilinear'
+          and config.get('ciphertext', 'tanh') == 'sign')
+
+
+def method(config):
+  """How `perfect` is decided: 'search' (every key tried) or 'weights' (too many
+  keys; pad_structure's proof), for a config skip_reason lets through."""
+  return 'search' if config.key_bits <= key_search.MAX_KEY_BITS else 'weights'
+
+
 def skip_reason(config):
-  """Why the key search does not run for a complete config, or None when it does."""
+  """Why exact leakage is not measured for a complete config, or None when it is."""
   if not config.eval.key_search_messages:
     return 'key search off: config.eval.key_search_messages is 0'
   if config.experiment != 'symmetric':
     return (f'no key search: it needs Bob to decode under a shared key, and this run is '
             f'{config.experiment}')
-  if config.key_bits > key_search.MAX_KEY_BITS:
+  if config.key_bits > key_search.MAX_KEY_BITS and not proof_applies(config):
     return (f'no key search: 2^{config.key_bits} keys are too many to try (at most '
-            f'2^{key_search.MAX_KEY_BITS})')
+            f'2^{key_search.MAX_KEY_BITS}), and only keyed_bilinear Alices sending signs '
+            'have a proof from their weights')
   return None
+
+
+def prove_seeds(config, alice_bob_params):
+  """pad_structure.prove_pad of every seed ({'alice', 'bob'} with a leading seed axis)."""
+  host = jax.device_get(alice_bob_params)
+  num_seeds = int(jax.tree_util.tree_leaves(host['alice'])[0].shape[0])
+  pick = lambda tree, s: jax.tree_util.tree_map(lambda x: np.asarray(x[s]), tree)
+  return [pad_structure.prove_pad(pick(host['alice'], s), pick(host['bob'], s))
+          for s in range(num_seeds)]
+
+
+def proved_seed(config, proof):
+  """A seed's figures from its weights alone (method 'weights'), in summarize_seed's
+  keys: H(P | C) = N for every ciphertext when Alice is proved a pad, unknown (None)
+  otherwise."""
+  n = float(config.msg_bits) if proof['alice_pad'] else None
+  return {'entropy_bits_mean': n, 'entropy_bits_min': n,
+          'consistent_keys_median': float(2 ** config.key_bits) if proof['alice_pad'] else None,
+          'distinct_plaintexts_median': (float(2 ** config.msg_bits) if proof['alice_pad']
+                                         else None),
+          'found': None, 'proof': proof}
 
 
 def messages(config, seed):
@@ -85,12 +128,22 @@ def measure_alices(config, alice_bob_params, log=print):
     log: where progress lines go.
 
   Returns:
-    None when skip_reason(config) says why not; otherwise a dict: 'messages'
-    and 'tolerance' (the search's), 'wall_s', and 'seeds', one summarize_seed
-    dict per seed, in order.
+    None when skip_reason(config) says why not; otherwise a dict: 'method'
+    ('search' or 'weights'), 'messages' and 'tolerance' (the search's; None
+    for 'weights'), 'wall_s', and 'seeds', one summarize_seed dict per seed
+    (proved_seed's for 'weights'), in order; where proof_applies, each seed's
+    dict also holds its 'proof' (pad_structure.prove_pad).
   """
   if skip_reason(config):
     return None
+  proofs = prove_seeds(config, alice_bob_params) if proof_applies(config) else None
+  if method(config) == 'weights':
+    start = time.time()
+    seeds = [proved_seed(config, proof) for proof in proofs]
+    log(f"exact leakage from the weights (2^{config.key_bits} keys are too many to try): "
+        f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads")
+    return {'method': 'weights', 'messages': None, 'tolerance': None,
+            'wall_s': time.time() - start, 'seeds': seeds}
   frozen = ml_collections.FrozenConfigDict(config)
   alices, bobs = alice_bob_params['alice'], alice_bob_params['bob']
   num_seeds = int(jax.tree_util.tree_leaves(alices)[0].shape[0])
@@ -116,8 +169,12 @@ def measure_alices(config, alice_bob_params, log=print):
         f'{elapsed / (n + 1) * (len(mine) - n - 1):5.0f} s left | H(P|C) mean '
         + ('-' if mean is None else f'{mean:.3f}') + f' of {config.msg_bits} bits')
   found = _every_seed(found_here, processes)
-  return {'messages': config.eval.key_search_messages, 'tolerance': tolerance,
-          'wall_s': time.time() - start, 'seeds': [summarize_seed(f) for f in found]}
+  seeds = [summarize_seed(f) for f in found]
+  if proofs is not None:
+    for seed, proof in zip(seeds, proofs):
+      seed['proof'] = proof
+  return {'method': 'search', 'messages': config.eval.key_search_messages,
+          'tolerance': tolerance, 'wall_s': time.time() - start, 'seeds': seeds}
 
 
 def _every_seed(found_here, processes):

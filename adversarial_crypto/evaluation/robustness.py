@@ -177,9 +177,10 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
         log(reason)
         leak = None
       else:
-        log(f'exact leakage: all 2^{config.key_bits} keys on '
-            f'{config.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
-            f'{config.eval.key_search_tolerance:g}')
+        if leakage.method(config) == 'search':
+          log(f'exact leakage: all 2^{config.key_bits} keys on '
+              f'{config.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
+              f'{config.eval.key_search_tolerance:g}')
         leak = leakage.measure_alices(config, alice_bob, log)
       summary = verdicts.summarize(config, train_summary, result, leak, reason)
       with interrupts.deferred():

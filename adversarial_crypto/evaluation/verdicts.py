@@ -12,7 +12,9 @@ Per seed:
   perfect  beyond the paper: trained, and the plaintext's entropy given the
            ciphertext, H(P | C), by exhaustive key search (leakage.py), is at
            least N - success.perfect_margin_bits on average over the sampled
-           ciphertexts; None where the search did not run.
+           ciphertexts; beyond 20 key bits, for keyed_bilinear Alices sending
+           signs, Alice proved a one-time pad by her weights (H(P | C) = N on
+           every ciphertext; analysis/pad_structure.py); None where neither ran.
 
 A fresh Eve's best bits wrong can only fall with a longer budget, so a verdict
 that holds might not with one, and one that fails would still fail: each seed
@@ -122,11 +124,17 @@ def protocol_differences(config):
              '(the paper does not say; its public code measures every 10,000)')
   extra = [a for a in config.eval.attackers if a != 'paper']
   skip = leakage_lib.skip_reason(config)
-  search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
-            f'{perfect_margin(config):g}, exact by trying all 2^{config.key_bits} keys on '
-            f'{config.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
-            f'{config.eval.key_search_tolerance:g})' if not skip else
-            f'no verdict "perfect" ({skip})')
+  if skip:
+    search = f'no verdict "perfect" ({skip})'
+  elif leakage_lib.method(config) == 'weights':
+    search = ('"perfect" (trained, and Alice proved a one-time pad by her weights, '
+              f'H(P|C) = N for every ciphertext: analysis/pad_structure.py; 2^{config.key_bits} '
+              'keys are too many to try)')
+  else:
+    search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
+              f'{perfect_margin(config):g}, exact by trying all 2^{config.key_bits} keys on '
+              f'{config.eval.key_search_messages} fresh ciphertexts per seed, tolerance '
+              f'{config.eval.key_search_tolerance:g})')
   out.append('beyond the paper: hard-decision bits wrong, the attackers '
              f'{", ".join(extra) or "(none)"}, the stricter verdict "secure" (robust, and '
              f"every attacker's best fresh Eve >= {secure_bits(config):g} hard bits wrong: "
@@ -272,7 +280,8 @@ def summarize(config, train_summary, result, leak=None, leak_reason=None):
   if leak is None:
     key_search = {'ran': False, 'reason': leak_reason or 'the key search was not run'}
   else:
-    key_search = {'ran': True, 'messages': leak['messages'], 'tolerance': leak['tolerance'],
+    key_search = {'ran': True, 'method': leak.get('method', 'search'),
+                  'messages': leak['messages'], 'tolerance': leak['tolerance'],
                   'wall_s': leak['wall_s']}
   key_search['perfect_bits'] = perfect_bits(config)
   evaluation = {'config': config.eval.to_dict(), 'retrained_eve_bits': bound,
@@ -332,7 +341,10 @@ def table(summary):
                  f"{_yes_no(s.get('perfect'))}")
   for verdict in ('trained', 'robust', 'secure'):
     lines.append(f'{verdict:7s} {stats.format_rate(summary[verdict])} (95% Clopper-Pearson)')
-  if summary.get('perfect') is not None:
+  if summary.get('perfect') is not None and key_search.get('method') == 'weights':
+    lines.append(f"perfect {stats.format_rate(summary['perfect'])} (95% Clopper-Pearson; "
+                 'Alice proved a one-time pad by her weights)')
+  elif summary.get('perfect') is not None:
     lines.append(f"perfect {stats.format_rate(summary['perfect'])} (95% Clopper-Pearson; "
                  f"{key_search['messages']} ciphertexts per seed, tolerance "
                  f"{key_search['tolerance']:g})")
