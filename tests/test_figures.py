@@ -51,3 +51,43 @@ def test_figure2_only_without_evaluation(tmp_path):
   paths = figures.write_figures(str(tmp_path), tiny.get_config(), None, _metrics(1, 2))
   assert len(paths) == 1 and _is_png(paths[0])
   assert not os.path.exists(tmp_path / figures.FIGURE3_FILE)
+
+
+def _eval_rows():
+  """eval_metrics.csv rows of 3 seeds x 2 Eves x 2 attackers at steps 10, 20, 30;
+  Eve 1 of seed 0 stops (NaN) after step 10."""
+  rows = []
+  for step in (10, 20, 30):
+    for seed in range(3):
+      for attacker in ('paper', 'mlp'):
+        for eve in range(2):
+          bits = 'nan' if (seed, eve) == (0, 1) and step > 10 else str(8.0 - step / 10 - eve)
+          rows.append({'step': str(step), 'seed': str(seed), 'attacker': attacker,
+                       'eve': str(eve), 'bits': bits, 'hard_bits': bits})
+  return rows
+
+
+def test_the_fresh_eves_curves_are_drawn_with_the_evaluation(tmp_path):
+  summary = _summary()
+  summary['evaluation']['secure_bits'] = 3.75
+  paths = figures.write_figures(str(tmp_path), tiny.get_config(), summary, _metrics(),
+                                _eval_rows())
+  assert [os.path.basename(p) for p in paths] == [
+      figures.FIGURE2_FILE, figures.FIGURE3_FILE, figures.EVE_STEPS_FILE]
+  image = matplotlib.image.imread(paths[2])
+  assert image.shape[:2] == (320, 640)  # 2 panels of 3.2 x 2.8 inches and a title, 100 dpi
+  assert np.std(image[..., :3]) > 0.05
+
+
+def test_best_so_far_by_hand():
+  # Eve 0: 7, 6, 5 at steps 10, 20, 30; Eve 1: 6 at step 10, then stopped (NaN), and a
+  # rise to 7.5 that is not a best. Lowest best so far: 6, 6, 5.
+  step = np.array([10, 10, 20, 20, 30, 30])
+  eve = np.array([0, 1, 0, 1, 0, 1])
+  value = np.array([7.0, 6.0, 6.0, np.nan, 5.0, np.nan])
+  steps, curve = figures.best_so_far(step, eve, value)
+  np.testing.assert_array_equal(steps, [10, 20, 30])
+  np.testing.assert_array_equal(curve, [6.0, 6.0, 5.0])
+  steps, curve = figures.best_so_far(np.array([30, 10, 20]), np.zeros(3, int),
+                                     np.array([7.0, 6.0, 7.5]))
+  np.testing.assert_array_equal(curve, [6.0, 6.0, 6.0])

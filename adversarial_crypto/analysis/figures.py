@@ -3,6 +3,10 @@
   figure2_training.png    Bob's and Eve's bits wrong against step (metrics.csv).
   figure3_robustness.png  per seed, Bob's final bits wrong against the best
                           retrained Eve's, with the success region marked.
+  figure_eve_steps.png    beyond the paper: per attacker and seed, the best fresh
+                          Eve's bits wrong so far against her training steps
+                          (eval_metrics.csv), with the verdicts' bounds: would
+                          more steps change a verdict?
   figure4_selective.png   selective protection: D-public's, Bob's, Eve's and
                           Blind Eve's errors, and Eve's advantage, against step.
 """
@@ -19,6 +23,7 @@ from adversarial_crypto.training import distributed
 FIGURE2_FILE = 'figure2_training.png'
 FIGURE3_FILE = 'figure3_robustness.png'
 FIGURE4_FILE = 'figure4_selective.png'
+EVE_STEPS_FILE = 'figure_eve_steps.png'
 
 
 def plot_training(metrics, msg_bits, path, title=''):
@@ -101,14 +106,85 @@ def plot_robustness(summary, msg_bits, bob_bound, path, title=''):
   plt.close(fig)
 
 
-def write_figures(workdir, config, summary, metrics):
-  """Writes Figures 2 and 3 of a run into its workdir.
+def best_so_far(step, eve, value):
+  """One seed's curve: at each measured step, the lowest over its Eves of each
+  Eve's best value so far. A stopped Eve's NaN keeps her earlier best.
+
+  Args:
+    step, eve, value: [R] arrays, one row per (measurement, Eve).
+
+  Returns:
+    (steps [T] sorted, curve [T]).
+  """
+  steps, at = np.unique(step, return_inverse=True)
+  grid = np.full((len(steps), int(eve.max()) + 1), np.nan)
+  grid[at, eve] = value
+  return steps, np.fmin.reduce(np.fmin.accumulate(grid, axis=0), axis=1)
+
+
+def plot_eve_steps(eval_rows, summary, msg_bits, path, title=''):
+  """Per attacker, per seed: the best fresh Eve's bits wrong so far against steps.
+
+  One panel per attacker; one line per seed, the lowest over its Eves of each
+  Eve's best so far (an Eve stopped by patience keeps her best); dotted for
+  seeds that failed training. The paper attacker is drawn in L1/2 with the
+  robust bound, the others in hard decisions with the secure bound: a line
+  still falling at the right edge is a verdict more steps could change.
+
+  Args:
+    eval_rows: rows of eval_metrics.csv (step, seed, attacker, eve, bits, hard_bits).
+    summary: the evaluated summary (its seeds' 'trained', its bounds).
+    msg_bits: N.
+    path: the PNG to write.
+    title: the figure's title.
+  """
+  evaluation = summary['evaluation']
+  names = list(evaluation['attackers'])
+  trained = {s['seed']: s['trained'] for s in summary['seeds']}
+  cols = min(len(names), 4)
+  rows = -(-len(names) // cols)
+  fig, axes = plt.subplots(rows, cols, figsize=(max(3.2 * cols, 6.4), 2.8 * rows + 0.4),
+                           squeeze=False)
+  for ax, name in zip(axes.flat, names):
+    measure = 'bits' if name == 'paper' else 'hard_bits'
+    bound = (evaluation['retrained_eve_bits'] if name == 'paper'
+             else evaluation.get('secure_bits', evaluation['retrained_eve_bits']))
+    mine = [r for r in eval_rows if r['attacker'] == name]
+    step, seed_of, eve = (np.array([int(r[k]) for r in mine], np.int64)
+                          for k in ('step', 'seed', 'eve'))
+    value = np.array([float(r[measure]) for r in mine])
+    for seed in np.unique(seed_of):
+      here = seed_of == seed
+      steps, curve = best_so_far(step[here], eve[here], value[here])
+      ax.plot(steps, curve, lw=0.8, ls='-' if trained.get(int(seed)) else ':',
+              color='tab:blue' if trained.get(int(seed)) else 'tab:gray')
+    ax.axhline(bound, color='tab:green', lw=0.8, ls='--')
+    ax.axhline(msg_bits / 2, color='black', lw=0.5, ls=':')
+    ax.set_ylim(0, msg_bits / 2 + 0.5)
+    ax.set_title(f"{name} ({'L1/2' if name == 'paper' else 'hard'}; bound {bound:g})",
+                 fontsize=9)
+    ax.set_xlabel('fresh Eve steps', fontsize=8)
+    ax.tick_params(labelsize=7)
+  for ax in list(axes.flat)[len(names):]:
+    ax.axis('off')
+  axes[0, 0].set_ylabel('best bits wrong so far', fontsize=8)
+  fig.suptitle(title or 'Best fresh Eve against her steps, per seed (solid: trained pairs)',
+               fontsize=10)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def write_figures(workdir, config, summary, metrics, eval_rows=None):
+  """Writes Figures 2 and 3 of a run into its workdir, and the fresh Eves' curves.
 
   Args:
     workdir: the run's directory.
     config: the run's config.
     summary: an evaluated summary, or None to draw Figure 2 only.
     metrics: rows of metrics.csv.
+    eval_rows: rows of eval_metrics.csv; with a summary, figure_eve_steps.png
+      is drawn from them.
 
   Returns:
     The paths written (in a run of several processes, by process 0 alone:
@@ -117,11 +193,15 @@ def write_figures(workdir, config, summary, metrics):
   paths = [os.path.join(workdir, FIGURE2_FILE)]
   if summary is not None:
     paths.append(os.path.join(workdir, FIGURE3_FILE))
+    if eval_rows:
+      paths.append(os.path.join(workdir, EVE_STEPS_FILE))
   if not distributed.is_writer():
     return paths
   plot_training(metrics, config.msg_bits, paths[0])
   if summary is not None:
     plot_robustness(summary, config.msg_bits, config.success.bob_bits, paths[1])
+    if eval_rows:
+      plot_eve_steps(eval_rows, summary, config.msg_bits, paths[2])
   return paths
 
 

@@ -71,6 +71,15 @@ def write_eval_metrics(workdir, result):
                              f'{hard[seed, eve]:.4f}'))
 
 
+def read_eval_metrics(workdir):
+  """The rows of a workdir's eval_metrics.csv as dicts ([] when it has none)."""
+  path = os.path.join(workdir, EVAL_METRICS_FILE)
+  if not os.path.exists(path):
+    return []
+  with open(path, newline='') as f:
+    return list(csv.DictReader(f))
+
+
 def _jsonable(value):
   return json.loads(json.dumps(value))
 
@@ -154,9 +163,12 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
     log(f'{workdir_lib.SUMMARY_FILE} already holds this evaluation (config.eval unchanged); '
         'not redone')
     log(verdicts.table(recorded))
-    if not all(os.path.exists(os.path.join(workdir, f))
-               for f in (figures.FIGURE2_FILE, figures.FIGURE3_FILE)):
-      paths = figures.write_figures(workdir, config, recorded, workdir_lib.read_metrics(workdir))
+    wanted = [figures.FIGURE2_FILE, figures.FIGURE3_FILE]
+    if os.path.exists(os.path.join(workdir, EVAL_METRICS_FILE)):
+      wanted.append(figures.EVE_STEPS_FILE)
+    if not all(os.path.exists(os.path.join(workdir, f)) for f in wanted):
+      paths = figures.write_figures(workdir, config, recorded, workdir_lib.read_metrics(workdir),
+                                    read_eval_metrics(workdir))
       log('figures: ' + ', '.join(paths))
     return recorded
   checkpoint = os.path.join(workdir, eval_checkpoint.FILE)
@@ -197,6 +209,7 @@ def evaluate_run(config, workdir, run, train_summary, log=print):
       log(message)
       raise eval_checkpoint.EvaluationInterrupted(message) from None
   log(verdicts.table(summary))
-  paths = figures.write_figures(workdir, config, summary, workdir_lib.read_metrics(workdir))
+  paths = figures.write_figures(workdir, config, summary, workdir_lib.read_metrics(workdir),
+                                read_eval_metrics(workdir))
   log('figures: ' + ', '.join(paths))
   return summary
