@@ -39,9 +39,11 @@ PERFECT_MARGIN_BITS = 0.1
 # config.train_eves (extensions/training_eves.py): the paper's single Eve unless set.
 TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_steps': 0,
                        'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
-                       'game': 'reconstruct', 'min_steps': 0}
+                       'game': 'reconstruct', 'min_steps': 0,
+                       # From step later_from (0: never) the Eve term weighs later_eve_weight.
+                       'later_from': 0, 'later_eve_weight': 1.0}
 TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
-EVE_TERMS = ('paper', 'information')
+EVE_TERMS = ('paper', 'information', 'target_information', 'worst_information')
 # What the main training Eves do: guess the plaintext (the paper), tell which of
 # two plaintexts a ciphertext encrypts, or guess the bits and every pairwise parity.
 GAMES = ('reconstruct', 'distinguish', 'parity')
@@ -308,6 +310,8 @@ _TRAINING_FIELDS = {
     'train_eves.steps_per_ab_step': _int(0),
     'train_eves.game': _choice(GAMES),
     'train_eves.min_steps': _int(0),
+    'train_eves.later_from': _int(0, what='0 (never) or a positive integer'),
+    'train_eves.later_eve_weight': _number(0, low_open=True, what='a positive number'),
     'freeze_alice_at': _int(0, what='0 (never) or a positive integer'),
     'leak_penalty.weight': _number(0, what='a number >= 0 (0: off)'),
     'leak_penalty.keys': _int(2, what='an integer >= 2 that divides config.batch_size'),
@@ -459,6 +463,11 @@ def validate(config):
     _require(len(hidden) == 1,
              f"config.arch {config.arch!r} takes one hidden layer; set config.hidden to one "
              f"size, for example (128,), not {hidden}")
+    if config.arch == 'keyed_orthogonal':
+      _require(hidden == (config.msg_bits,) and config.key_bits == config.msg_bits,
+               f"config.arch 'keyed_orthogonal' has msg_bits units on msg_bits key bits; set "
+               f'config.hidden to ({config.msg_bits},) and config.key_bits to '
+               f'{config.msg_bits}, not {hidden} and {config.key_bits}')
   _validate_train_eves(config)
   _validate_leak_penalty(config)
   kind = config.ciphertext
@@ -473,6 +482,10 @@ def validate(config):
   _require(not freeze or freeze > warmup,
            f'config.freeze_alice_at ({freeze}) must come after the warm-up '
            f'(config.train_eves.warmup_steps, {warmup} steps)')
+  later = config.train_eves.later_from
+  _require(not (freeze and later) or later < freeze,
+           f'config.train_eves.later_from ({later}) must come before config.freeze_alice_at '
+           f'({freeze}): the later weight is of a phase where Alice still learns')
   _validate_eval_fields(config)
 
 
@@ -508,6 +521,13 @@ def _validate_train_eves(config):
   _require(warmup % config.chunk_steps == 0,
            f'config.train_eves.warmup_steps ({warmup}) must be a multiple of '
            f'config.chunk_steps ({config.chunk_steps}): a chunk runs in one phase')
+  later = config.train_eves.later_from
+  _require(later % config.chunk_steps == 0,
+           f'config.train_eves.later_from ({later}) must be 0 (never) or a multiple of '
+           f'config.chunk_steps ({config.chunk_steps}): a chunk runs in one phase')
+  _require(not later or later > warmup,
+           f'config.train_eves.later_from ({later}) must come after the warm-up '
+           f'(config.train_eves.warmup_steps, {warmup} steps)')
 
 
 def validate_selective(config):

@@ -19,6 +19,7 @@ import pytest
 
 from adversarial_crypto import config as config_lib
 from configs import asym16
+from configs import perfect16
 from configs import quick
 from configs import secure16
 from configs import selective
@@ -38,6 +39,7 @@ def shipped_configs():
                                                      tf_models16, selective)]
   configs += [(f'tiny:{e}', tiny.get_config(e)) for e in EXPERIMENTS]
   configs += [(f'secure16:{r}', secure16.get_config(r)) for r in secure16.RECIPES]
+  configs += [(f'perfect16:{r}', perfect16.get_config(r)) for r in perfect16.RECIPES]
   return configs
 
 
@@ -59,9 +61,11 @@ POSITIVE_INT = ('msg_bits', 'key_bits', 'public_key_bits', 'cipher_len', 'num_se
                 'eval.batch_size', 'eval.eval_batch_size')
 NON_NEGATIVE_INT = ('train_eves.reset_every', 'train_eves.warmup_steps',
                     'train_eves.steps_per_ab_step', 'train_eves.min_steps', 'freeze_alice_at',
+                    'train_eves.later_from',
                     'eval.patience', 'eval.key_search_messages')
 SEED = ('seed', 'eval.seed')
-POSITIVE_NUMBER = ('learning_rate', 'eval.learning_rate', 'train_eves.eve_weight')
+POSITIVE_NUMBER = ('learning_rate', 'eval.learning_rate', 'train_eves.eve_weight',
+                   'train_eves.later_eve_weight')
 NON_NEGATIVE_NUMBER = ('leak_penalty.weight', 'loss.public_weight', 'loss.bob_weight',
                        'loss.covariance_weight')
 BITS_OF_N = ('success.bob_bits', 'success.eve_bits', 'success.retrained_eve_bits')
@@ -288,6 +292,12 @@ INCONSISTENT = [
     ('asymmetric', {'arch': 'keyed_bilinear', 'hidden': (8,)}, 'arch', "Use 'bilinear'"),
     ('symmetric', {'arch': 'keyed_bilinear', 'hidden': (8, 8)}, 'hidden', 'one hidden layer'),
     ('symmetric', {'eve_arch': 'keyed_bilinear'}, 'eve_arch', 'Eve has no key'),
+    ('symmetric', {'arch': 'keyed_orthogonal', 'hidden': (16,)}, 'arch', 'msg_bits units'),
+    ('symmetric', {'train_eves__later_from': 30}, 'train_eves.later_from', 'multiple of'),
+    ('symmetric', {'train_eves__warmup_steps': 20, 'train_eves__later_from': 20},
+     'train_eves.later_from', 'after the warm-up'),
+    ('symmetric', {'train_eves__later_from': 40, 'freeze_alice_at': 20},
+     'train_eves.later_from', 'before config.freeze_alice_at'),
     ('asymmetric', {'ciphertext': 'sign'}, 'ciphertext', 'for the symmetric experiment'),
     ('symmetric', {'freeze_alice_at': 30}, 'freeze_alice_at', 'multiple of config.chunk_steps'),
     ('symmetric', {'train_eves__warmup_steps': 30}, 'train_eves.warmup_steps', 'multiple of'),

@@ -72,6 +72,35 @@ def eve_information(plaintext, eve_logits, axis=-1):
   return jnp.maximum(chance - logistic_eve_loss(plaintext, eve_logits, axis), 0.0) / chance
 
 
+def target_information(targets, eve_logits, axis=-1):
+  """What an Eve knows of each of her targets, as a fraction of a bit.
+
+  Each target's cross-entropy, averaged over the batch, is clipped at chance
+  on its own, so no target she reads worse than chance offsets one she reads
+  better (eve_information clips the sum over targets instead).
+
+  Returns:
+    [targets]: max(0, ln 2 - her cross-entropy on it) / ln 2, 0 for a target
+    she reads no better than chance, 1 for one she is sure and right on.
+  """
+  batch_axis = -1 if axis == -2 else -2  # the other of the last two axes
+  ce = jnp.mean(jax.nn.softplus(-2.0 * targets * eve_logits), axis=batch_axis)
+  chance = jnp.log(2.0)
+  return jnp.maximum(chance - ce, 0.0) / chance
+
+
+def mean_target_information(targets, eve_logits, axis=-1):
+  """The mean over her targets of target_information."""
+  return jnp.mean(target_information(targets, eve_logits, axis))
+
+
+def worst_target_information(targets, eve_logits, axis=-1):
+  """What an Eve knows of the one target she reads best: the max over her targets of
+  target_information. eve_information averages over the targets, so one target read
+  exactly among the 136 of a parity Eve (16 bits, 120 parities) counts 1/136; here 1."""
+  return jnp.max(target_information(targets, eve_logits, axis))
+
+
 def moment_leak(ciphertexts, order=1, ridge=1e-3):
   """The share of the ciphertext that the plaintext explains, through its moments.
 

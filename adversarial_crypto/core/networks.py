@@ -20,6 +20,9 @@ Architectures:
               functions of their input, (x A + a) * (x B + b), with no other
               nonlinearity: a product of two inputs, such as a plaintext bit
               and a key bit, is one unit (docs/beyond_the_paper.md).
+  'keyed_bilinear'   units (t A) * (k B) of the text t and the key k, then W.
+  'keyed_orthogonal' keyed_bilinear with N units whose A, B and W are each
+              the orthogonal factor of a free matrix (docs/one_time_pad.md).
 
 Every network ends in tanh: `logits` returns the pre-tanh values u and
 `apply` returns tanh(u), a guess in (-1, 1) per output bit.
@@ -38,9 +41,9 @@ Params = Any
 # (window, input depth, output depth, stride) of each 1-D convolution.
 PAPER_CONVS = ((4, 1, 2, 1), (2, 2, 4, 2), (1, 4, 4, 1), (1, 4, 1, 1))
 TF_MODELS_CONVS = ((2, 1, 2, 2), (1, 2, 2, 1), (1, 2, 1, 1))
-ARCHS = ('paper', 'tf_models', 'mlp', 'bilinear', 'keyed_bilinear')
+ARCHS = ('paper', 'tf_models', 'mlp', 'bilinear', 'keyed_bilinear', 'keyed_orthogonal')
 # Architectures whose inputs end with a key (Alice's and Bob's, not Eve's).
-KEYED_ARCHS = ('keyed_bilinear',)
+KEYED_ARCHS = ('keyed_bilinear', 'keyed_orthogonal')
 
 
 class Network(NamedTuple):
@@ -330,6 +333,51 @@ def keyed_bilinear(in_bits, out_bits, hidden: Sequence[int], key_bits):
                  functools.partial(forward, columns=True))
 
 
+def orthogonal_factor(m):
+  """The orthogonal factor Q of m = QR (square m), with the signs that make R's
+  diagonal positive: unique, and continuous in m wherever m is invertible."""
+  q, r = jnp.linalg.qr(m)
+  return q * jnp.where(jnp.diagonal(r) < 0, -1.0, 1.0)[None, :]
+
+
+def keyed_orthogonal(in_bits, out_bits, hidden: Sequence[int], key_bits):
+  """keyed_bilinear with N = out_bits units and orthogonal A, B and W.
+
+  u = ((t A) * (k B)) W as in keyed_bilinear (odd in the text, no biases), with
+  text, key and output all of N bits and the width N, where each of A, B, W is
+  the orthogonal factor (`orthogonal_factor`) of a free N x N parameter drawn
+  uniformly at random, so a random orthogonal matrix at initialisation, not the
+  identity, and each output i is scaled by exp(g_i), a learned gain (init 0):
+  orthogonal factors bound |u|, and Bob needs |u| large to be sure of a bit.
+  The prior it builds in: the N text features are orthonormal, so no two of
+  them can merge, and likewise the N key features and the N output mixes.
+  The one-time pad is representable: A, B, W signed permutations, for which
+  u_i = +-exp(g_i) P_a K_b, one plaintext bit and one key bit per output bit.
+  """
+  text_bits = in_bits - key_bits
+  if tuple(hidden) != (out_bits,) or text_bits != out_bits or key_bits != out_bits:
+    raise ValueError(f'keyed_orthogonal maps N text bits and N key bits through N units to '
+                     f'N outputs; got {text_bits} text, {key_bits} key bits, hidden '
+                     f'{tuple(hidden)}, {out_bits} outputs')
+  n = out_bits
+
+  def init_fn(key):
+    keys = jax.random.split(key, 3)
+    bound = 1.0 / math.sqrt(n)
+    params = {name: _uniform(k, (n, n), bound) for name, k in zip(('text', 'key', 'out'), keys)}
+    return dict(params, gain=jnp.zeros((n,), jnp.float32))
+
+  def forward(params, x, columns):
+    a, b, w = (orthogonal_factor(params[name]) for name in ('text', 'key', 'out'))
+    gain = jnp.exp(params['gain'])
+    if columns:
+      return gain[:, None] * (w.T @ ((a.T @ x[:n]) * (b.T @ x[n:])))
+    return gain * (((x[..., :n] @ a) * (x[..., n:] @ b)) @ w)
+
+  return Network(init_fn, functools.partial(forward, columns=False), in_bits, out_bits,
+                 functools.partial(forward, columns=True))
+
+
 # Hidden layer sizes of an 'mlp' network, and of 'mlp' Alice and Bob when a config has none.
 DEFAULT_HIDDEN = (256, 256)
 
@@ -343,11 +391,11 @@ def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN, key_bits=None):
   """A network of the named architecture.
 
   Args:
-    arch: 'paper', 'tf_models', 'mlp', 'bilinear' or 'keyed_bilinear'.
+    arch: one of ARCHS.
     in_bits: input length.
     out_bits: output length.
     hidden: hidden layer sizes, used by 'mlp' and the bilinear ones only.
-    key_bits: how many of the last inputs are a key; 'keyed_bilinear' only.
+    key_bits: how many of the last inputs are a key; KEYED_ARCHS only.
   """
   if arch == 'paper':
     return mix_transform(in_bits, out_bits, PAPER_CONVS, True, 'fan_in')
@@ -362,6 +410,11 @@ def make_network(arch, in_bits, out_bits, hidden=DEFAULT_HIDDEN, key_bits=None):
       raise ValueError("arch 'keyed_bilinear' is for networks that take a key (Alice, Bob); "
                        'pass key_bits')
     return keyed_bilinear(in_bits, out_bits, tuple(hidden), key_bits)
+  if arch == 'keyed_orthogonal':
+    if key_bits is None:
+      raise ValueError("arch 'keyed_orthogonal' is for networks that take a key (Alice, Bob); "
+                       'pass key_bits')
+    return keyed_orthogonal(in_bits, out_bits, tuple(hidden), key_bits)
   raise ValueError(f'unknown arch {arch!r}; choose one of {ARCHS}')
 
 

@@ -88,6 +88,8 @@ def protocol_differences(config):
                   if eves['game'] == 'distinguish' else '')
                + (', each guessing the bits and their pairwise parities'
                   if eves['game'] == 'parity' else '')
+               + (f", their term x {eves['later_eve_weight']:g} from step {eves['later_from']}"
+                  if eves.get('later_from') else '')
                + (f", no seed trained before step {eves['min_steps']}"
                   if eves['min_steps'] else ''))
   freeze = config.freeze_alice_at

@@ -19,6 +19,12 @@ from adversarial_crypto.core import bits
 from adversarial_crypto.core import losses
 
 
+# Eve terms of what she knows of each target, clipped at chance target by target
+# (losses.target_information): their mean, or the one she reads best.
+TARGET_TERMS = {'target_information': losses.mean_target_information,
+                'worst_information': losses.worst_target_information}
+
+
 class Game(NamedTuple):
   """The pure functions of one game, for Eves of `in_bits` -> `out_bits`."""
   name: str
@@ -66,8 +72,10 @@ def make_game(name, eve_term, msg_bits, view_bits, layout=bits.ROWS):
 
   Args:
     name: 'reconstruct', 'distinguish' or 'parity'.
-    eve_term: 'paper', (N/2 - E)^2 / (N/2)^2 of an Eve's bits wrong E, or
-      'information' (losses.eve_information).
+    eve_term: 'paper', (N/2 - E)^2 / (N/2)^2 of an Eve's bits wrong E,
+      'information' (losses.eve_information), 'target_information' (its mean
+      over the targets, each clipped at chance on its own) or 'worst_information'
+      (of the one target she reads best; losses.target_information).
     msg_bits: N.
     view_bits: the length of what Eve sees of a ciphertext.
     layout: of the batches.
@@ -102,6 +110,9 @@ def make_game(name, eve_term, msg_bits, view_bits, layout=bits.ROWS):
     if eve_term == 'information':
       information = functools.partial(losses.eve_information, axis=axis)
       return jax.vmap(information, (None, 0))(target, logits)
+    if eve_term in TARGET_TERMS:
+      per_eve = functools.partial(TARGET_TERMS[eve_term], axis=axis)
+      return jax.vmap(per_eve, (None, 0))(target, logits)
     eve_wrong = losses.bits_wrong(target, jnp.tanh(logits), axis)  # [K, B]
     if name == 'distinguish':
       # (1/2 - her error rate)^2 / (1/2)^2, her squared advantage. Squared per

@@ -8,6 +8,7 @@ options of configs/secure16.py (docs/configs.md) with its building blocks:
                       in Alice and Bob's loss, their minibatches per step, min_steps;
   config.leak_penalty an Eve-free term in Alice and Bob's loss (leak_penalty.py);
   config.freeze_alice_at  from this step only Bob and the Eves learn;
+  config.train_eves.later_from, later_eve_weight  the Eve term's weight from a step on;
   config.ciphertext   'sign' (core/symmetric.py sends the hard decisions).
 
 A training step is the recipe's: one Alice/Bob minibatch against the main
@@ -51,6 +52,8 @@ class TrainingEves(NamedTuple):
   warmup_steps: int
   steps: int                  # the main Eves' minibatches per Alice/Bob minibatch
   min_steps: int              # no seed is trained (and stops) before this step
+  later_from: int             # from this step (0: never) the Eve term weighs later_weight
+  later_weight: float
 
   @property
   def stacked(self):
@@ -77,7 +80,8 @@ def make_training_eves(config, view_bits, layout=bits.ROWS):
                       options.reset_every, float(options.eve_weight), warmup,
                       options.warmup_steps,
                       options.steps_per_ab_step or config.eve_steps_per_ab_step,
-                      options.min_steps)
+                      options.min_steps, options.later_from,
+                      float(options.later_eve_weight))
 
 
 def main_eves(eves, params):
@@ -98,10 +102,12 @@ def eve_logits(eves, params, view, layout=bits.ROWS):
   return logits(params, view)[None]
 
 
-def make_main_objective(scheme, eves, layout):
+def make_main_objective(scheme, eves, layout, weight=None):
   """Alice and Bob's loss against the main Eves (params as main_eves returns
-  them): Bob's bits wrong + eve_weight x the mean or max of the Eves' terms."""
-  if (not eves.stacked and eves.eve_weight == 1.0 and eves.game.name == 'reconstruct' and
+  them): Bob's bits wrong + weight (default eve_weight) x the mean or max of
+  the Eves' terms."""
+  weight = eves.eve_weight if weight is None else weight
+  if (not eves.stacked and weight == 1.0 and eves.game.name == 'reconstruct' and
       eves.game.eve_term == 'paper'):
     # one Eve, weight 1, the paper's game and term: the paper's loss, computed as always
     return recipe.make_alice_bob_objective(scheme, eves.network, layout)
@@ -115,7 +121,7 @@ def make_main_objective(scheme, eves, layout):
     logits = eve_logits(eves, eve_params, eve_input, layout)  # [K, targets, B]
     terms = eves.game.term(target, logits)
     eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
-    return (bob_bits + eves.eve_weight * eve_term,
+    return (bob_bits + weight * eve_term,
             recipe.Measure(bob_bits, jnp.min(eves.game.bits_of(target, logits))))
 
   return objective
@@ -217,19 +223,25 @@ def make_reset(eves, init_main):
   return maybe_reset
 
 
-def make_phased_chunk(main_step, after_main, warmup_step, warmup_steps, freeze_at):
-  """train_chunk of three phases: the warm-up (if any), the main Eves, then
-  Alice frozen (if freeze_at) while Bob and the Eves train on. A chunk lies
-  wholly in one phase (config.validate makes the phase boundaries multiples
-  of chunk_steps)."""
+def make_phased_chunk(main_step, after_main, warmup_step, warmup_steps, freeze_at,
+                      later_step=None, later_from=0):
+  """train_chunk of up to four phases: the warm-up (if any), the main Eves, the
+  main Eves with their later weight (if later_from), then Alice frozen (if
+  freeze_at) while Bob and the Eves train on. A chunk lies wholly in one phase
+  (config.validate makes the phase boundaries multiples of chunk_steps)."""
   def train_chunk(state, seed_key, first_step, num_steps):
     phases = [recipe.make_train_chunk(main_step, after_main)]
     index = 0
     if warmup_step is not None:
       phases.insert(0, recipe.make_train_chunk(warmup_step))
       index = (first_step >= warmup_steps).astype(jnp.int32)
+    last_step = main_step
+    if later_from:
+      phases.append(recipe.make_train_chunk(later_step, after_main))
+      index = index + (first_step >= later_from).astype(jnp.int32)
+      last_step = later_step
     if freeze_at:
-      phases.append(recipe.make_train_chunk(functools.partial(main_step, alice_frozen=True),
+      phases.append(recipe.make_train_chunk(functools.partial(last_step, alice_frozen=True),
                                             after_main))
       index = index + (first_step >= freeze_at).astype(jnp.int32)
     phases = [functools.partial(chunk, seed_key=seed_key, first_step=first_step,
@@ -273,8 +285,14 @@ def make_experiment(config):
         optimizer, draw, batch, config.eve_steps_per_ab_step,
         recipe.make_alice_bob_objective(scheme, eves.warmup, layout),
         recipe.make_eve_objective(scheme, recipe.make_eve_loss('l1', eves.warmup, layout))))
+  later_step = None
+  if eves.later_from:
+    later_step = make_main_step(optimizer, eves, leak_penalty.with_leak_penalty(
+        make_main_objective(scheme, eves, layout, eves.later_weight), scheme, draw, batch,
+        config.msg_bits, config.leak_penalty), eve_objective, draw, batch)
   train_chunk = make_phased_chunk(main_step, make_reset(eves, init_main), warmup_step,
-                                  eves.warmup_steps, config.freeze_alice_at)
+                                  eves.warmup_steps, config.freeze_alice_at, later_step,
+                                  eves.later_from)
 
   def eve_bits_of(eve_state, plaintext, view, step):
     """The strongest main Eve (during a warm-up: the warm-up Eve)."""

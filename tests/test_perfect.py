@@ -1,0 +1,155 @@
+"""configs/perfect16.py's pieces, checked by hand: the keyed_orthogonal network, the
+worst-target Eve term, and the `perfect` verification on hand-built ciphers.
+
+The weights below are set by hand in these tests only, to know the answer; the
+recipe itself trains every weight from random initialisation.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.core import bits
+from adversarial_crypto.core import losses
+from adversarial_crypto.core import networks
+from adversarial_crypto.evaluation import leakage
+from adversarial_crypto.evaluation import verdicts
+from adversarial_crypto.extensions import eve_games
+from configs import perfect16
+
+N = 16
+
+
+def _signed_permutation(perm, signs):
+  m = np.zeros((len(perm), len(perm)), np.float32)
+  m[perm, np.arange(len(perm))] = signs
+  return m
+
+
+def test_orthogonal_factor_keeps_a_signed_permutation_and_orthogonalises_anything():
+  s = _signed_permutation([2, 0, 1], [1.0, -1.0, 1.0])
+  np.testing.assert_allclose(networks.orthogonal_factor(jnp.asarray(s)), s, atol=1e-6)
+  m = jax.random.uniform(jax.random.PRNGKey(0), (5, 5), minval=-1, maxval=1)
+  q = networks.orthogonal_factor(m)
+  np.testing.assert_allclose(q.T @ q, np.eye(5), atol=1e-5)
+
+
+def test_keyed_orthogonal_multiplies_a_text_feature_by_a_key_feature_by_hand():
+  net = networks.make_network('keyed_orthogonal', 4, 2, (2,), key_bits=2)
+  params = {'text': jnp.asarray(_signed_permutation([1, 0], [1.0, 1.0])),   # t A = (t1, t0)
+            'key': jnp.asarray(_signed_permutation([0, 1], [1.0, -1.0])),   # k B = (k0, -k1)
+            'out': jnp.asarray(_signed_permutation([1, 0], [1.0, 1.0])),    # h W = (h1, h0)
+            'gain': jnp.asarray([0.0, np.log(3.0)], jnp.float32)}
+  x = jnp.asarray([[1.0, -1.0, -1.0, 1.0]])  # t = (1, -1), k = (-1, 1)
+  # h = (t1 k0, -t0 k1) = (1, -1); u = (h1, 3 h0) = (-1, 3)
+  np.testing.assert_allclose(net.logits(params, x), [[-1.0, 3.0]], atol=1e-6)
+  np.testing.assert_allclose(net.logits_columns(params, x.T), [[-1.0], [3.0]], atol=1e-6)
+  # Odd in the text, as keyed_bilinear: u(-t, k) = -u(t, k).
+  flipped = x * jnp.asarray([-1.0, -1.0, 1.0, 1.0])
+  np.testing.assert_allclose(net.logits(params, flipped), [[1.0, -3.0]], atol=1e-6)
+  # Drawn at random, it is not the identity, and every factor is orthogonal.
+  drawn = net.init(jax.random.PRNGKey(1))
+  assert set(drawn) == {'text', 'key', 'out', 'gain'}
+  for name in ('text', 'key', 'out'):
+    q = networks.orthogonal_factor(drawn[name])
+    np.testing.assert_allclose(q.T @ q, np.eye(2), atol=1e-5)
+
+
+def test_keyed_orthogonal_needs_n_units_on_n_key_bits():
+  with pytest.raises(ValueError, match='N text bits and N key bits'):
+    networks.make_network('keyed_orthogonal', 2 * N, N, (128,), key_bits=N)
+  with pytest.raises(ValueError, match='pass key_bits'):
+    networks.make_network('keyed_orthogonal', 2 * N, N, (N,))
+
+
+def test_worst_target_information_by_hand():
+  # Two targets, two examples (rows): target 0 read sure and right, target 1 at chance.
+  targets = jnp.asarray([[1.0, -1.0], [-1.0, 1.0]])
+  logits = jnp.asarray([[20.0, 0.0], [-20.0, 0.0]])
+  assert float(losses.worst_target_information(targets, logits)) == pytest.approx(1.0, abs=1e-6)
+  # The mean over targets (eve_information) is half of that.
+  assert float(losses.eve_information(targets, logits)) == pytest.approx(0.5, abs=1e-6)
+  # As columns, [targets, batch], the same.
+  assert float(losses.worst_target_information(targets.T, logits.T, axis=-2)) == pytest.approx(
+      1.0, abs=1e-6)
+  # An Eve at chance, or sure and wrong, knows nothing (the term is clipped at 0).
+  assert float(losses.worst_target_information(targets, 0 * logits)) == 0.0
+  assert float(losses.worst_target_information(targets, -logits)) == 0.0
+
+
+def test_a_parity_eve_reading_one_parity_counts_fully_in_the_worst_term():
+  n = 4
+  game = eve_games.make_game('parity', 'worst_information', n, n, bits.COLUMNS)
+  plaintext = bits.random_messages(jax.random.PRNGKey(0), 512, n, n, bits.COLUMNS)[0]
+  _, target = game.task(plaintext, plaintext)
+  logits = jnp.zeros((1,) + target.shape)
+  logits = logits.at[0, n].set(30.0 * target[n])   # the first parity, P_0 P_1, read exactly
+  assert float(game.term(target, logits)[0]) == pytest.approx(1.0, abs=1e-5)
+  mean_game = eve_games.make_game('parity', 'information', n, n, bits.COLUMNS)
+  # 'information' takes the mean over the 6 parities: 1/6.
+  assert float(mean_game.term(target, logits)[0]) == pytest.approx(1 / 6, abs=1e-3)
+
+
+def _config(arch, hidden, messages=8):
+  config = perfect16.get_config()
+  config.arch, config.hidden = arch, hidden
+  config.num_seeds = 1
+  config.eval.key_search_messages = messages
+  config = config_lib.complete(config)
+  config_lib.validate(config)
+  return config
+
+
+def _keyed_bilinear_pad(key_matrix):
+  """Alice u = (P * (K B)) I, Bob likewise: the pad when B = I."""
+  eye = jnp.eye(N)
+  alice = {'text': eye, 'key': jnp.asarray(key_matrix, jnp.float32), 'out': eye}
+  bob = {'text': eye, 'key': jnp.asarray(key_matrix, jnp.float32), 'out': eye}
+  return {'alice': jax.tree_util.tree_map(lambda x: x[None], alice),
+          'bob': jax.tree_util.tree_map(lambda x: x[None], bob)}
+
+
+def _judge(config, params):
+  found = leakage.measure_alices(config, params, log=lambda *_: None)
+  seed = found['seeds'][0]
+  mean = seed['entropy_bits_mean']
+  return mean, mean >= verdicts.perfect_bits(config)
+
+
+def test_the_verification_accepts_a_hand_built_pad_up_to_permutation_and_signs():
+  perm = np.random.RandomState(0).permutation(N)
+  signs = np.where(np.random.RandomState(1).rand(N) < 0.5, -1.0, 1.0)
+  pad = _signed_permutation(perm, signs)
+  gain = jnp.full((N,), 2.0)
+  # keyed_orthogonal: C_j = sign(P_j K_perm^-1(j)) up to signs; Bob the same network,
+  # which undoes it: his unit j multiplies C by the same key bit.
+  alice = {'text': jnp.eye(N), 'key': jnp.asarray(pad), 'out': jnp.eye(N), 'gain': gain}
+  params = {'alice': jax.tree_util.tree_map(lambda x: x[None], alice),
+            'bob': jax.tree_util.tree_map(lambda x: x[None], alice)}
+  config = _config('keyed_orthogonal', (N,))
+  mean, perfect = _judge(config, params)
+  assert mean == pytest.approx(N, abs=1e-4)
+  assert perfect
+
+
+def test_the_verification_rejects_a_pad_that_uses_one_key_bit_twice():
+  reuse = np.eye(N, dtype=np.float32)
+  reuse[5, 5] = 0.0
+  reuse[0, 5] = 1.0   # C_5 = P_5 K_0 beside C_0 = P_0 K_0; K_5 unused: P_0 P_5 leaks
+  config = _config('keyed_bilinear', (N,))
+  mean, perfect = _judge(config, _keyed_bilinear_pad(reuse))
+  assert mean == pytest.approx(N - 1, abs=1e-4)
+  assert not perfect
+  # The same pad with every key bit used once is accepted.
+  mean, perfect = _judge(config, _keyed_bilinear_pad(np.eye(N)))
+  assert mean == pytest.approx(N, abs=1e-4) and perfect
+
+
+def test_the_recipe_validates():
+  config = config_lib.complete(perfect16.get_config())
+  config_lib.validate(config)
+  assert config.arch == 'keyed_orthogonal' and config.ciphertext == 'sign'
+  with pytest.raises(ValueError, match='choose one of'):
+    perfect16.get_config('no_such_recipe')
