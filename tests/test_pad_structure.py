@@ -175,3 +175,22 @@ def test_within_20_key_bits_the_search_decides_and_the_proof_is_recorded():
   assert leak['method'] == 'search' and leak['messages'] == 4
   assert leak['seeds'][0]['entropy_bits_mean'] == n and leak['seeds'][0]['proof']['alice_pad']
   assert leak['seeds'][1]['entropy_bits_mean'] < n and not leak['seeds'][1]['proof']['alice_pad']
+
+
+def test_a_keyed_orthogonal_pad_is_proved_through_its_factors_and_gain():
+  # Free matrices near signed permutations: their orthogonal factors are near them too,
+  # and a positive gain changes no sign. Checked against the network itself on every input.
+  from adversarial_crypto.core import networks  # pylint: disable=g-import-not-at-top
+  n = 6
+  params, rho, signs = _pad(n, noise=0.05, seed=3)
+  params['gain'] = np.linspace(-1.0, 2.0, n)
+  proof = pad_structure.prove_pad(params, params, arch='keyed_orthogonal')
+  assert proof['alice_pad'] and proof['bob_exact'], proof['reason']
+  assert proof['key_bits'] == rho.tolist() and proof['signs'] == signs.astype(int).tolist()
+  net = networks.make_network('keyed_orthogonal', 2 * n, n, (n,), key_bits=n)
+  p, k = (np.repeat(_every(n), 2 ** n, 0), np.tile(_every(n), (2 ** n, 1)))
+  jparams = jax.tree_util.tree_map(lambda x: jax.numpy.asarray(x, jax.numpy.float32), params)
+  c = np.sign(np.asarray(net.logits(jparams, jax.numpy.asarray(np.hstack([p, k]), jax.numpy.float32))))
+  np.testing.assert_array_equal(c, signs * p * k[:, rho])
+  with np.testing.assert_raises(ValueError):
+    pad_structure.bilinear_forms(params, 'mlp')

@@ -7,7 +7,9 @@ signs (config.ciphertext = 'sign'), the weights themselves can give a proof
 that holds for every plaintext, key and ciphertext, at any N.
 
 Each output is a bilinear form of text and key: u_i = sum_h W_hi (t A)_h (k B)_h
-= t^T M_i k with M_i = A diag(W_:i) B^T, an [N, K] matrix. If one entry
+= t^T M_i k with M_i = A diag(W_:i) B^T, an [N, K] matrix (keyed_orthogonal:
+A, B, W the orthogonal factors of its free matrices, each M_i scaled by a
+positive gain exp(g_i), which changes no sign). If one entry
 dominates, |M_i[j, k]| > the sum of |M_i|'s other entries, then for every t and
 k in {-1, +1} the other terms cannot outweigh it, so
 
@@ -33,6 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from adversarial_crypto.core import networks
+
 
 class Certificate(NamedTuple):
   """Per output i of one network: the entry that dominates its bilinear form."""
@@ -43,15 +47,20 @@ class Certificate(NamedTuple):
   certified: np.ndarray  # [out] margin > 0: sign(u_i) = sign * t_j * k_k exactly
 
 
-def bilinear_forms(params):
-  """[out, text, key]: M_i = A diag(W_:i) B^T of a keyed_bilinear network's params."""
+def bilinear_forms(params, arch='keyed_bilinear'):
+  """[out, text, key]: M_i = A diag(W_:i) B^T of a keyed network's params."""
+  if arch not in networks.KEYED_ARCHS:
+    raise ValueError(f'a proof from the weights needs one of {networks.KEYED_ARCHS}, not {arch!r}')
   a, b, w = (np.asarray(params[name], np.float64) for name in ('text', 'key', 'out'))
+  if arch == 'keyed_orthogonal':
+    a, b, w = (np.asarray(networks.orthogonal_factor(m), np.float64) for m in (a, b, w))
+    w = w * np.exp(np.asarray(params['gain'], np.float64))[None, :]
   return np.einsum('th,kh,hi->itk', a, b, w)
 
 
-def certify(params):
-  """The Certificate of each output of a keyed_bilinear network (float64)."""
-  forms = bilinear_forms(params)
+def certify(params, arch='keyed_bilinear'):
+  """The Certificate of each output of a keyed network (float64)."""
+  forms = bilinear_forms(params, arch)
   out, text, key = forms.shape
   flat = np.abs(forms.reshape(out, text * key))
   top = np.argmax(flat, axis=1)
@@ -68,12 +77,14 @@ def _is_permutation(indices, size):
   return len(indices) == size and sorted(indices.tolist()) == list(range(size))
 
 
-def prove_pad(alice_params, bob_params=None):
+def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear'):
   """Whether the weights prove Alice a one-time pad, and Bob its exact decoder.
 
   Args:
-    alice_params: one seed's keyed_bilinear Alice ({'text', 'key', 'out'}).
+    alice_params: one seed's Alice ({'text', 'key', 'out'}, and 'gain' for
+      keyed_orthogonal).
     bob_params: his, or None to judge Alice alone.
+    arch: their architecture, one of networks.KEYED_ARCHS.
 
   Returns:
     A dict: 'alice_pad' (every ciphertext element certified, plaintext bits and
@@ -82,7 +93,7 @@ def prove_pad(alice_params, bob_params=None):
     'text_bits', 'key_bits', 'signs' (Alice's C_i = signs_i P[text_bits_i]
     K[key_bits_i]) and 'reason', one line saying what failed, '' when both hold.
   """
-  alice = certify(alice_params)
+  alice = certify(alice_params, arch)
   n_out = len(alice.text_bit)
   text_bits = np.asarray(alice_params['text']).shape[0]
   key_bits = np.asarray(alice_params['key']).shape[0]
@@ -101,7 +112,7 @@ def prove_pad(alice_params, bob_params=None):
     result['alice_pad'] = True
   if bob_params is None:
     return result
-  bob = certify(bob_params)
+  bob = certify(bob_params, arch)
   result['bob_min_margin'] = float(bob.margin.min())
   result['bob_exact'] = False
   if not result['alice_pad']:

@@ -15,9 +15,9 @@ The messages and keys come from a stream of their own, folded into
 evaluator.eval_root_key(config), so the fresh Eves' keys are as before.
 
 Keys of more than 20 bits are too many to try. For Alice and Bob of keyed
-product units sending signs (arch 'keyed_bilinear', ciphertext 'sign') the
-weights themselves then decide (analysis/pad_structure.py): a seed whose
-weights prove Alice a one-time pad has H(P | C) = N for every ciphertext,
+product units sending signs (arch 'keyed_bilinear' or 'keyed_orthogonal',
+ciphertext 'sign') the weights themselves then decide
+(analysis/pad_structure.py): a seed whose weights prove Alice a one-time pad has H(P | C) = N for every ciphertext,
 exactly; one whose weights do not is recorded with no entropy (the proof is a
 sufficient condition), so it is not `perfect`. Such runs of at most 20 key bits
 get both: the search decides, the proof is recorded beside it.
@@ -38,6 +38,7 @@ from adversarial_crypto.analysis import cipher
 from adversarial_crypto.analysis import key_search
 from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.core import bits
+from adversarial_crypto.core import networks
 from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.training import distributed
 
@@ -48,7 +49,7 @@ LEAKAGE_STREAM = 0x4B657973
 
 def proof_applies(config):
   """Whether pad_structure can prove a complete config's Alices one-time pads."""
-  return (config.experiment == 'symmetric' and config.arch == 'keyed_bilinear'
+  return (config.experiment == 'symmetric' and config.arch in networks.KEYED_ARCHS
           and config.get('ciphertext', 'tanh') == 'sign')
 
 
@@ -67,7 +68,7 @@ def skip_reason(config):
             f'{config.experiment}')
   if config.key_bits > key_search.MAX_KEY_BITS and not proof_applies(config):
     return (f'no key search: 2^{config.key_bits} keys are too many to try (at most '
-            f'2^{key_search.MAX_KEY_BITS}), and only keyed_bilinear Alices sending signs '
+            f'2^{key_search.MAX_KEY_BITS}), and only keyed product-unit Alices sending signs '
             'have a proof from their weights')
   return None
 
@@ -77,7 +78,7 @@ def prove_seeds(config, alice_bob_params):
   host = jax.device_get(alice_bob_params)
   num_seeds = int(jax.tree_util.tree_leaves(host['alice'])[0].shape[0])
   pick = lambda tree, s: jax.tree_util.tree_map(lambda x: np.asarray(x[s]), tree)
-  return [pad_structure.prove_pad(pick(host['alice'], s), pick(host['bob'], s))
+  return [pad_structure.prove_pad(pick(host['alice'], s), pick(host['bob'], s), config.arch)
           for s in range(num_seeds)]
 
 
