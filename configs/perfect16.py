@@ -52,8 +52,8 @@ RECIPES = {
         'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
         'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': 0.1,
         'freeze_alice_at': 6_000, 'max_steps': 10_000, 'train_eves.min_steps': 10_000}),
-    # ... with Alice learning to step 10,000 and Bob alone to 12,000 (run R6): the first
-    # `perfect` seed, 1/4.
+    # ... with Alice learning to step 10,000 and Bob alone to 12,000 (runs R6, R7): the
+    # best found, `perfect` on 2 of 8 pilot seeds (docs/one_time_pad.md).
     'scheduled_w01_long': dict(_BASE, **{
         'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
         'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': 0.1,
