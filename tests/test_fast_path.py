@@ -136,7 +136,9 @@ def test_vmap_over_seeds_equals_each_seed():
 @pytest.mark.parametrize('arch', networks.ARCHS)
 def test_columns_equal_rows_transposed(arch):
   # Training feeds the networks examples as columns (bits.COLUMNS).
-  if arch in networks.KEYED_ARCHS:  # one hidden layer; the last 16 inputs are a key
+  if arch == 'keyed_orthogonal':  # exactly N units on N key bits
+    net = networks.make_network(arch, 32, 16, (16,), key_bits=16)
+  elif arch in networks.KEYED_ARCHS:  # one hidden layer; the last 16 inputs are a key
     net = networks.make_network(arch, 32, 16, (24,), key_bits=16)
   else:
     net = networks.make_network(arch, 32, 16, (24, 12))
@@ -145,8 +147,11 @@ def test_columns_equal_rows_transposed(arch):
   np.testing.assert_allclose(jax.jit(net.logits_columns)(params, x.T),
                              jax.jit(net.logits)(params, x).T, atol=OUT_ATOL, rtol=0)
   grad = lambda f, xs: jax.grad(lambda p: jnp.sum(jnp.sin(f(p, xs))))(params)
+  # keyed_orthogonal's gradients pass back through QR: float32 round-off of about 2e-5
+  # on entries up to about 30, which a near-zero entry turns into a large relative error.
+  atol = 1e-4 if arch == 'keyed_orthogonal' else GRAD_ATOL
   chex.assert_trees_all_close(grad(lambda p, xs: net.logits_columns(p, xs).T, x.T),
-                              grad(net.logits, x), rtol=GRAD_RTOL, atol=GRAD_ATOL)
+                              grad(net.logits, x), rtol=GRAD_RTOL, atol=atol)
 
 
 def _rows_networks(config):
