@@ -21,43 +21,39 @@ The architectural priors it builds in, all of them:
 from adversarial_crypto import config as config_lib
 from configs import sym16
 
-# Recipe name -> overrides of sym16, applied in order (docs/one_time_pad.md).
+# What every recipe shares (docs/one_time_pad.md).
 _BASE = {
     'arch': 'keyed_orthogonal', 'hidden': (16,), 'ciphertext': 'sign',
     'eve_arch': 'bilinear', 'eve_hidden': (128,), 'eve_loss': 'logistic',
     'learning_rate': 0.002, 'batch_size': 512, 'eval_batch_size': 4096, 'chunk_steps': 500,
     'train_eves.count': 2, 'train_eves.combine': 'max', 'train_eves.game': 'parity',
 }
+
+
+def _scheduled(later_weight, freeze_alice_at, steps):
+  """Parity Eves, their term the mean over targets of what each knows of it, x 48 to
+  step 2,000, x later_weight after; Alice frozen at freeze_alice_at, then Bob and the
+  Eves train on to `steps`, where every seed is judged."""
+  return dict(_BASE, **{
+      'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
+      'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': later_weight,
+      'freeze_alice_at': freeze_alice_at, 'max_steps': steps, 'train_eves.min_steps': steps})
+
+
+# Recipe name -> overrides of sym16.
 RECIPES = {
-    # Parity Eves, their term the mean over targets of what each knows of it, x 48 to
-    # step 2,000, x 4 to step 4,000; then Alice is frozen and Bob and the Eves train on
-    # to step 6,000, where every seed is judged (run R1).
-    'scheduled': dict(_BASE, **{
-        'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
-        'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': 4.0,
-        'freeze_alice_at': 4_000, 'max_steps': 6_000, 'train_eves.min_steps': 6_000}),
-    # 'scheduled' with the later weight 1 and Alice frozen at 6,000, 8,000 steps (run R2).
-    'scheduled_w1': dict(_BASE, **{
-        'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
-        'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': 1.0,
-        'freeze_alice_at': 6_000, 'max_steps': 8_000, 'train_eves.min_steps': 8_000}),
-    # ... with the later weight 0.25 (run R4).
-    'scheduled_w025': dict(_BASE, **{
-        'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
-        'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': 0.25,
-        'freeze_alice_at': 6_000, 'max_steps': 8_000, 'train_eves.min_steps': 8_000}),
-    # ... with the later weight 0.1 and Bob alone from 6,000 to 10,000 (run R5): the
+    # x 4 from step 2,000, Alice frozen at 4,000, judged at 6,000 (run R1).
+    'scheduled': _scheduled(4.0, 4_000, 6_000),
+    # The later weight 1, Alice frozen at 6,000, 8,000 steps (run R2).
+    'scheduled_w1': _scheduled(1.0, 6_000, 8_000),
+    # ... the later weight 0.25 (run R4).
+    'scheduled_w025': _scheduled(0.25, 6_000, 8_000),
+    # ... the later weight 0.1 and Bob alone from 6,000 to 10,000 (run R5): the
     # highest mean H(P | C) over seeds of the package runs, 0/4 perfect.
-    'scheduled_w01': dict(_BASE, **{
-        'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
-        'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': 0.1,
-        'freeze_alice_at': 6_000, 'max_steps': 10_000, 'train_eves.min_steps': 10_000}),
+    'scheduled_w01': _scheduled(0.1, 6_000, 10_000),
     # ... with Alice learning to step 10,000 and Bob alone to 12,000 (runs R6, R7): the
     # best found, `perfect` on 2 of 8 pilot seeds (docs/one_time_pad.md).
-    'scheduled_w01_long': dict(_BASE, **{
-        'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 48.0,
-        'train_eves.later_from': 2_000, 'train_eves.later_eve_weight': 0.1,
-        'freeze_alice_at': 10_000, 'max_steps': 12_000, 'train_eves.min_steps': 12_000}),
+    'scheduled_w01_long': _scheduled(0.1, 10_000, 12_000),
     # The same term x 8 throughout, 12,000 steps: pairs of units settle at 45 degrees.
     'target_w8': dict(_BASE, **{
         'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 8.0,
