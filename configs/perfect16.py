@@ -52,7 +52,7 @@ RECIPES = {
     # highest mean H(P | C) over seeds of the package runs, 0/4 perfect.
     'scheduled_w01': _scheduled(0.1, 6_000, 10_000),
     # ... with Alice learning to step 10,000 and Bob alone to 12,000 (runs R6, R7): the
-    # best found, `perfect` on 2 of 8 pilot seeds (docs/one_time_pad.md).
+    # best found, `perfect` on 3 of 20 seeds (docs/one_time_pad.md).
     'scheduled_w01_long': _scheduled(0.1, 10_000, 12_000),
     # The same term x 8 throughout, 12,000 steps: pairs of units settle at 45 degrees.
     'target_w8': dict(_BASE, **{
