@@ -107,9 +107,11 @@ def test_a_pad_that_reuses_a_key_bit_is_rejected():
 
 def test_no_dominant_entry_and_a_wrong_bob_are_not_proved():
   noisy, _, _ = _pad(6, noise=1.0, seed=2)
-  proof = pad_structure.prove_pad(noisy)
+  proof = pad_structure.prove_pad(noisy, exact=False)
   assert not proof['alice_pad'] and proof['bob_exact'] is None
   assert 'no dominant entry' in proof['reason'] and proof['min_margin'] <= 0
+  exact = pad_structure.prove_pad(noisy)
+  assert not exact['alice_pad'] and 'not exactly' in exact['reason']
   params, _, _ = _pad(6)
   bob = dict(params, out=-params['out'])      # decodes -P
   proof = pad_structure.prove_pad(params, bob)
@@ -194,3 +196,41 @@ def test_a_keyed_orthogonal_pad_is_proved_through_its_factors_and_gain():
   np.testing.assert_array_equal(c, signs * p * k[:, rho])
   with np.testing.assert_raises(ValueError):
     pad_structure.bilinear_forms(params, 'mlp')
+
+
+def test_the_exact_check_decides_what_dominance_cannot():
+  # One element, M = [[1, -.2, -.2], [-.2, -.2, .2], [-.2, .2, -.2]]: the rest sums to
+  # 1.6 > 1, so dominance fails, yet the signs of the rest never line up against the
+  # dominant term: sign(t^T M k) = t_0 k_0 on all 2^6 (t, k), checked below.
+  m = np.array([[1.0, -0.2, -0.2], [-0.2, -0.2, 0.2], [-0.2, 0.2, -0.2]])
+  a = np.repeat(np.eye(3), 3, axis=1)            # [text 3, h 9]: h = (t, k)
+  b = np.tile(np.eye(3), (1, 3))                 # [key 3, h 9]
+  params = {'text': a, 'key': b, 'out': m.reshape(9, 1)}
+  assert not pad_structure.certify(params).certified[0]
+  exact = pad_structure.certify_exactly(params)
+  t, k = (np.repeat(_every(3), 8, 0), np.tile(_every(3), (8, 1)))
+  u = np.einsum('rt,tk,rk->r', t, m, k)
+  holds = bool(np.all(np.sign(u) == t[:, 0] * k[:, 0]))
+  assert exact.certified[0] == holds
+  assert holds
+  # Make one rest entry large enough to flip some input: the exact check says no.
+  m2 = m.copy()
+  m2[1, 1] = 0.9
+  params2 = dict(params, out=m2.reshape(9, 1))
+  u2 = np.einsum('rt,tk,rk->r', t, m2, k)
+  assert not np.all(np.sign(u2) == t[:, 0] * k[:, 0])
+  assert not pad_structure.certify_exactly(params2).certified[0]
+
+
+def test_prove_pad_is_exact_up_to_20_bits_and_agrees_on_noisy_pads():
+  for seed, noise in ((0, 0.01), (4, 0.08), (5, 0.3)):
+    params, _, _ = _pad(6, noise=noise, seed=seed)
+    proof = pad_structure.prove_pad(params, params)
+    assert proof['exact']
+    p, k = (np.repeat(_every(6), 64, 0), np.tile(_every(6), (64, 1)))
+    c = _signs(params, p, k)
+    is_pad = all(len(np.unique(c[:, i] * p[:, j] * k[:, kk])) == 1
+                 for i, (j, kk) in enumerate(zip(proof['text_bits'], proof['key_bits'])))
+    assert proof['alice_pad'] == (is_pad and sorted(proof['key_bits']) == list(range(6))
+                                  and sorted(proof['text_bits']) == list(range(6)))
+  assert not pad_structure.prove_pad(_pad(6)[0], exact=False)['exact']

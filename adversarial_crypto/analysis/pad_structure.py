@@ -26,7 +26,11 @@ message: Bob_j = s'_j C_i K_k with C_i = s_i P_j K_k.
 
 It is a sufficient condition: a cipher that fails it may still be a pad (a
 dominant entry is not the only way a bilinear form can keep one sign), so
-`certified` False proves nothing either way; the key search decides at N <= 20.
+`certified` False proves nothing either way. Up to EXACT_MAX_BITS text bits
+`certify_exactly` decides it instead: for every text t, with v = M_i^T t,
+sign(v . k) = s t_j k_k for every key k exactly when s t_j v_k > sum_{b != k} |v_b|
+(the worst key sets every other term against it), so trying all 2^N texts,
+not all 2^(2N) pairs, says whether element i is exactly s t_j k_k.
 With tanh ciphertexts (config.ciphertext = 'tanh') it proves only that the
 ciphertext's signs form a pad; the magnitudes may leak.
 """
@@ -73,11 +77,42 @@ def certify(params, arch='keyed_bilinear'):
   return Certificate(j, k, sign, margin, margin > 0)
 
 
+# certify_exactly tries every text of up to this many bits (2^20 x N x K per element).
+EXACT_MAX_BITS = 20
+
+
+def _all_texts(bits):
+  return 1.0 - 2.0 * ((np.arange(2 ** bits)[:, None] >> np.arange(bits)[None, :]) & 1)
+
+
+def certify_exactly(params, arch='keyed_bilinear'):
+  """certify's Certificate, decided exactly over every text: `certified` is True
+  iff sign(u_i) = sign * t_j * k_k for every text and key, with (j, k) the dominant
+  entry; `margin` is the least of s t_j v_k - sum_{b != k} |v_b| over the texts,
+  over sum |M_i| (positive iff certified). Texts of at most EXACT_MAX_BITS bits."""
+  forms = bilinear_forms(params, arch)
+  out, text, key = forms.shape
+  if text > EXACT_MAX_BITS:
+    raise ValueError(f'certify_exactly tries all 2^{text} texts; at most 2^{EXACT_MAX_BITS}: '
+                     'use certify')
+  rough = certify(params, arch)
+  texts = _all_texts(text)
+  margin = np.empty(out)
+  for i in range(out):
+    j, k, sign = rough.text_bit[i], rough.key_bit[i], rough.sign[i]
+    v = texts @ forms[i]                                   # [2^T, K]
+    rest = np.abs(v).sum(axis=1) - np.abs(v[:, k])
+    worst = np.min(sign * texts[:, j] * v[:, k] - rest)
+    total = np.abs(forms[i]).sum()
+    margin[i] = worst / total if total > 0 else 0.0
+  return rough._replace(margin=margin, certified=margin > 0)
+
+
 def _is_permutation(indices, size):
   return len(indices) == size and sorted(indices.tolist()) == list(range(size))
 
 
-def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear'):
+def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
   """Whether the weights prove Alice a one-time pad, and Bob its exact decoder.
 
   Args:
@@ -85,24 +120,33 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear'):
       keyed_orthogonal).
     bob_params: his, or None to judge Alice alone.
     arch: their architecture, one of networks.KEYED_ARCHS.
+    exact: decide each element over every text (certify_exactly) rather than by
+      dominance (certify); default: exactly when the text has at most
+      EXACT_MAX_BITS bits.
 
   Returns:
-    A dict: 'alice_pad' (every ciphertext element certified, plaintext bits and
+    A dict: 'exact' (how it was decided), 'alice_pad' (every ciphertext element certified, plaintext bits and
     key bits each a permutation), 'bob_exact' (None without Bob: every output
     certified and decoding Alice's pad), 'min_margin' of Alice (and 'bob_min_margin'),
     'text_bits', 'key_bits', 'signs' (Alice's C_i = signs_i P[text_bits_i]
     K[key_bits_i]) and 'reason', one line saying what failed, '' when both hold.
   """
-  alice = certify(alice_params, arch)
+  if exact is None:
+    exact = np.asarray(alice_params['text']).shape[0] <= EXACT_MAX_BITS
+  judge = certify_exactly if exact else certify
+  alice = judge(alice_params, arch)
   n_out = len(alice.text_bit)
   text_bits = np.asarray(alice_params['text']).shape[0]
   key_bits = np.asarray(alice_params['key']).shape[0]
-  result = {'text_bits': alice.text_bit.tolist(), 'key_bits': alice.key_bit.tolist(),
+  result = {'exact': bool(exact),
+            'text_bits': alice.text_bit.tolist(), 'key_bits': alice.key_bit.tolist(),
             'signs': alice.sign.tolist(), 'min_margin': float(alice.margin.min()),
             'alice_pad': False, 'bob_exact': None, 'reason': ''}
   if not alice.certified.all():
-    result['reason'] = (f'Alice: no dominant entry in ciphertext elements '
-                        f'{np.flatnonzero(~alice.certified).tolist()}')
+    what = ('not exactly +-P_j K_k on every input' if exact else
+            'no dominant entry (not proved)')
+    result['reason'] = (f'Alice: ciphertext elements {np.flatnonzero(~alice.certified).tolist()} '
+                        f'{what}')
   elif not (n_out == text_bits and _is_permutation(alice.text_bit, text_bits)):
     result['reason'] = f'Alice: plaintext bits {alice.text_bit.tolist()} are not a permutation'
   elif not (n_out == key_bits and _is_permutation(alice.key_bit, key_bits)):
@@ -112,7 +156,7 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear'):
     result['alice_pad'] = True
   if bob_params is None:
     return result
-  bob = certify(bob_params, arch)
+  bob = judge(bob_params, arch)
   result['bob_min_margin'] = float(bob.margin.min())
   result['bob_exact'] = False
   if not result['alice_pad']:
