@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from adversarial_crypto.analysis import key_search
 from adversarial_crypto.core import networks
 
 
@@ -77,12 +78,9 @@ def certify(params, arch='keyed_bilinear'):
   return Certificate(j, k, sign, margin, margin > 0)
 
 
-# certify_exactly tries every text of up to this many bits (2^20 x N x K per element).
-EXACT_MAX_BITS = 20
-
-
-def _all_texts(bits):
-  return 1.0 - 2.0 * ((np.arange(2 ** bits)[:, None] >> np.arange(bits)[None, :]) & 1)
+# certify_exactly tries every text of up to this many bits (2^20 x N x K per element),
+# listed as the key search lists its keys.
+EXACT_MAX_BITS = key_search.MAX_KEY_BITS
 
 
 def certify_exactly(params, arch='keyed_bilinear'):
@@ -96,7 +94,7 @@ def certify_exactly(params, arch='keyed_bilinear'):
     raise ValueError(f'certify_exactly tries all 2^{text} texts; at most 2^{EXACT_MAX_BITS}: '
                      'use certify')
   rough = certify(params, arch)
-  texts = _all_texts(text)
+  texts = np.asarray(key_search.all_keys(text), np.float64)
   margin = np.empty(out)
   for i in range(out):
     j, k, sign = rough.text_bit[i], rough.key_bit[i], rough.sign[i]
@@ -131,12 +129,12 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
     'text_bits', 'key_bits', 'signs' (Alice's C_i = signs_i P[text_bits_i]
     K[key_bits_i]) and 'reason', one line saying what failed, '' when both hold.
   """
+  text_bits = np.asarray(alice_params['text']).shape[0]
   if exact is None:
-    exact = np.asarray(alice_params['text']).shape[0] <= EXACT_MAX_BITS
+    exact = text_bits <= EXACT_MAX_BITS
   judge = certify_exactly if exact else certify
   alice = judge(alice_params, arch)
   n_out = len(alice.text_bit)
-  text_bits = np.asarray(alice_params['text']).shape[0]
   key_bits = np.asarray(alice_params['key']).shape[0]
   result = {'exact': bool(exact),
             'text_bits': alice.text_bit.tolist(), 'key_bits': alice.key_bit.tolist(),

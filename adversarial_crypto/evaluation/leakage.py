@@ -17,9 +17,10 @@ evaluator.eval_root_key(config), so the fresh Eves' keys are as before.
 Keys of more than 20 bits are too many to try. For Alice and Bob of keyed
 product units sending signs (arch 'keyed_bilinear' or 'keyed_orthogonal',
 ciphertext 'sign') the weights themselves then decide
-(analysis/pad_structure.py): a seed whose weights prove Alice a one-time pad has H(P | C) = N for every ciphertext,
-exactly; one whose weights do not is recorded with no entropy (the proof is a
-sufficient condition), so it is not `perfect`. Such runs of at most 20 key bits
+(analysis/pad_structure.py): a seed whose weights prove Alice a one-time pad
+has H(P | C) = N for every ciphertext, exactly; one whose weights do not is
+recorded with no entropy (beyond 20 bits the proof is a sufficient condition),
+so it is not `perfect`. Such runs of at most 20 key bits
 get both: the search decides, the proof is recorded beside it.
 
 In a run of several processes (multi-host JAX) process p searches seeds p,
@@ -137,9 +138,9 @@ def measure_alices(config, alice_bob_params, log=print):
   """
   if skip_reason(config):
     return None
+  start = time.time()
   proofs = prove_seeds(config, alice_bob_params) if proof_applies(config) else None
   if method(config) == 'weights':
-    start = time.time()
     seeds = [proved_seed(config, proof) for proof in proofs]
     log(f"exact leakage from the weights (2^{config.key_bits} keys are too many to try): "
         f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads")

@@ -12,8 +12,8 @@ Per seed:
   perfect  beyond the paper: trained, and the plaintext's entropy given the
            ciphertext, H(P | C), by exhaustive key search (leakage.py), is at
            least N - success.perfect_margin_bits on average over the sampled
-           ciphertexts; beyond 20 key bits, for keyed_bilinear Alices sending
-           signs, Alice proved a one-time pad by her weights (H(P | C) = N on
+           ciphertexts; beyond 20 key bits, for Alices of keyed product units
+           sending signs, Alice proved a one-time pad by her weights (H(P | C) = N on
            every ciphertext; analysis/pad_structure.py); None where neither ran.
 
 A fresh Eve's best bits wrong can only fall with a longer budget, so a verdict
