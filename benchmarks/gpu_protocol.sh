@@ -14,7 +14,8 @@
 # (DIR/peer_torch.py, DIR/peer_torch_compiled.py) are timed on the GPU first, one
 # seed per process as they are written. CONFIG=configs/X.py runs another config
 # (the projection assumes 20 seeds and 150,000 steps); EVAL='--config.eval.X=...'
-# passes overrides to the evaluation. It prints training seed-steps/s,
+# passes overrides to the evaluation; SKIP_THROUGHPUT=1 skips the first measurement
+# (for a call that resumes a run). It prints training seed-steps/s,
 # Eve-steps/s and the projected wall time of the whole protocol, and writes them
 # to OUT/gpu_protocol.json (OUT defaults to WORKDIR;
 # benchmarks/protocol_report.py).
@@ -30,9 +31,11 @@ export PYTHONUNBUFFERED=1
 
 python3 -c 'import jax; print("jax", jax.__version__, jax.devices())'
 
+if [ -z "${SKIP_THROUGHPUT:-}" ]; then
 echo "== evaluator throughput (20 pairs x 5 fresh Eves x paper,mlp; minibatch 4096)"
 timeout 150 python3 benchmarks/throughput.py --skip-train --batch 4096 --seeds 20 \
   --attackers paper,mlp --steps "${EVAL_STEPS:-500}" --repeats 3 --out "$out/eval_throughput.json"
+fi
 
 if [ -n "${PEERS:-}" ]; then
   for peer in peer_torch peer_torch_compiled; do

@@ -65,6 +65,22 @@ RECIPES = {
 }
 BEST = 'scheduled_w01_long'
 
+# The ablation (docs/one_time_pad.md, "Ablation"): BEST with one part changed.
+ABLATIONS = {
+    # A generic network: Alice and Bob MLPs of [P, K] and [C, K], 256 x 256.
+    'ablate_mlp': {'arch': 'mlp', 'hidden': (256, 256)},
+    # The paper's "mix & transform" network.
+    'ablate_paper_arch': {'arch': 'paper', 'hidden': (256, 256)},
+    # Product units with a learned mix W (no orthogonal factors), 16 units.
+    'ablate_keyed_bilinear': {'arch': 'keyed_bilinear'},
+    # Real-valued ciphertexts tanh(u) instead of signs.
+    'ablate_tanh': {'ciphertext': 'tanh'},
+    # The Eves' game: the paper's (guess the plaintext) or the chosen-plaintext one.
+    'ablate_reconstruct': {'train_eves.game': 'reconstruct'},
+    'ablate_distinguish': {'train_eves.game': 'distinguish'},
+}
+RECIPES.update({name: dict(RECIPES[BEST], **change) for name, change in ABLATIONS.items()})
+
 
 def get_config(recipe=BEST):
   """Returns the config of one recipe of RECIPES (default: BEST)."""
