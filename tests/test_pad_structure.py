@@ -234,3 +234,20 @@ def test_prove_pad_is_exact_up_to_20_bits_and_agrees_on_noisy_pads():
     assert proof['alice_pad'] == (is_pad and sorted(proof['key_bits']) == list(range(6))
                                   and sorted(proof['text_bits']) == list(range(6)))
   assert not pad_structure.prove_pad(_pad(6)[0], exact=False)['exact']
+
+
+def test_pad_agreement_counts_the_messages_that_follow_the_pad():
+  n = 4
+  params, rho, signs = _pad(n)
+  p, k = (np.repeat(_every(n), 2 ** n, 0), np.tile(_every(n), (2 ** n, 1)))
+  c = _signs(params, p, k)
+  cert = pad_structure.certify(params)
+  per_message, per_element = pad_structure.pad_agreement(c, p, k, cert)
+  assert per_message == 1.0
+  np.testing.assert_array_equal(per_element, np.ones(n))
+  # Flip element 2 wherever P_0 = P_1 = +1 (a quarter of the 256 messages): 3/4 of
+  # the messages agree, element 2 on 3/4, the others on all.
+  c[(p[:, 0] > 0) & (p[:, 1] > 0), 2] *= -1
+  per_message, per_element = pad_structure.pad_agreement(c, p, k, cert)
+  assert per_message == 0.75
+  np.testing.assert_array_equal(per_element, [1.0, 1.0, 0.75, 1.0])

@@ -171,3 +171,25 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
   else:
     result['bob_exact'] = True
   return result
+
+
+def pad_agreement(ciphertext, plaintext, key, certificate):
+  """How often a cipher is the pad its leading terms describe, on given messages.
+
+  The exact check above says whether an element is s t_j k_k on every input;
+  this says on how many of the sampled ones it is, which tells a cipher that
+  misses the pad on a few rare inputs from one that is far from it.
+
+  Args:
+    ciphertext: Alice's signs, [M, N_out], -1/+1.
+    plaintext: [M, N], key: [M, K], -1/+1, the messages they encrypt.
+    certificate: a Certificate of that Alice (certify or certify_exactly).
+
+  Returns:
+    (per_message, per_element): the fraction of messages whose every element
+    equals sign_i * P[text_bit_i] * K[key_bit_i], and that fraction per element, [N_out].
+  """
+  pad = (np.asarray(certificate.sign)[None, :] * np.asarray(plaintext)[:, certificate.text_bit]
+         * np.asarray(key)[:, certificate.key_bit])
+  same = np.asarray(ciphertext) == pad
+  return float(np.mean(np.all(same, axis=1))), np.mean(same, axis=0)

@@ -1,0 +1,66 @@
+"""How close each seed of a keyed run is to the one-time pad its weights describe.
+
+  python benchmarks/pad_agreement.py --workdir=WORKDIR [--messages=200000] [--out=F.json]
+
+Per seed: the leading (plaintext bit, key bit, sign) of each ciphertext element
+(pad_structure.certify), whether those bits are permutations, how many elements
+are exactly +-P_j K_k on every input (certify_exactly), and on how many of
+--messages random messages Alice's ciphertext equals that pad
+(pad_structure.pad_agreement), beside the run's `perfect` verdict. For
+keyed_bilinear or keyed_orthogonal Alices sending signs.
+"""
+
+import argparse
+import json
+import time
+
+import jax
+import numpy as np
+
+import adversarial_crypto as ac
+from adversarial_crypto.analysis import pad_structure
+from adversarial_crypto.core import bits
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--workdir', required=True, help='a finished keyed run')
+  parser.add_argument('--messages', type=int, default=200_000, help='random messages per seed')
+  parser.add_argument('--out', help='write the figures as JSON here')
+  args = parser.parse_args()
+  run = ac.load_run(args.workdir)
+  config = run.config
+  if config.arch not in ('keyed_bilinear', 'keyed_orthogonal') or config.ciphertext != 'sign':
+    raise SystemExit(f'error: {args.workdir} is arch {config.arch!r} with {config.ciphertext!r} '
+                     "ciphertexts; this needs a keyed arch sending signs")
+  seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
+  verdicts = {s['seed']: s for s in (run.summary or {}).get('seeds', [])}
+  start, rows = time.time(), []
+  print(f'{args.workdir}: {seeds} seeds, {args.messages} random messages each')
+  print('seed  perfect  bits perm.  exact elements  messages = pad  worst element')
+  for seed in range(seeds):
+    alice = jax.tree_util.tree_map(lambda x, s=seed: np.asarray(x[s]), run.alice)
+    exact = pad_structure.certify_exactly(alice, config.arch)
+    keys = jax.random.split(jax.random.PRNGKey(seed), 2)
+    p = bits.random_bits(keys[0], (args.messages, config.msg_bits))
+    k = bits.random_bits(keys[1], (args.messages, config.key_bits))
+    c = ac.encrypt(jax.tree_util.tree_map(lambda x, s=seed: x[s], run.alice), p, k, config)
+    per_message, per_element = pad_structure.pad_agreement(
+        np.asarray(c), np.asarray(p), np.asarray(k), exact)
+    permutations = (len(set(exact.text_bit.tolist())) == config.msg_bits and
+                    len(set(exact.key_bit.tolist())) == config.key_bits)
+    perfect = verdicts.get(seed, {}).get('perfect')
+    rows.append({'seed': seed, 'perfect': perfect, 'permutations': permutations,
+                 'exact_elements': int(exact.certified.sum()),
+                 'messages_equal_pad': per_message, 'per_element': per_element.tolist()})
+    print(f'{seed:4d}  {str(perfect):7s}  {str(permutations):10s}  {int(exact.certified.sum()):5d} '
+          f'of {len(exact.certified):<3d}    {per_message:12.5f}  {per_element.min():.5f} '
+          f'(C{int(np.argmin(per_element))})')
+  print(f'{time.time() - start:.0f} s')
+  if args.out:
+    with open(args.out, 'w') as f:
+      json.dump({'workdir': args.workdir, 'messages': args.messages, 'seeds': rows}, f, indent=1)
+
+
+if __name__ == '__main__':
+  main()
