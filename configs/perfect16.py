@@ -54,6 +54,8 @@ RECIPES = {
     # ... with Alice learning to step 10,000 and Bob alone to 12,000 (runs R6, R7): the
     # best found, `perfect` on 3 of 20 seeds (docs/one_time_pad.md).
     'scheduled_w01_long': _scheduled(0.1, 10_000, 12_000),
+    # ... the later weight 0.03, the next step of that trend.
+    'scheduled_w003_long': _scheduled(0.03, 10_000, 12_000),
     # The same term x 8 throughout, 12,000 steps: pairs of units settle at 45 degrees.
     'target_w8': dict(_BASE, **{
         'train_eves.eve_term': 'target_information', 'train_eves.eve_weight': 8.0,
