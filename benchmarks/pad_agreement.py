@@ -20,6 +20,7 @@ import numpy as np
 import adversarial_crypto as ac
 from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.core import bits
+from adversarial_crypto.evaluation import leakage
 
 
 def main():
@@ -30,7 +31,7 @@ def main():
   args = parser.parse_args()
   run = ac.load_run(args.workdir)
   config = run.config
-  if config.arch not in ('keyed_bilinear', 'keyed_orthogonal') or config.ciphertext != 'sign':
+  if not leakage.proof_applies(config):
     raise SystemExit(f'error: {args.workdir} is arch {config.arch!r} with {config.ciphertext!r} '
                      "ciphertexts; this needs a keyed arch sending signs")
   seeds = jax.tree_util.tree_leaves(run.alice)[0].shape[0]
@@ -39,16 +40,16 @@ def main():
   print(f'{args.workdir}: {seeds} seeds, {args.messages} random messages each')
   print('seed  perfect  bits perm.  exact elements  messages = pad  worst element')
   for seed in range(seeds):
-    alice = jax.tree_util.tree_map(lambda x, s=seed: np.asarray(x[s]), run.alice)
+    alice = jax.tree_util.tree_map(lambda x, s=seed: x[s], run.alice)
     exact = pad_structure.certify_exactly(alice, config.arch)
     keys = jax.random.split(jax.random.PRNGKey(seed), 2)
     p = bits.random_bits(keys[0], (args.messages, config.msg_bits))
     k = bits.random_bits(keys[1], (args.messages, config.key_bits))
-    c = ac.encrypt(jax.tree_util.tree_map(lambda x, s=seed: x[s], run.alice), p, k, config)
+    c = ac.encrypt(alice, p, k, config)
     per_message, per_element = pad_structure.pad_agreement(
         np.asarray(c), np.asarray(p), np.asarray(k), exact)
-    permutations = (len(set(exact.text_bit.tolist())) == config.msg_bits and
-                    len(set(exact.key_bit.tolist())) == config.key_bits)
+    permutations = (pad_structure.is_permutation(exact.text_bit, config.msg_bits) and
+                    pad_structure.is_permutation(exact.key_bit, config.key_bits))
     perfect = verdicts.get(seed, {}).get('perfect')
     rows.append({'seed': seed, 'perfect': perfect, 'permutations': permutations,
                  'exact_elements': int(exact.certified.sum()),

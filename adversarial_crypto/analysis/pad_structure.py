@@ -106,7 +106,8 @@ def certify_exactly(params, arch='keyed_bilinear'):
   return rough._replace(margin=margin, certified=margin > 0)
 
 
-def _is_permutation(indices, size):
+def is_permutation(indices, size):
+  """Whether `indices` lists each of 0 .. size - 1 once."""
   return len(indices) == size and sorted(indices.tolist()) == list(range(size))
 
 
@@ -145,9 +146,9 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
             'no dominant entry (not proved)')
     result['reason'] = (f'Alice: ciphertext elements {np.flatnonzero(~alice.certified).tolist()} '
                         f'{what}')
-  elif not (n_out == text_bits and _is_permutation(alice.text_bit, text_bits)):
+  elif not (n_out == text_bits and is_permutation(alice.text_bit, text_bits)):
     result['reason'] = f'Alice: plaintext bits {alice.text_bit.tolist()} are not a permutation'
-  elif not (n_out == key_bits and _is_permutation(alice.key_bit, key_bits)):
+  elif not (n_out == key_bits and is_permutation(alice.key_bit, key_bits)):
     result['reason'] = (f'Alice: key bits {alice.key_bit.tolist()} are not a permutation '
                         '(a key bit used twice leaks the product of two plaintext bits)')
   else:
