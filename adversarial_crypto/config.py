@@ -41,7 +41,9 @@ TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_
                        'eve_weight': 1.0, 'eve_term': 'paper', 'steps_per_ab_step': 0,
                        'game': 'reconstruct', 'min_steps': 0,
                        # From step later_from (0: never) the Eve term weighs later_eve_weight.
-                       'later_from': 0, 'later_eve_weight': 1.0}
+                       'later_from': 0, 'later_eve_weight': 1.0,
+                       # ... and Alice and Bob's Adam steps are x later_lr_factor.
+                       'later_lr_factor': 1.0}
 TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
 EVE_TERMS = ('paper', 'information', 'target_information', 'worst_information')
 # What the main training Eves do: guess the plaintext (the paper), tell which of
@@ -54,7 +56,10 @@ CIPHERTEXTS = ('tanh', 'sign')
 # The research fields of the symmetric and asymmetric experiments, at the values
 # that leave the paper's recipe as it is (configs made before them lack them).
 RESEARCH_DEFAULTS = {'train_eves': TRAIN_EVES_DEFAULTS, 'freeze_alice_at': 0,
-                     'leak_penalty': LEAK_PENALTY_DEFAULTS, 'ciphertext': 'tanh'}
+                     'leak_penalty': LEAK_PENALTY_DEFAULTS, 'ciphertext': 'tanh',
+                     # Bob's term in Alice and Bob's loss: his bits wrong (the paper)
+                     # or his per-bit cross-entropy on the same scale.
+                     'bob_loss': 'l1'}
 
 
 def scaled_bits(bits_of_16, msg_bits):
@@ -163,7 +168,8 @@ def is_paper_recipe(config):
   """Whether a complete symmetric or asymmetric config sets none of the research
   options of extensions/: then core/recipe.py trains it."""
   return (config.train_eves.to_dict() == TRAIN_EVES_DEFAULTS and not config.freeze_alice_at and
-          not config.leak_penalty.weight and config.ciphertext == 'tanh')
+          not config.leak_penalty.weight and config.ciphertext == 'tanh' and
+          config.bob_loss == 'l1')
 
 
 def override(config, overrides):
@@ -312,12 +318,14 @@ _TRAINING_FIELDS = {
     'train_eves.min_steps': _int(0),
     'train_eves.later_from': _int(0, what='0 (never) or a positive integer'),
     'train_eves.later_eve_weight': _number(0, low_open=True, what='a positive number'),
+    'train_eves.later_lr_factor': _number(0, low_open=True, what='a positive number'),
     'freeze_alice_at': _int(0, what='0 (never) or a positive integer'),
     'leak_penalty.weight': _number(0, what='a number >= 0 (0: off)'),
     'leak_penalty.keys': _int(2, what='an integer >= 2 that divides config.batch_size'),
     'leak_penalty.order': _int(1, 2, what='1 (the ciphertext) or 2 (and its pairwise '
                                'products)'),
     'ciphertext': _choice(CIPHERTEXTS),
+    'bob_loss': _choice(('l1', 'logistic'), "'l1' or 'logistic'"),
     'num_seeds': _int(),
     'seed': _seed(),
     'batch_size': _int(),

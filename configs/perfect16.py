@@ -82,6 +82,13 @@ ABLATIONS = {
     'ablate_distinguish': {'train_eves.game': 'distinguish'},
 }
 RECIPES.update({name: dict(RECIPES[BEST], **change) for name, change in ABLATIONS.items()})
+# BEST with Bob's cross-entropy for his bits wrong: where Bob is confidently wrong
+# (the rare messages a near-pad gets wrong), bits wrong of tanh has no gradient.
+RECIPES['logistic_bob'] = dict(RECIPES[BEST], bob_loss='logistic')
+# ... and Alice and Bob's Adam steps x 0.3 from step 2,000: Adam moves every weight
+# by about its learning rate whatever the gradient, so a constant rate keeps a
+# nearly right Alice jittering.
+RECIPES['logistic_bob_slow'] = dict(RECIPES['logistic_bob'], **{'train_eves.later_lr_factor': 0.3})
 
 
 def get_config(recipe=BEST):

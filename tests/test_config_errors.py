@@ -65,13 +65,13 @@ NON_NEGATIVE_INT = ('train_eves.reset_every', 'train_eves.warmup_steps',
                     'eval.patience', 'eval.key_search_messages')
 SEED = ('seed', 'eval.seed')
 POSITIVE_NUMBER = ('learning_rate', 'eval.learning_rate', 'train_eves.eve_weight',
-                   'train_eves.later_eve_weight')
+                   'train_eves.later_eve_weight', 'train_eves.later_lr_factor')
 NON_NEGATIVE_NUMBER = ('leak_penalty.weight', 'loss.public_weight', 'loss.bob_weight',
                        'loss.covariance_weight')
 BITS_OF_N = ('success.bob_bits', 'success.eve_bits', 'success.retrained_eve_bits')
 MARGIN_OF_N = ('success.secure_margin_bits', 'success.perfect_margin_bits')
 CHOICE = ('experiment', 'arch', 'eve_arch', 'eve_loss', 'train_eves.combine',
-          'train_eves.eve_term', 'train_eves.game', 'ciphertext', 'eval.mlp_loss',
+          'train_eves.eve_term', 'train_eves.game', 'ciphertext', 'bob_loss', 'eval.mlp_loss',
           'eval.lr_schedule')
 LAYER_SIZES = ('hidden', 'eval.mlp_hidden', 'eval.deep_mlp_hidden')
 OTHER = ('eve_hidden', 'leak_penalty.keys', 'leak_penalty.order', 'eval.attackers',
@@ -182,7 +182,7 @@ def test_every_field_of_every_shipped_config_is_tried():
       assert field in EXEMPT or bad_values(field, good, 8), field
   # Every field of the validator's is one a shipped config has, and the reverse.
   assert covered == {f for e in EXPERIMENTS for f in config_lib.fields_of(e)}
-  assert len(covered) == 58  # 52 symmetric, public_key_bits, 5 of selective alone
+  assert len(covered) == 60  # 54 symmetric, public_key_bits, 5 of selective alone
 
 
 @pytest.mark.parametrize('experiment, field', list(_fields_to_sweep()))
@@ -228,7 +228,7 @@ def test_a_field_without_a_default_may_not_be_missing():
         assert 'is missing' in str(e) or field == 'experiment', str(e)
       else:
         defaulted.add(field)
-  assert defaulted == ({'experiment', 'hidden', 'freeze_alice_at', 'ciphertext',
+  assert defaulted == ({'experiment', 'hidden', 'freeze_alice_at', 'ciphertext', 'bob_loss',
                         'success.retrained_eve_bits', 'success.secure_margin_bits',
                         'success.perfect_margin_bits'} |
                        {f'train_eves.{f}' for f in config_lib.TRAIN_EVES_DEFAULTS} |

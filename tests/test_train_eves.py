@@ -518,3 +518,66 @@ def test_every_secure16_recipe_is_a_valid_config():
   assert secure16.get_config('keyed_parity').arch == 'keyed_bilinear'
   with pytest.raises(ValueError, match='choose one of'):
     secure16.get_config('no_such_recipe')
+
+
+def test_bobs_cross_entropy_by_hand_and_its_gradient_where_he_is_confidently_wrong():
+  plaintext = jnp.asarray([[1.0, -1.0]])
+  # At chance (u = 0) each bit costs ln 2 nats, scaled to half a bit: as bits_wrong.
+  np.testing.assert_allclose(losses.bob_cross_entropy(plaintext, jnp.zeros((1, 2))), [1.0],
+                             rtol=1e-6)
+  np.testing.assert_allclose(losses.bits_wrong(plaintext, jnp.tanh(jnp.zeros((1, 2)))), [1.0])
+  # u = (ln 3 / 2, 0): softplus(-ln 3) = ln(4/3) nats for the first bit.
+  u = jnp.asarray([[np.log(3.0) / 2, 0.0]], jnp.float32)
+  want = (np.log(4.0 / 3.0) + np.log(2.0)) / (2 * np.log(2.0))
+  np.testing.assert_allclose(losses.bob_cross_entropy(plaintext, u), [want], rtol=1e-6)
+  # Confidently wrong on the first bit (u = -10): bits wrong of tanh(u) has almost no
+  # gradient there, the cross-entropy about 1 / ln 2 per unit of u.
+  wrong = jnp.asarray([[-10.0, -10.0]])
+  l1 = jax.grad(lambda v: jnp.sum(losses.bits_wrong(plaintext, jnp.tanh(v))))(wrong)
+  ce = jax.grad(lambda v: jnp.sum(losses.bob_cross_entropy(plaintext, v)))(wrong)
+  assert abs(float(l1[0, 0])) < 1e-7
+  np.testing.assert_allclose(ce[0, 0], -1.0 / np.log(2.0), rtol=1e-6)
+  np.testing.assert_allclose(ce[0, 1], 0.0, atol=1e-7)  # right and sure: nothing
+
+
+def test_a_logistic_bob_changes_only_bobs_term_of_the_loss():
+  config = _config(count=1, eve_term='information', game='parity')
+  experiment = experiments.make_experiment(config)
+  state = experiment.init(jax.random.PRNGKey(20))
+  plaintext, key = bits.random_messages(jax.random.PRNGKey(21), 64, 8, 8)
+  l1_loss, l1_measure = experiment.alice_bob_objective(state.alice_bob, state.eve,
+                                                       plaintext, key)
+  config.bob_loss = 'logistic'
+  config_lib.validate(config)
+  assert not config_lib.is_paper_recipe(config_lib.complete(config))
+  logistic = experiments.make_experiment(config)
+  loss, measure = logistic.alice_bob_objective(state.alice_bob, state.eve, plaintext, key)
+  chex.assert_trees_all_close(measure, l1_measure)  # Bob is still measured in bits wrong
+  scheme = recipe.make_scheme(config)
+  ciphertext = scheme.encrypt(state.alice_bob, plaintext, key)[0]
+  bob_ce = jnp.mean(losses.bob_cross_entropy(
+      plaintext, scheme.decrypt_logits(state.alice_bob, ciphertext, key)))
+  np.testing.assert_allclose(loss - bob_ce, l1_loss - l1_measure.bob_bits, rtol=1e-4,
+                             atol=1e-6)
+  with pytest.raises(config_lib.ConfigError, match="'l1' or 'logistic'"):
+    config.bob_loss = 'hinge'
+    config_lib.validate(config)
+
+
+def test_the_later_lr_factor_scales_alice_and_bobs_steps_from_later_from_only():
+  def moves(factor, first):
+    config = _config(count=1, later_from=20, later_eve_weight=1.0, later_lr_factor=factor)
+    experiment = experiments.make_experiment(config)
+    key = jax.random.PRNGKey(22)
+    start = experiment.init(key)
+    after = _chunk(experiment, start, key, jnp.int32(first), 1)
+    return [a - b for a, b in zip(_leaves(after.alice_bob), _leaves(start.alice_bob))]
+
+  # From step 20 Adam's first step is x 0.25; before it, as at factor 1.
+  for slow, fast in zip(moves(0.25, 20), moves(1.0, 20)):
+    np.testing.assert_allclose(slow, 0.25 * fast, rtol=1e-4, atol=1e-8)
+    assert np.abs(fast).max() > 0
+  for slow, fast in zip(moves(0.25, 0), moves(1.0, 0)):
+    np.testing.assert_array_equal(slow, fast)
+  with pytest.raises(config_lib.ConfigError, match='later_lr_factor'):
+    _config(later_lr_factor=0.0)

@@ -47,7 +47,10 @@ def make_scheme(config, layout=bits.ROWS):
   def decrypt(params, ciphertext, secret_key):
     return layout.apply(nets['bob'], params['bob'], layout.concat([ciphertext, secret_key]))
 
-  return symmetric.Scheme(nets, n + pub, encrypt, decrypt, layout)
+  def decrypt_logits(params, ciphertext, secret_key):
+    return layout.logits(nets['bob'], params['bob'], layout.concat([ciphertext, secret_key]))
+
+  return symmetric.Scheme(nets, n + pub, encrypt, decrypt, layout, decrypt_logits)
 
 
 def secret_bits_recovered(keygen, keygen_params, key_bits, num_keys, rng):

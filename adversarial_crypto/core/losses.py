@@ -55,6 +55,21 @@ def logistic_eve_loss(plaintext, eve_logits, axis=-1):
                           axis=axis))
 
 
+def bob_cross_entropy(plaintext, bob_logits, axis=-1):
+  """Bob's per-bit cross-entropy, scaled so that a guess at chance costs half a bit
+  per bit, as bits_wrong does (config.bob_loss 'logistic').
+
+  bits_wrong of a tanh output has no gradient where Bob is confidently wrong
+  (tanh saturates); this loss keeps one there, so the rare messages a nearly
+  right cipher gets wrong still pull on Bob, and through him on Alice.
+
+  Returns:
+    [...] per-example loss: sum over bits of softplus(-2 P u) / (2 ln 2).
+  """
+  return jnp.sum(jax.nn.softplus(-2.0 * plaintext * bob_logits), axis=axis) / (
+      2.0 * jnp.log(2.0))
+
+
 def eve_information(plaintext, eve_logits, axis=-1):
   """What an Eve's per-bit guesses tell about the plaintext, as a fraction of it.
 

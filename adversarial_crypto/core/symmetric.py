@@ -26,6 +26,9 @@ class Scheme(NamedTuple):
   encrypt: Callable  # (params, plaintext [B, N], key [B, K]) -> (ciphertext, eve_view)
   decrypt: Callable  # (params, ciphertext [B, N], key [B, K]) -> Bob's guess [B, N]
   layout: bits.Layout = bits.ROWS  # COLUMNS: every batch above is transposed, [N, B]
+  # (params, ciphertext, key) -> Bob's pre-tanh outputs u (decrypt is tanh(u)), for
+  # losses that need them (config.bob_loss 'logistic').
+  decrypt_logits: Callable = None
 
   def eve_view(self, params, plaintext, key):
     """What an eavesdropper sees when Alice encrypts `plaintext` under `key`."""
@@ -64,4 +67,7 @@ def make_scheme(config, layout=bits.ROWS):
   def decrypt(params, ciphertext, key):
     return layout.apply(nets['bob'], params['bob'], layout.concat([ciphertext, key]))
 
-  return Scheme(nets, n, encrypt, decrypt, layout)
+  def decrypt_logits(params, ciphertext, key):
+    return layout.logits(nets['bob'], params['bob'], layout.concat([ciphertext, key]))
+
+  return Scheme(nets, n, encrypt, decrypt, layout, decrypt_logits)

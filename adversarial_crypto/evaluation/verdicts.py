@@ -90,6 +90,9 @@ def protocol_differences(config):
                   if eves['game'] == 'parity' else '')
                + (f", their term x {eves['later_eve_weight']:g} from step {eves['later_from']}"
                   if eves.get('later_from') else '')
+               + (f", Alice and Bob's Adam steps x {eves['later_lr_factor']:g} from then on"
+                  if eves.get('later_from') and eves.get('later_lr_factor', 1.0) != 1.0
+                  else '')
                + (f", no seed trained before step {eves['min_steps']}"
                   if eves['min_steps'] else ''))
   freeze = config.freeze_alice_at
@@ -99,6 +102,8 @@ def protocol_differences(config):
   if leak['weight']:
     out.append(f"leak penalty (beyond the paper): x {leak['weight']:g}, moments up to order "
                f"{leak['order']}, {leak['keys']} keys per plaintext")
+  if config.get('bob_loss', 'l1') != 'l1':
+    out.append(f"Bob's term: his per-bit cross-entropy (paper: his bits wrong)")
   if config.ciphertext != 'tanh':
     out.append(f"ciphertext: {config.ciphertext} of Alice's outputs "
                '(paper: the tanh outputs)')

@@ -8,8 +8,10 @@ options of configs/secure16.py (docs/configs.md) with its building blocks:
                       in Alice and Bob's loss, their minibatches per step, min_steps;
   config.leak_penalty an Eve-free term in Alice and Bob's loss (leak_penalty.py);
   config.freeze_alice_at  from this step only Bob and the Eves learn;
-  config.train_eves.later_from, later_eve_weight  the Eve term's weight from a step on;
-  config.ciphertext   'sign' (core/symmetric.py sends the hard decisions).
+  config.train_eves.later_from, later_eve_weight, later_lr_factor  the Eve term's
+                      weight, and a factor on Alice and Bob's Adam steps, from a step on;
+  config.ciphertext   'sign' (core/symmetric.py sends the hard decisions);
+  config.bob_loss     'logistic': Bob's cross-entropy in place of his bits wrong.
 
 A training step is the recipe's: one Alice/Bob minibatch against the main
 Eves, then their own minibatches; training/experiments.py picks this module
@@ -54,6 +56,7 @@ class TrainingEves(NamedTuple):
   min_steps: int              # no seed is trained (and stops) before this step
   later_from: int             # from this step (0: never) the Eve term weighs later_weight
   later_weight: float
+  later_lr_factor: float      # from later_from, Alice and Bob's Adam steps x this
 
   @property
   def stacked(self):
@@ -81,7 +84,7 @@ def make_training_eves(config, view_bits, layout=bits.ROWS):
                       options.warmup_steps,
                       options.steps_per_ab_step or config.eve_steps_per_ab_step,
                       options.min_steps, options.later_from,
-                      float(options.later_eve_weight))
+                      float(options.later_eve_weight), float(options.later_lr_factor))
 
 
 def main_eves(eves, params):
@@ -102,13 +105,14 @@ def eve_logits(eves, params, view, layout=bits.ROWS):
   return logits(params, view)[None]
 
 
-def make_main_objective(scheme, eves, layout, weight=None):
+def make_main_objective(scheme, eves, layout, weight=None, bob_loss='l1'):
   """Alice and Bob's loss against the main Eves (params as main_eves returns
-  them): Bob's bits wrong + weight (default eve_weight) x the mean or max of
+  them): Bob's bits wrong (bob_loss 'l1') or cross-entropy ('logistic',
+  losses.bob_cross_entropy) + weight (default eve_weight) x the mean or max of
   the Eves' terms."""
   weight = eves.eve_weight if weight is None else weight
   if (not eves.stacked and weight == 1.0 and eves.game.name == 'reconstruct' and
-      eves.game.eve_term == 'paper'):
+      eves.game.eve_term == 'paper' and bob_loss == 'l1'):
     # one Eve, weight 1, the paper's game and term: the paper's loss, computed as always
     return recipe.make_alice_bob_objective(scheme, eves.network, layout)
   axis = layout.bit_axis
@@ -117,11 +121,15 @@ def make_main_objective(scheme, eves, layout, weight=None):
     ciphertext, view = scheme.encrypt(alice_bob, plaintext, key)
     bob_guess = scheme.decrypt(alice_bob, ciphertext, key)
     bob_bits = jnp.mean(losses.bits_wrong(plaintext, bob_guess, axis))
+    bob_term = bob_bits
+    if bob_loss == 'logistic':
+      bob_term = jnp.mean(losses.bob_cross_entropy(
+          plaintext, scheme.decrypt_logits(alice_bob, ciphertext, key), axis))
     eve_input, target = eves.game.task(plaintext, view)
     logits = eve_logits(eves, eve_params, eve_input, layout)  # [K, targets, B]
     terms = eves.game.term(target, logits)
     eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
-    return (bob_bits + weight * eve_term,
+    return (bob_term + weight * eve_term,
             recipe.Measure(bob_bits, jnp.min(eves.game.bits_of(target, logits))))
 
   return objective
@@ -148,10 +156,13 @@ def make_init_eves(eves, optimizer):
   return init_main, init_eves
 
 
-def make_main_step(optimizer, eves, step_objective, eve_objective, draw, batch_size):
+def make_main_step(optimizer, eves, step_objective, eve_objective, draw, batch_size,
+                   lr_factor=1.0):
   """main_step(state, step_key, alice_frozen=False): the Alice/Bob step against the
   main Eves, then their own steps. With alice_frozen only Bob learns (the Eve
-  term does not depend on him)."""
+  term does not depend on him). Alice and Bob's Adam steps are scaled by
+  lr_factor (Adam's step is linear in its learning rate: this is Adam at
+  learning_rate x lr_factor, with the same moments)."""
   def eve_update(params, opt, grads):
     updates, opt = optimizer.update(grads, opt, params)
     return optax.apply_updates(params, updates), opt
@@ -168,6 +179,8 @@ def make_main_step(optimizer, eves, step_objective, eve_objective, draw, batch_s
     main_opt = main_eves(eves, state.eve_opt)
     grads, measure = jax.grad(step_objective, has_aux=True)(state.alice_bob, main, keys[0])
     updates, alice_bob_opt = optimizer.update(grads, state.alice_bob_opt, state.alice_bob)
+    if lr_factor != 1.0:
+      updates = jax.tree_util.tree_map(lambda u: u * lr_factor, updates)
     if alice_frozen:  # zero updates: Adam's momentum would move Alice on zero gradients
       updates = {name: (u if name == 'bob' else jax.tree_util.tree_map(jnp.zeros_like, u))
                  for name, u in updates.items()}
@@ -268,7 +281,7 @@ def make_experiment(config):
   def draw(key, size):
     return bits.random_messages(key, size, config.msg_bits, config.key_bits, layout)
 
-  main_objective = make_main_objective(scheme, eves, layout)
+  main_objective = make_main_objective(scheme, eves, layout, bob_loss=config.bob_loss)
   step_objective = leak_penalty.with_leak_penalty(main_objective, scheme, draw, batch,
                                                   config.msg_bits, config.leak_penalty)
   eve_loss = recipe.make_eve_loss(config.eve_loss, eves.network, layout)
@@ -288,8 +301,10 @@ def make_experiment(config):
   later_step = None
   if eves.later_from:
     later_step = make_main_step(optimizer, eves, leak_penalty.with_leak_penalty(
-        make_main_objective(scheme, eves, layout, eves.later_weight), scheme, draw, batch,
-        config.msg_bits, config.leak_penalty), eve_objective, draw, batch)
+        make_main_objective(scheme, eves, layout, eves.later_weight, config.bob_loss),
+        scheme, draw, batch,
+        config.msg_bits, config.leak_penalty), eve_objective, draw, batch,
+        eves.later_lr_factor)
   train_chunk = make_phased_chunk(main_step, make_reset(eves, init_main), warmup_step,
                                   eves.warmup_steps, config.freeze_alice_at, later_step,
                                   eves.later_from)
