@@ -42,10 +42,12 @@ TRAIN_EVES_DEFAULTS = {'count': 1, 'combine': 'mean', 'reset_every': 0, 'warmup_
                        'game': 'reconstruct', 'min_steps': 0,
                        # From step later_from (0: never) the Eve term weighs later_eve_weight.
                        'later_from': 0, 'later_eve_weight': 1.0,
-                       # ... and Alice and Bob's Adam steps are x later_lr_factor.
-                       'later_lr_factor': 1.0}
+                       # ... and Alice and Bob's Adam steps are x later_lr_factor, and
+                       # the Eves' term is later_eve_term ('same': eve_term).
+                       'later_lr_factor': 1.0, 'later_eve_term': 'same'}
 TRAIN_EVES_FIELDS = tuple(TRAIN_EVES_DEFAULTS)
-EVE_TERMS = ('paper', 'information', 'target_information', 'worst_information')
+EVE_TERMS = ('paper', 'information', 'target_information', 'worst_information',
+             'excess_information')
 # What the main training Eves do: guess the plaintext (the paper), tell which of
 # two plaintexts a ciphertext encrypts, or guess the bits and every pairwise parity.
 GAMES = ('reconstruct', 'distinguish', 'parity')
@@ -319,6 +321,7 @@ _TRAINING_FIELDS = {
     'train_eves.later_from': _int(0, what='0 (never) or a positive integer'),
     'train_eves.later_eve_weight': _number(0, low_open=True, what='a positive number'),
     'train_eves.later_lr_factor': _number(0, low_open=True, what='a positive number'),
+    'train_eves.later_eve_term': _choice(('same',) + EVE_TERMS),
     'freeze_alice_at': _int(0, what='0 (never) or a positive integer'),
     'leak_penalty.weight': _number(0, what='a number >= 0 (0: off)'),
     'leak_penalty.keys': _int(2, what='an integer >= 2 that divides config.batch_size'),

@@ -17,6 +17,7 @@ from adversarial_crypto.core import networks
 from adversarial_crypto.evaluation import leakage
 from adversarial_crypto.evaluation import verdicts
 from adversarial_crypto.extensions import eve_games
+from adversarial_crypto.extensions import training_eves
 from configs import perfect16
 
 N = 16
@@ -90,6 +91,39 @@ def test_a_parity_eve_reading_one_parity_counts_fully_in_the_worst_term():
   mean_game = eve_games.make_game('parity', 'information', n, n, bits.COLUMNS)
   # 'information' takes the mean over the 6 parities: 1/6.
   assert float(mean_game.term(target, logits)[0]) == pytest.approx(1 / 6, abs=1e-3)
+
+
+def test_excess_information_counts_every_target_read_beyond_the_noise_in_full():
+  n = 4
+  game = eve_games.make_game('parity', 'excess_information', n, n, bits.COLUMNS)
+  plaintext = bits.random_messages(jax.random.PRNGKey(1), 512, n, n, bits.COLUMNS)[0]
+  _, target = game.task(plaintext, plaintext)
+  logits = jnp.zeros((1,) + target.shape)
+  # Two parities read exactly: each counts 1 - LEAK_FLOOR, the sum 2 x 0.9.
+  logits = logits.at[0, n].set(30.0 * target[n]).at[0, n + 1].set(30.0 * target[n + 1])
+  assert float(game.term(target, logits)[0]) == pytest.approx(2 * (1 - losses.LEAK_FLOOR),
+                                                              abs=1e-4)
+  # A lean of u = 0.05 towards every target: (ln 2 - softplus(-0.1)) / ln 2 = 7 % of a
+  # bit each, below the floor, so nothing, and no gradient.
+  weak = 0.05 * target[None]
+  info = float(losses.target_information(target[:1], weak[0, :1], axis=-2)[0])
+  assert info == pytest.approx((np.log(2) - np.log1p(np.exp(-0.1))) / np.log(2), rel=1e-4)
+  assert info < losses.LEAK_FLOOR
+  assert float(game.term(target, weak)[0]) == 0.0
+  grad = jax.grad(lambda u: game.term(target, u)[0])(weak)
+  assert float(jnp.abs(grad).max()) == 0.0
+
+
+def test_the_later_eve_term_replaces_the_term_from_later_from():
+  config = perfect16.get_config()
+  config.num_seeds = 1
+  config.train_eves['later_eve_term'] = 'excess_information'
+  config_lib.validate(config)
+  complete = config_lib.complete(config)
+  eves = training_eves.make_training_eves(complete, N, bits.COLUMNS)
+  assert eves.game.eve_term == 'target_information'
+  assert eves.later_game.eve_term == 'excess_information'
+  assert 'excess_information from then on' in ' '.join(verdicts.protocol_differences(complete))
 
 
 def _config(arch, hidden, messages=8):

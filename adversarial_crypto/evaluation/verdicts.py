@@ -90,6 +90,9 @@ def protocol_differences(config):
                   if eves['game'] == 'parity' else '')
                + (f", their term x {eves['later_eve_weight']:g} from step {eves['later_from']}"
                   if eves.get('later_from') else '')
+               + (f", their {eves['later_eve_term']} from then on"
+                  if eves.get('later_from') and eves.get('later_eve_term', 'same') != 'same'
+                  else '')
                + (f", Alice and Bob's Adam steps x {eves['later_lr_factor']:g} from then on"
                   if eves.get('later_from') and eves.get('later_lr_factor', 1.0) != 1.0
                   else '')

@@ -20,9 +20,11 @@ from adversarial_crypto.core import losses
 
 
 # Eve terms of what she knows of each target, clipped at chance target by target
-# (losses.target_information): their mean, or the one she reads best.
+# (losses.target_information): their mean, the one she reads best, or the sum of
+# what she knows beyond the noise.
 TARGET_TERMS = {'target_information': losses.mean_target_information,
-                'worst_information': losses.worst_target_information}
+                'worst_information': losses.worst_target_information,
+                'excess_information': losses.excess_target_information}
 
 
 class Game(NamedTuple):
@@ -74,8 +76,10 @@ def make_game(name, eve_term, msg_bits, view_bits, layout=bits.ROWS):
     name: 'reconstruct', 'distinguish' or 'parity'.
     eve_term: 'paper', (N/2 - E)^2 / (N/2)^2 of an Eve's bits wrong E,
       'information' (losses.eve_information), 'target_information' (its mean
-      over the targets, each clipped at chance on its own) or 'worst_information'
-      (of the one target she reads best; losses.target_information).
+      over the targets, each clipped at chance on its own), 'worst_information'
+      (of the one target she reads best; losses.target_information) or
+      'excess_information' (the sum over targets of what she knows of each beyond
+      losses.LEAK_FLOOR).
     msg_bits: N.
     view_bits: the length of what Eve sees of a ciphertext.
     layout: of the batches.

@@ -8,8 +8,9 @@ options of configs/secure16.py (docs/configs.md) with its building blocks:
                       in Alice and Bob's loss, their minibatches per step, min_steps;
   config.leak_penalty an Eve-free term in Alice and Bob's loss (leak_penalty.py);
   config.freeze_alice_at  from this step only Bob and the Eves learn;
-  config.train_eves.later_from, later_eve_weight, later_lr_factor  the Eve term's
-                      weight, and a factor on Alice and Bob's Adam steps, from a step on;
+  config.train_eves.later_from, later_eve_weight, later_lr_factor, later_eve_term
+                      the Eve term's weight, a factor on Alice and Bob's Adam steps
+                      and the term itself, from a step on;
   config.ciphertext   'sign' (core/symmetric.py sends the hard decisions);
   config.bob_loss     'logistic': Bob's cross-entropy in place of his bits wrong.
 
@@ -57,6 +58,7 @@ class TrainingEves(NamedTuple):
   later_from: int             # from this step (0: never) the Eve term weighs later_weight
   later_weight: float
   later_lr_factor: float      # from later_from, Alice and Bob's Adam steps x this
+  later_game: Any             # from later_from, the game whose term Alice and Bob pay
 
   @property
   def stacked(self):
@@ -79,12 +81,17 @@ def make_training_eves(config, view_bits, layout=bits.ROWS):
     warmup = networks.make_network(networks.keyless(config.arch), view_bits, config.msg_bits,
                                     tuple(config.hidden))
   game = eve_games.make_game(options.game, options.eve_term, config.msg_bits, view_bits, layout)
+  later_game = game
+  if options.later_eve_term != 'same':
+    later_game = eve_games.make_game(options.game, options.later_eve_term, config.msg_bits,
+                                     view_bits, layout)
   return TrainingEves(make_main_eve(config, view_bits), game, options.count, options.combine,
                       options.reset_every, float(options.eve_weight), warmup,
                       options.warmup_steps,
                       options.steps_per_ab_step or config.eve_steps_per_ab_step,
                       options.min_steps, options.later_from,
-                      float(options.later_eve_weight), float(options.later_lr_factor))
+                      float(options.later_eve_weight), float(options.later_lr_factor),
+                      later_game)
 
 
 def main_eves(eves, params):
@@ -105,14 +112,15 @@ def eve_logits(eves, params, view, layout=bits.ROWS):
   return logits(params, view)[None]
 
 
-def make_main_objective(scheme, eves, layout, weight=None, bob_loss='l1'):
+def make_main_objective(scheme, eves, layout, weight=None, bob_loss='l1', game=None):
   """Alice and Bob's loss against the main Eves (params as main_eves returns
   them): Bob's bits wrong (bob_loss 'l1') or cross-entropy ('logistic',
   losses.bob_cross_entropy) + weight (default eve_weight) x the mean or max of
-  the Eves' terms."""
+  the Eves' terms, those of `game`'s eve_term (default eves.game)."""
   weight = eves.eve_weight if weight is None else weight
+  game = eves.game if game is None else game
   if (not eves.stacked and weight == 1.0 and eves.game.name == 'reconstruct' and
-      eves.game.eve_term == 'paper' and bob_loss == 'l1'):
+      game.eve_term == 'paper' and bob_loss == 'l1'):
     # one Eve, weight 1, the paper's game and term: the paper's loss, computed as always
     return recipe.make_alice_bob_objective(scheme, eves.network, layout)
   axis = layout.bit_axis
@@ -127,7 +135,7 @@ def make_main_objective(scheme, eves, layout, weight=None, bob_loss='l1'):
           plaintext, scheme.decrypt_logits(alice_bob, ciphertext, key), axis))
     eve_input, target = eves.game.task(plaintext, view)
     logits = eve_logits(eves, eve_params, eve_input, layout)  # [K, targets, B]
-    terms = eves.game.term(target, logits)
+    terms = game.term(target, logits)
     eve_term = jnp.max(terms) if eves.combine == 'max' else jnp.mean(terms)
     return (bob_term + weight * eve_term,
             recipe.Measure(bob_bits, jnp.min(eves.game.bits_of(target, logits))))
@@ -301,7 +309,8 @@ def make_experiment(config):
   later_step = None
   if eves.later_from:
     later_step = make_main_step(optimizer, eves, leak_penalty.with_leak_penalty(
-        make_main_objective(scheme, eves, layout, eves.later_weight, config.bob_loss),
+        make_main_objective(scheme, eves, layout, eves.later_weight, config.bob_loss,
+                            eves.later_game),
         scheme, draw, batch,
         config.msg_bits, config.leak_penalty), eve_objective, draw, batch,
         eves.later_lr_factor)

@@ -1,0 +1,26 @@
+"""configs/perfect16.py's recipes at N = 32 (32-bit plaintexts and keys).
+
+2^32 keys are too many to try, so `perfect` is the exact proof from the weights
+(analysis/pad_structure.py): every ciphertext element provably +-P_j K_k on every
+input, the j and the k each a permutation, and Bob provably decoding it. It is
+sufficient, not necessary: a seed that fails it is "not proved", not leaking.
+The networks keep one product unit per bit (hidden N); the Eves' thresholds
+scale with N as in configs/sym32.py.
+"""
+
+from adversarial_crypto import config as config_lib
+from configs import perfect16
+
+N = 32
+
+
+def get_config(recipe=perfect16.BEST):
+  """Returns perfect16's recipe `recipe` at N = 32."""
+  config = perfect16.get_config(recipe)
+  config.msg_bits = N
+  config.key_bits = N
+  config.hidden = (N,)
+  config.success.eve_bits = config_lib.scaled_bits(7.3, N)
+  config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, N)
+  config.success.secure_margin_bits = config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS, N)
+  return config
