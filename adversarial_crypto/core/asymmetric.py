@@ -13,6 +13,7 @@ sets it (configs/asym16.py: as long as the secret key).
 """
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from adversarial_crypto.core import bits
@@ -44,11 +45,11 @@ def make_scheme(config, layout=bits.ROWS):
     # Eve's view is built from Alice's outputs and the public key only.
     return ciphertext, layout.concat([ciphertext, public_key])
 
-  def decrypt(params, ciphertext, secret_key):
-    return layout.apply(nets['bob'], params['bob'], layout.concat([ciphertext, secret_key]))
-
   def decrypt_logits(params, ciphertext, secret_key):
     return layout.logits(nets['bob'], params['bob'], layout.concat([ciphertext, secret_key]))
+
+  def decrypt(params, ciphertext, secret_key):
+    return jnp.tanh(decrypt_logits(params, ciphertext, secret_key))
 
   return symmetric.Scheme(nets, n + pub, encrypt, decrypt, layout, decrypt_logits)
 

@@ -64,10 +64,10 @@ def make_scheme(config, layout=bits.ROWS):
       ciphertext = hard_decision(ciphertext)
     return ciphertext, ciphertext
 
-  def decrypt(params, ciphertext, key):
-    return layout.apply(nets['bob'], params['bob'], layout.concat([ciphertext, key]))
-
   def decrypt_logits(params, ciphertext, key):
     return layout.logits(nets['bob'], params['bob'], layout.concat([ciphertext, key]))
+
+  def decrypt(params, ciphertext, key):
+    return jnp.tanh(decrypt_logits(params, ciphertext, key))
 
   return Scheme(nets, n, encrypt, decrypt, layout, decrypt_logits)
