@@ -80,12 +80,18 @@ def test_worst_target_information_by_hand():
   assert float(losses.worst_target_information(targets, -logits)) == 0.0
 
 
+def _parity_game(term, n, seed):
+  """A parity game of `term` at N = n, the targets of 512 random plaintexts (Eve sees
+  the plaintext), and one Eve's logits, all 0."""
+  game = eve_games.make_game('parity', term, n, n, bits.COLUMNS)
+  plaintext = bits.random_messages(jax.random.PRNGKey(seed), 512, n, n, bits.COLUMNS)[0]
+  _, target = game.task(plaintext, plaintext)
+  return game, target, jnp.zeros((1,) + target.shape)
+
+
 def test_a_parity_eve_reading_one_parity_counts_fully_in_the_worst_term():
   n = 4
-  game = eve_games.make_game('parity', 'worst_information', n, n, bits.COLUMNS)
-  plaintext = bits.random_messages(jax.random.PRNGKey(0), 512, n, n, bits.COLUMNS)[0]
-  _, target = game.task(plaintext, plaintext)
-  logits = jnp.zeros((1,) + target.shape)
+  game, target, logits = _parity_game('worst_information', n, 0)
   logits = logits.at[0, n].set(30.0 * target[n])   # the first parity, P_0 P_1, read exactly
   assert float(game.term(target, logits)[0]) == pytest.approx(1.0, abs=1e-5)
   mean_game = eve_games.make_game('parity', 'information', n, n, bits.COLUMNS)
@@ -95,10 +101,7 @@ def test_a_parity_eve_reading_one_parity_counts_fully_in_the_worst_term():
 
 def test_excess_information_counts_every_target_read_beyond_the_noise_in_full():
   n = 4
-  game = eve_games.make_game('parity', 'excess_information', n, n, bits.COLUMNS)
-  plaintext = bits.random_messages(jax.random.PRNGKey(1), 512, n, n, bits.COLUMNS)[0]
-  _, target = game.task(plaintext, plaintext)
-  logits = jnp.zeros((1,) + target.shape)
+  game, target, logits = _parity_game('excess_information', n, 1)
   # Two parities read exactly: each counts 1 - LEAK_FLOOR, the sum 2 x 0.9.
   logits = logits.at[0, n].set(30.0 * target[n]).at[0, n + 1].set(30.0 * target[n + 1])
   assert float(game.term(target, logits)[0]) == pytest.approx(2 * (1 - losses.LEAK_FLOOR),
