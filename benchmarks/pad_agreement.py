@@ -5,7 +5,7 @@
 Per seed: the leading (plaintext bit, key bit, sign) of each ciphertext element
 (pad_structure.certify), whether those bits are permutations, how many elements
 are exactly +-P_j K_k on every input (certify_exactly; beyond
-pad_structure.EXACT_MAX_BITS text bits, the sufficient check `certify`, which
+pad_structure.EXACT_MAX_BITS text bits, the sufficient certify_enumerated, which
 may miss exact elements), and on how many of
 --messages random messages Alice's ciphertext equals that pad
 (pad_structure.pad_agreement), beside the run's `perfect` verdict. For
@@ -48,7 +48,7 @@ def main():
   for seed in range(seeds):
     alice = jax.tree_util.tree_map(lambda x, s=seed: x[s], run.alice)
     exact = (pad_structure.certify_exactly(alice, config.arch) if exhaustive
-             else pad_structure.certify(alice, config.arch))
+             else pad_structure.certify_enumerated(alice, config.arch))
     keys = jax.random.split(jax.random.PRNGKey(seed), 2)
     p = bits.random_bits(keys[0], (args.messages, config.msg_bits))
     k = bits.random_bits(keys[1], (args.messages, config.key_bits))

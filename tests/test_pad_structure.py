@@ -222,6 +222,30 @@ def test_the_exact_check_decides_what_dominance_cannot():
   assert not pad_structure.certify_exactly(params2).certified[0]
 
 
+def test_the_enumerated_check_lies_between_dominance_and_the_exact_check():
+  # Noisy pads of 8 bits, 4 of them enumerated per element and the rest bounded: it
+  # certifies whatever dominance does and nothing the exhaustive check rejects, and
+  # with all 8 enumerated it is the exhaustive check.
+  for seed, noise in ((0, 0.04), (0, 0.08), (1, 0.06), (2, 0.15)):
+    params, _, _ = _pad(8, noise=noise, seed=seed)
+    dominance = pad_structure.certify(params).certified
+    enumerated = pad_structure.certify_enumerated(params, enumerate_bits=4)
+    exact = pad_structure.certify_exactly(params)
+    assert np.all(enumerated.certified >= dominance)
+    assert np.all(enumerated.certified <= exact.certified)
+    assert np.all(enumerated.margin >= pad_structure.certify(params).margin - 1e-12)
+    np.testing.assert_allclose(pad_structure.certify_enumerated(params, enumerate_bits=8).margin,
+                               exact.margin, atol=1e-12)
+  # At some noise it proves elements that dominance cannot: here 7 of 8 against 4
+  # (the exhaustive check: all 8).
+  params, _, _ = _pad(8, noise=0.08, seed=0)
+  assert pad_structure.certify(params).certified.sum() == 4
+  assert pad_structure.certify_enumerated(params, enumerate_bits=4).certified.sum() == 7
+  assert pad_structure.certify_exactly(params).certified.sum() == 8
+  # Beyond 20 text bits prove_pad uses it.
+  assert pad_structure.prove_pad(_pad(24, noise=0.002)[0])['check'] == 'enumerated'
+
+
 def test_prove_pad_is_exact_up_to_20_bits_and_agrees_on_noisy_pads():
   for seed, noise in ((0, 0.01), (4, 0.08), (5, 0.3)):
     params, _, _ = _pad(6, noise=noise, seed=seed)
