@@ -71,7 +71,8 @@ NON_NEGATIVE_NUMBER = ('leak_penalty.weight', 'loss.public_weight', 'loss.bob_we
 BITS_OF_N = ('success.bob_bits', 'success.eve_bits', 'success.retrained_eve_bits')
 MARGIN_OF_N = ('success.secure_margin_bits', 'success.perfect_margin_bits')
 CHOICE = ('experiment', 'arch', 'eve_arch', 'eve_loss', 'train_eves.combine',
-          'train_eves.eve_term', 'train_eves.game', 'ciphertext', 'bob_loss', 'eval.mlp_loss',
+          'train_eves.eve_term', 'train_eves.game', 'train_eves.later_eve_term', 'ciphertext',
+          'bob_loss', 'eval.mlp_loss',
           'eval.lr_schedule')
 LAYER_SIZES = ('hidden', 'eval.mlp_hidden', 'eval.deep_mlp_hidden')
 OTHER = ('eve_hidden', 'leak_penalty.keys', 'leak_penalty.order', 'eval.attackers',
@@ -182,7 +183,7 @@ def test_every_field_of_every_shipped_config_is_tried():
       assert field in EXEMPT or bad_values(field, good, 8), field
   # Every field of the validator's is one a shipped config has, and the reverse.
   assert covered == {f for e in EXPERIMENTS for f in config_lib.fields_of(e)}
-  assert len(covered) == 60  # 54 symmetric, public_key_bits, 5 of selective alone
+  assert len(covered) == 61  # 55 symmetric, public_key_bits, 5 of selective alone
 
 
 @pytest.mark.parametrize('experiment, field', list(_fields_to_sweep()))
