@@ -69,6 +69,17 @@ def scaled_bits(bits_of_16, msg_bits):
   return bits_of_16 / PAPER_MSG_BITS * msg_bits
 
 
+def scale_to(config, msg_bits):
+  """Sets N = msg_bits plaintext and key bits, with the paper's N = 16 thresholds
+  scaled by N/16 (Eve's 7.3 bits, a retrained Eve's 6, the secure margin); Bob's
+  0.05 bits per message stays. Returns the config."""
+  config.msg_bits = config.key_bits = msg_bits
+  config.success.eve_bits = scaled_bits(7.3, msg_bits)
+  config.success.retrained_eve_bits = scaled_bits(6.0, msg_bits)
+  config.success.secure_margin_bits = scaled_bits(SECURE_MARGIN_BITS, msg_bits)
+  return config
+
+
 def eval_defaults():
   """The robustness evaluation (Section 2.5): fresh Eves against frozen Alices.
 

@@ -16,11 +16,6 @@ N = 32
 
 def get_config(recipe=perfect16.BEST):
   """Returns perfect16's recipe `recipe` at N = 32."""
-  config = perfect16.get_config(recipe)
-  config.msg_bits = N
-  config.key_bits = N
+  config = config_lib.scale_to(perfect16.get_config(recipe), N)
   config.hidden = (N,)
-  config.success.eve_bits = config_lib.scaled_bits(7.3, N)
-  config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, N)
-  config.success.secure_margin_bits = config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS, N)
   return config

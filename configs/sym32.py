@@ -10,10 +10,4 @@ from configs import sym16
 
 
 def get_config():
-  config = sym16.get_config()
-  config.msg_bits = 32
-  config.key_bits = 32
-  config.success.eve_bits = config_lib.scaled_bits(7.3, 32)
-  config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, 32)
-  config.success.secure_margin_bits = config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS, 32)
-  return config
+  return config_lib.scale_to(sym16.get_config(), 32)

@@ -10,10 +10,4 @@ from configs import sym16
 
 
 def get_config():
-  config = sym16.get_config()
-  config.msg_bits = 64
-  config.key_bits = 64
-  config.success.eve_bits = config_lib.scaled_bits(7.3, 64)
-  config.success.retrained_eve_bits = config_lib.scaled_bits(6.0, 64)
-  config.success.secure_margin_bits = config_lib.scaled_bits(config_lib.SECURE_MARGIN_BITS, 64)
-  return config
+  return config_lib.scale_to(sym16.get_config(), 64)

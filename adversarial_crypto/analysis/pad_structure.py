@@ -91,22 +91,11 @@ def certify_exactly(params, arch='keyed_bilinear'):
   iff sign(u_i) = sign * t_j * k_k for every text and key, with (j, k) the dominant
   entry; `margin` is the least of s t_j v_k - sum_{b != k} |v_b| over the texts,
   over sum |M_i| (positive iff certified). Texts of at most EXACT_MAX_BITS bits."""
-  forms = bilinear_forms(params, arch)
-  out, text, key = forms.shape
+  text = np.asarray(params['text']).shape[0]
   if text > EXACT_MAX_BITS:
     raise ValueError(f'certify_exactly tries all 2^{text} texts; at most 2^{EXACT_MAX_BITS}: '
                      'use certify')
-  rough = certify(params, arch)
-  texts = np.asarray(key_search.all_keys(text), np.float64)
-  margin = np.empty(out)
-  for i in range(out):
-    j, k, sign = rough.text_bit[i], rough.key_bit[i], rough.sign[i]
-    v = texts @ forms[i]                                   # [2^T, K]
-    rest = np.abs(v).sum(axis=1) - np.abs(v[:, k])
-    worst = np.min(sign * texts[:, j] * v[:, k] - rest)
-    total = np.abs(forms[i]).sum()
-    margin[i] = worst / total if total > 0 else 0.0
-  return rough._replace(margin=margin, certified=margin > 0)
+  return certify_enumerated(params, arch, enumerate_bits=text)  # nothing left to bound
 
 
 # certify_enumerated tries every value of this many text bits per element (2^16 x
