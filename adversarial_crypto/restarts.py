@@ -1,0 +1,162 @@
+"""Restarts: each run draws fresh networks until its own training Eves read nothing.
+
+  python -m adversarial_crypto.restarts --workdirs=W0,W1,W2,W3 [--eve_bits=7.99]
+      [--bob_bits=0.05] [--out=restarts.json]
+
+The workdirs hold one recipe trained from different roots (`--config.seed`), so seed
+i of each is an independent draw of Alice, Bob and the Eves. Run i takes the first of
+its attempts (seed i of W0, then of W1, ...) whose last measurement passes the
+acceptance rule: Bob at most `bob_bits` wrong and the strongest training Eve at least
+`eve_bits` wrong (the figures of `trained`, with a stricter Eve bound); when none
+passes it keeps its last attempt. That is what a loop restarting each rejected seed
+from fresh weights would return. The rule reads only training measurements, never the
+key search or the fresh Eves; the verdicts reported are the returned attempt's own.
+"""
+
+import json
+import sys
+
+from absl import app
+from absl import flags
+
+from adversarial_crypto import config as config_lib
+from adversarial_crypto.evaluation import stats
+from adversarial_crypto.training import workdir as workdir_lib
+
+_WORKDIRS = flags.DEFINE_list('workdirs', None, 'Evaluated runs of one recipe from '
+                              'different roots, in the order the attempts are made.')
+_EVE_BITS = flags.DEFINE_float('eve_bits', 7.99, 'Accept an attempt whose strongest '
+                               'training Eve is at least this many bits wrong.')
+_BOB_BITS = flags.DEFINE_float('bob_bits', 0.05, 'Accept an attempt whose Bob is at most '
+                               'this many bits wrong.')
+_OUT = flags.DEFINE_string('out', None, 'Write the result as JSON here.')
+
+VERDICTS = ('trained', 'robust', 'secure', 'perfect')
+
+
+class RestartsError(ValueError):
+  """The workdirs cannot be read as attempts of one recipe; one line, with the fix."""
+
+
+def accepted(seed, bob_bits, eve_bits):
+  """The acceptance rule on one seed's summary: its last training measurement."""
+  return seed['bob_bits'] <= bob_bits and seed['eve_bits'] >= eve_bits
+
+
+def choose(attempts, bob_bits, eve_bits):
+  """Runs restarted by the acceptance rule.
+
+  Args:
+    attempts: one list of per-seed summaries (summary.json's `seeds`) per attempt,
+      all of the same length, in the order the attempts are made.
+    bob_bits, eve_bits: the rule's bounds.
+
+  Returns:
+    One dict per run: `attempt` (index of the attempt returned), `accepted`,
+    `attempts_trained` (how many the loop trains), `steps_trained` (their steps,
+    summed) and the returned attempt's verdicts.
+  """
+  runs = []
+  for i in range(len(attempts[0])):
+    steps = 0
+    for a, attempt in enumerate(attempts):
+      seed = attempt[i]
+      steps += seed['steps_trained']
+      if accepted(seed, bob_bits, eve_bits):
+        break
+    runs.append(dict({'run': i, 'attempt': a, 'seed': seed['seed'],
+                      'accepted': accepted(seed, bob_bits, eve_bits),
+                      'attempts_trained': a + 1, 'steps_trained': steps},
+                     **{v: bool(seed.get(v)) for v in VERDICTS}))
+  return runs
+
+
+def report(attempts, bob_bits, eve_bits):
+  """The runs, their rates, the loop's cost and how the rule agrees with `perfect`
+  over every attempt read (also those a loop would not have trained)."""
+  runs = choose(attempts, bob_bits, eve_bits)
+  n = len(runs)
+  every = [seed for attempt in attempts for seed in attempt]
+  agree = {'accepted_perfect': 0, 'accepted_not_perfect': 0,
+           'rejected_perfect': 0, 'rejected_not_perfect': 0}
+  for seed in every:
+    key = (('accepted' if accepted(seed, bob_bits, eve_bits) else 'rejected') +
+           ('_perfect' if seed.get('perfect') else '_not_perfect'))
+    agree[key] += 1
+  return {
+      'rule': {'bob_bits_at_most': bob_bits, 'eve_bits_at_least': eve_bits},
+      'attempts_available': len(attempts),
+      'runs': runs,
+      'rates': {v: stats.rate(sum(r[v] for r in runs), n) for v in VERDICTS},
+      'per_attempt_perfect': stats.rate(sum(bool(s.get('perfect')) for s in every),
+                                        len(every)),
+      'attempts_trained': sum(r['attempts_trained'] for r in runs),
+      'steps_trained': sum(r['steps_trained'] for r in runs),
+      'rule_against_perfect': agree,
+  }
+
+
+def load_attempts(workdirs):
+  """Per-seed summaries of evaluated runs of one recipe from distinct roots."""
+  if not workdirs:
+    raise RestartsError('--workdirs is required: evaluated runs of one recipe from '
+                        'different roots, comma-separated')
+  attempts, identity, roots = [], None, []
+  for w in workdirs:
+    try:
+      config = config_lib.identity(workdir_lib.load_config_dict(w))
+      summary = workdir_lib.read_summary(w)
+    except workdir_lib.WorkdirError as e:
+      raise RestartsError(str(e)) from e
+    roots.append(config.pop('seed'))
+    if identity is not None and config != identity:
+      differ = sorted(k for k in set(config) | set(identity) if config.get(k) != identity.get(k))
+      raise RestartsError(f'{w} is another recipe than {workdirs[0]} (fields {differ} '
+                          'differ); attempts must differ only in config.seed')
+    identity = config
+    seeds = summary.get('seeds', [])
+    if not summary.get('finished') or any(s.get('perfect') is None for s in seeds):
+      raise RestartsError(f'{w} is not a finished, evaluated run with the key search '
+                          '(perfect); train and evaluate it first')
+    if attempts and len(seeds) != len(attempts[0]):
+      raise RestartsError(f'{w} has {len(seeds)} seeds, {workdirs[0]} {len(attempts[0])}; '
+                          'give every attempt the same config.num_seeds')
+    attempts.append(seeds)
+  if len(set(roots)) != len(roots):
+    raise RestartsError(f'two workdirs share a root (config.seed {roots}): their seeds '
+                        'are the same draws, not restarts')
+  return attempts
+
+
+def _print(result):
+  print(f"acceptance rule: Bob <= {result['rule']['bob_bits_at_most']} bits wrong and the "
+        f"strongest training Eve >= {result['rule']['eve_bits_at_least']}")
+  print('run  attempt  accepted  ' + '  '.join(VERDICTS))
+  for r in result['runs']:
+    print(f"{r['run']:3d}  {r['attempt']:7d}  {'yes' if r['accepted'] else 'no':8s}  " +
+          '  '.join(f"{'yes' if r[v] else 'no':{len(v)}s}" for v in VERDICTS))
+  for v in VERDICTS:
+    print(f'{v:8s} {stats.format_rate(result["rates"][v])} of runs')
+  print(f"per attempt: perfect {stats.format_rate(result['per_attempt_perfect'])}; "
+        f"the loop trains {result['attempts_trained']} attempts "
+        f"({result['steps_trained']} seed-steps) for {len(result['runs'])} runs")
+  print('the rule against perfect, over every attempt read: ' +
+        ', '.join(f'{k} {v}' for k, v in result['rule_against_perfect'].items()))
+
+
+def main(argv):
+  del argv
+  try:
+    attempts = load_attempts(_WORKDIRS.value)
+  except RestartsError as e:
+    sys.exit(f'error: {e}')
+  result = report(attempts, _BOB_BITS.value, _EVE_BITS.value)
+  result['workdirs'] = list(_WORKDIRS.value)
+  _print(result)
+  if _OUT.value:
+    with open(_OUT.value, 'w') as f:
+      json.dump(result, f, indent=1)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,93 @@
+"""adversarial_crypto.restarts on hand-written summaries: which attempt each run
+returns, what the loop trains, and the one-line errors."""
+
+import json
+import os
+
+import pytest
+
+from adversarial_crypto import restarts
+from configs import perfect16
+
+
+def _seed(i, bob, eve, perfect, steps=100):
+  return {'seed': i, 'steps_trained': steps, 'bob_bits': bob, 'eve_bits': eve,
+          'trained': bob <= 0.05, 'robust': bob <= 0.05, 'secure': perfect,
+          'perfect': perfect}
+
+
+# Three runs, two attempts. Run 0: the first attempt passes. Run 1: the first fails
+# the Eve bound (7.95 < 7.99), the second passes. Run 2: both fail (Bob 0.5 wrong,
+# then Eve 7.96), so the loop returns its last attempt.
+_FIRST = [_seed(0, 0.00, 8.00, True), _seed(1, 0.01, 7.95, False), _seed(2, 0.50, 8.00, False)]
+_SECOND = [_seed(0, 0.00, 7.90, False, 50), _seed(1, 0.02, 7.999, True, 50),
+           _seed(2, 0.01, 7.96, False, 50)]
+
+
+def test_each_run_returns_its_first_accepted_attempt_or_its_last():
+  runs = restarts.choose([_FIRST, _SECOND], bob_bits=0.05, eve_bits=7.99)
+  assert [r['attempt'] for r in runs] == [0, 1, 1]
+  assert [r['accepted'] for r in runs] == [True, True, False]
+  assert [r['perfect'] for r in runs] == [True, True, False]
+  assert [r['trained'] for r in runs] == [True, True, True]  # run 2's second attempt
+  assert [r['attempts_trained'] for r in runs] == [1, 2, 2]
+  assert [r['steps_trained'] for r in runs] == [100, 150, 150]
+
+
+def test_report_counts_runs_cost_and_the_rule_against_perfect():
+  result = restarts.report([_FIRST, _SECOND], bob_bits=0.05, eve_bits=7.99)
+  assert result['rates']['perfect']['count'] == 2 and result['rates']['perfect']['n'] == 3
+  assert result['per_attempt_perfect']['count'] == 2
+  assert result['per_attempt_perfect']['n'] == 6
+  assert result['attempts_trained'] == 5 and result['steps_trained'] == 400
+  # Over all six attempts: accepted (0,0), (1,1), both perfect; the rest rejected and
+  # not perfect, including run 0's second attempt, which the loop never trains.
+  assert result['rule_against_perfect'] == {
+      'accepted_perfect': 2, 'accepted_not_perfect': 0,
+      'rejected_perfect': 0, 'rejected_not_perfect': 4}
+
+
+def test_one_attempt_is_the_run_itself():
+  runs = restarts.choose([_FIRST], bob_bits=0.05, eve_bits=7.99)
+  assert [r['attempt'] for r in runs] == [0, 0, 0]
+  assert [r['perfect'] for r in runs] == [s['perfect'] for s in _FIRST]
+
+
+def _workdir(tmp_path, name, seed, seeds, recipe='logistic_bob', finished=True):
+  d = tmp_path / name
+  d.mkdir()
+  config = perfect16.get_config(recipe)
+  config.seed = seed
+  (d / 'config.json').write_text(config.to_json())
+  (d / 'summary.json').write_text(json.dumps({'finished': finished, 'seeds': seeds}))
+  return str(d)
+
+
+def test_load_attempts_reads_runs_of_one_recipe_from_distinct_roots(tmp_path):
+  w0 = _workdir(tmp_path, 'a', 0, _FIRST)
+  w1 = _workdir(tmp_path, 'b', 1, _SECOND)
+  assert restarts.load_attempts([w0, w1]) == [_FIRST, _SECOND]
+
+
+@pytest.mark.parametrize('second, message', [
+    (dict(seed=0), 'share a root'),
+    (dict(seed=1, recipe='logistic_bob_slow'), 'another recipe'),
+    (dict(seed=1, finished=False), 'not a finished, evaluated run'),
+    (dict(seed=1, seeds=_SECOND[:2]), 'same config.num_seeds'),
+])
+def test_load_attempts_refuses_what_are_not_restarts(tmp_path, second, message):
+  w0 = _workdir(tmp_path, 'a', 0, _FIRST)
+  seeds = second.pop('seeds', _SECOND)
+  w1 = _workdir(tmp_path, 'b', second.pop('seed'), seeds, **second)
+  with pytest.raises(restarts.RestartsError, match=message):
+    restarts.load_attempts([w0, w1])
+
+
+def test_load_attempts_refuses_a_run_without_the_key_search(tmp_path):
+  unverified = [dict(s, perfect=None) for s in _SECOND]
+  w0 = _workdir(tmp_path, 'a', 0, _FIRST)
+  w1 = _workdir(tmp_path, 'b', 1, unverified)
+  with pytest.raises(restarts.RestartsError, match='key search'):
+    restarts.load_attempts([w0, w1])
+  with pytest.raises(restarts.RestartsError, match='holds no run'):
+    restarts.load_attempts([w0, os.path.join(str(tmp_path), 'missing')])
