@@ -7,8 +7,8 @@ The workdirs hold one recipe trained from different roots (`--config.seed`), so 
 i of each is an independent draw of Alice, Bob and the Eves. Run i takes the first of
 its attempts (seed i of W0, then of W1, ...) whose last measurement passes the
 acceptance rule: Bob at most `bob_bits` wrong and the strongest training Eve at least
-`eve_bits` wrong (the figures of `trained`, with a stricter Eve bound); when none
-passes it keeps its last attempt. That is what a loop restarting each rejected seed
+`eve_bits` wrong (the figures of `trained`, with a stricter Eve bound; a diverged seed
+never passes); when none passes it keeps its last attempt. That is what a loop restarting each rejected seed
 from fresh weights would return. The rule reads only training measurements, never the
 key search or the fresh Eves; the verdicts reported are the returned attempt's own.
 """
@@ -25,13 +25,16 @@ from adversarial_crypto.training import workdir as workdir_lib
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, 'Evaluated runs of one recipe from '
                               'different roots, in the order the attempts are made.')
-_EVE_BITS = flags.DEFINE_float('eve_bits', 7.99, 'Accept an attempt whose strongest '
-                               'training Eve is at least this many bits wrong.')
+_EVE_BITS = flags.DEFINE_float('eve_bits', None, 'Accept an attempt whose strongest '
+                               'training Eve is at least this many bits wrong; default '
+                               '7.99 x N / 16 (chance: N / 2).')
 _BOB_BITS = flags.DEFINE_float('bob_bits', 0.05, 'Accept an attempt whose Bob is at most '
                                'this many bits wrong.')
 _OUT = flags.DEFINE_string('out', None, 'Write the result as JSON here.')
 
 VERDICTS = ('trained', 'robust', 'secure', 'perfect')
+# The rule's Eve bound at N = 16, fixed on the runs of docs/one_time_pad.md; scaled by N / 16.
+DEFAULT_EVE_BITS = 7.99
 
 
 class RestartsError(ValueError):
@@ -40,7 +43,8 @@ class RestartsError(ValueError):
 
 def accepted(seed, bob_bits, eve_bits):
   """The acceptance rule on one seed's summary: its last training measurement."""
-  return seed['bob_bits'] <= bob_bits and seed['eve_bits'] >= eve_bits
+  return (not seed.get('diverged') and seed['bob_bits'] <= bob_bits and
+          seed['eve_bits'] >= eve_bits)
 
 
 def choose(attempts, bob_bits, eve_bits):
@@ -97,35 +101,36 @@ def report(attempts, bob_bits, eve_bits):
 
 
 def load_attempts(workdirs):
-  """Per-seed summaries of evaluated runs of one recipe from distinct roots."""
+  """(per-seed summaries of each workdir, N) for evaluated runs of one recipe from
+  distinct roots: their configs, defaults filled in, differ only in `seed`."""
   if not workdirs:
     raise RestartsError('--workdirs is required: evaluated runs of one recipe from '
                         'different roots, comma-separated')
-  attempts, identity, roots = [], None, []
+  attempts, first, roots = [], None, []
   for w in workdirs:
     try:
-      config = config_lib.identity(workdir_lib.load_config_dict(w))
+      config = config_lib.complete(workdir_lib.load_config_dict(w)).to_dict()
       summary = workdir_lib.read_summary(w)
     except workdir_lib.WorkdirError as e:
       raise RestartsError(str(e)) from e
-    roots.append(config.pop('seed'))
-    if identity is not None and config != identity:
-      differ = sorted(k for k in set(config) | set(identity) if config.get(k) != identity.get(k))
+    roots.append(config.pop('seed', None))
+    if first is not None and config != first:
+      differ = sorted(k for k in set(config) | set(first) if config.get(k) != first.get(k))
       raise RestartsError(f'{w} is another recipe than {workdirs[0]} (fields {differ} '
                           'differ); attempts must differ only in config.seed')
-    identity = config
+    first = config
     seeds = summary.get('seeds', [])
     if not summary.get('finished') or any(s.get('perfect') is None for s in seeds):
       raise RestartsError(f'{w} is not a finished, evaluated run with the key search '
                           '(perfect); train and evaluate it first')
-    if attempts and len(seeds) != len(attempts[0]):
-      raise RestartsError(f'{w} has {len(seeds)} seeds, {workdirs[0]} {len(attempts[0])}; '
-                          'give every attempt the same config.num_seeds')
+    if [s.get('seed') for s in seeds] != list(range(config['num_seeds'])):
+      raise RestartsError(f'{w}/summary.json does not list seeds 0-{config["num_seeds"] - 1} '
+                          'of its config in order; evaluate the run again')
     attempts.append(seeds)
   if len(set(roots)) != len(roots):
     raise RestartsError(f'two workdirs share a root (config.seed {roots}): their seeds '
                         'are the same draws, not restarts')
-  return attempts
+  return attempts, first['msg_bits']
 
 
 def _print(result):
@@ -147,10 +152,11 @@ def _print(result):
 def main(argv):
   del argv
   try:
-    attempts = load_attempts(_WORKDIRS.value)
+    attempts, msg_bits = load_attempts(_WORKDIRS.value)
   except RestartsError as e:
     sys.exit(f'error: {e}')
-  result = report(attempts, _BOB_BITS.value, _EVE_BITS.value)
+  eve_bits = _EVE_BITS.value if _EVE_BITS.value is not None else DEFAULT_EVE_BITS * msg_bits / 16
+  result = report(attempts, _BOB_BITS.value, eve_bits)
   result['workdirs'] = list(_WORKDIRS.value)
   _print(result)
   if _OUT.value:

@@ -47,17 +47,28 @@ def test_report_counts_runs_cost_and_the_rule_against_perfect():
       'rejected_perfect': 0, 'rejected_not_perfect': 4}
 
 
+def test_the_bounds_are_inclusive_and_a_diverged_seed_never_passes():
+  on_the_bounds = _seed(0, 0.05, 7.99, True)
+  assert restarts.accepted(on_the_bounds, bob_bits=0.05, eve_bits=7.99)
+  assert not restarts.accepted(_seed(0, 0.0501, 8.0, False), bob_bits=0.05, eve_bits=7.99)
+  assert not restarts.accepted(_seed(0, 0.0, 7.9899, False), bob_bits=0.05, eve_bits=7.99)
+  assert not restarts.accepted(dict(on_the_bounds, diverged=True), bob_bits=0.05, eve_bits=7.99)
+
+
 def test_one_attempt_is_the_run_itself():
   runs = restarts.choose([_FIRST], bob_bits=0.05, eve_bits=7.99)
   assert [r['attempt'] for r in runs] == [0, 0, 0]
   assert [r['perfect'] for r in runs] == [s['perfect'] for s in _FIRST]
 
 
-def _workdir(tmp_path, name, seed, seeds, recipe='logistic_bob', finished=True):
+def _workdir(tmp_path, name, seed, seeds, recipe='logistic_bob', finished=True,
+             num_seeds=None, **fields):
   d = tmp_path / name
   d.mkdir()
   config = perfect16.get_config(recipe)
   config.seed = seed
+  config.num_seeds = len(seeds) if num_seeds is None else num_seeds
+  config.update_from_flattened_dict(fields)
   (d / 'config.json').write_text(config.to_json())
   (d / 'summary.json').write_text(json.dumps({'finished': finished, 'seeds': seeds}))
   return str(d)
@@ -66,14 +77,20 @@ def _workdir(tmp_path, name, seed, seeds, recipe='logistic_bob', finished=True):
 def test_load_attempts_reads_runs_of_one_recipe_from_distinct_roots(tmp_path):
   w0 = _workdir(tmp_path, 'a', 0, _FIRST)
   w1 = _workdir(tmp_path, 'b', 1, _SECOND)
-  assert restarts.load_attempts([w0, w1]) == [_FIRST, _SECOND]
+  assert restarts.load_attempts([w0, w1]) == ([_FIRST, _SECOND], 16)
 
 
 @pytest.mark.parametrize('second, message', [
     (dict(seed=0), 'share a root'),
     (dict(seed=1, recipe='logistic_bob_slow'), 'another recipe'),
     (dict(seed=1, finished=False), 'not a finished, evaluated run'),
-    (dict(seed=1, seeds=_SECOND[:2]), 'same config.num_seeds'),
+    # Fields the training identity leaves out (a run may resume with another
+    # max_steps or evaluation) still make another recipe here.
+    (dict(seed=1, max_steps=6_000), 'another recipe'),
+    (dict(seed=1, **{'eval.key_search_messages': 32}), 'another recipe'),
+    # A summary that does not list its config's seeds 0..n-1 in order.
+    (dict(seed=1, seeds=_SECOND[:2], num_seeds=3), 'does not list seeds 0-2'),
+    (dict(seed=1, seeds=_SECOND[::-1]), 'does not list seeds 0-2'),
 ])
 def test_load_attempts_refuses_what_are_not_restarts(tmp_path, second, message):
   w0 = _workdir(tmp_path, 'a', 0, _FIRST)
