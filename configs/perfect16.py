@@ -87,8 +87,9 @@ RECIPES.update({name: dict(RECIPES[ABLATION_BASE], **change)
                 for name, change in ABLATIONS.items()})
 # scheduled_w01_long with Bob's cross-entropy for his bits wrong: where Bob is
 # confidently wrong (the rare messages a near-pad gets wrong), bits wrong of tanh
-# has no gradient. The best found: `perfect` on 22 of 80 seeds (roots 0-3: 10, 3, 5, 4 of 20);
-# 15 of 20 runs restarted until their training Eves read nothing (adversarial_crypto/restarts.py).
+# has no gradient. The best found: `perfect` on 52 of 160 seeds (roots 0-7, 3 to 10 of 20
+# each); 15 and 18 of 20 runs (two draws) restarted until their training Eves read nothing
+# (adversarial_crypto/restarts.py).
 RECIPES['logistic_bob'] = dict(RECIPES[ABLATION_BASE], bob_loss='logistic')
 BEST = 'logistic_bob'
 # ... and Alice and Bob's Adam steps x 0.3 from step 2,000: Adam moves every weight
