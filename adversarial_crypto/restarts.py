@@ -23,15 +23,6 @@ from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import stats
 from adversarial_crypto.training import workdir as workdir_lib
 
-_WORKDIRS = flags.DEFINE_list('workdirs', None, 'Evaluated runs of one recipe from '
-                              'different roots, in the order the attempts are made.')
-_EVE_BITS = flags.DEFINE_float('eve_bits', None, 'Accept an attempt whose strongest '
-                               'training Eve is at least this many bits wrong; default '
-                               '7.99 x N / 16 (chance: N / 2).')
-_BOB_BITS = flags.DEFINE_float('bob_bits', 0.05, 'Accept an attempt whose Bob is at most '
-                               'this many bits wrong.')
-_OUT = flags.DEFINE_string('out', None, 'Write the result as JSON here.')
-
 VERDICTS = ('trained', 'robust', 'secure', 'perfect')
 # The rule's Eve bound at N = 16, fixed on the runs of docs/one_time_pad.md; scaled by N / 16.
 DEFAULT_EVE_BITS = 7.99
@@ -149,20 +140,35 @@ def _print(result):
         ', '.join(f'{k} {v}' for k, v in result['rule_against_perfect'].items()))
 
 
+def _define_flags():
+  """The command line's flags, defined only when it runs: importing this module (the
+  tests do, beside benchmarks with flags of the same names) defines none."""
+  flags.DEFINE_list('workdirs', None, 'Evaluated runs of one recipe from '
+                    'different roots, in the order the attempts are made.')
+  flags.DEFINE_float('eve_bits', None, 'Accept an attempt whose strongest '
+                     'training Eve is at least this many bits wrong; default '
+                     '7.99 x N / 16 (chance: N / 2).')
+  flags.DEFINE_float('bob_bits', 0.05, 'Accept an attempt whose Bob is at most '
+                     'this many bits wrong.')
+  flags.DEFINE_string('out', None, 'Write the result as JSON here.')
+
+
 def main(argv):
   del argv
+  f = flags.FLAGS
   try:
-    attempts, msg_bits = load_attempts(_WORKDIRS.value)
+    attempts, msg_bits = load_attempts(f.workdirs)
   except RestartsError as e:
     sys.exit(f'error: {e}')
-  eve_bits = _EVE_BITS.value if _EVE_BITS.value is not None else DEFAULT_EVE_BITS * msg_bits / 16
-  result = report(attempts, _BOB_BITS.value, eve_bits)
-  result['workdirs'] = list(_WORKDIRS.value)
+  eve_bits = f.eve_bits if f.eve_bits is not None else DEFAULT_EVE_BITS * msg_bits / 16
+  result = report(attempts, f.bob_bits, eve_bits)
+  result['workdirs'] = list(f.workdirs)
   _print(result)
-  if _OUT.value:
-    with open(_OUT.value, 'w') as f:
-      json.dump(result, f, indent=1)
+  if f.out:
+    with open(f.out, 'w') as out:
+      json.dump(result, out, indent=1)
 
 
 if __name__ == '__main__':
+  _define_flags()
   app.run(main)
