@@ -102,6 +102,10 @@ RECIPES['logistic_bob_slow'] = dict(RECIPES['logistic_bob'], **{'train_eves.late
 RECIPES['excess_later'] = dict(RECIPES[ABLATION_BASE], **{
     'train_eves.later_eve_term': 'excess_information', 'train_eves.later_eve_weight': 1.0})
 RECIPES['excess_later_logistic'] = dict(RECIPES['excess_later'], bob_loss='logistic')
+# The ablation again on the default: logistic_bob with each one-part change
+# (logistic_bob_ablate_mlp, ...), as the default changed after the ablation ran.
+RECIPES.update({f'{BEST}_{name}': dict(RECIPES[BEST], **change)
+                for name, change in ABLATIONS.items()})
 
 
 def get_config(recipe=BEST):
