@@ -5,8 +5,8 @@
 Per seed: the leading (plaintext bit, key bit, sign) of each ciphertext element
 (pad_structure.certify), whether those bits are permutations, how many elements
 are exactly +-P_j K_k on every input (certify_exactly; beyond
-pad_structure.EXACT_MAX_BITS text bits, the sufficient certify_enumerated, which
-may miss exact elements), and on how many of
+pad_structure.EXACT_MAX_BITS text bits, certify_decided's branch and bound, exact
+where it decides: each other element has a counterexample or is undecided), and on how many of
 --messages random messages Alice's ciphertext equals that pad
 (pad_structure.pad_agreement), beside the run's `perfect` verdict. For
 keyed_bilinear or keyed_orthogonal Alices sending signs.
@@ -42,13 +42,13 @@ def main():
   print(f'{args.workdir}: {seeds} seeds, {args.messages} random messages each')
   exhaustive = config.msg_bits <= pad_structure.EXACT_MAX_BITS
   if not exhaustive:
-    print(f'exact elements by the sufficient check (2^{config.msg_bits} texts are too many '
-          'to try): an element it misses may still be exact')
+    print(f'exact elements by branch and bound (2^{config.msg_bits} texts are too many to try '
+          'one by one): decided exactly unless it says undecided')
   print('seed  perfect  bits perm.  exact elements  messages = pad  worst element')
   for seed in range(seeds):
     alice = jax.tree_util.tree_map(lambda x, s=seed: x[s], run.alice)
     exact = (pad_structure.certify_exactly(alice, config.arch) if exhaustive
-             else pad_structure.certify_enumerated(alice, config.arch))
+             else pad_structure.certify_decided(alice, config.arch))
     keys = jax.random.split(jax.random.PRNGKey(seed), 2)
     p = bits.random_bits(keys[0], (args.messages, config.msg_bits))
     k = bits.random_bits(keys[1], (args.messages, config.key_bits))
@@ -58,17 +58,18 @@ def main():
     permutations = (pad_structure.is_permutation(exact.text_bit, config.msg_bits) and
                     pad_structure.is_permutation(exact.key_bit, config.key_bits))
     perfect = verdicts.get(seed, {}).get('perfect')
+    undecided = 0 if exact.decided is None else int((~exact.decided).sum())
     rows.append({'seed': seed, 'perfect': perfect, 'permutations': permutations,
-                 'exact_elements': int(exact.certified.sum()),
+                 'exact_elements': int(exact.certified.sum()), 'undecided_elements': undecided,
                  'messages_equal_pad': per_message, 'per_element': per_element.tolist()})
     print(f'{seed:4d}  {str(perfect):7s}  {str(permutations):10s}  {int(exact.certified.sum()):5d} '
           f'of {len(exact.certified):<3d}    {per_message:12.5f}  {per_element.min():.5f} '
-          f'(C{int(np.argmin(per_element))})')
+          f'(C{int(np.argmin(per_element))})' + (f', {undecided} undecided' if undecided else ''))
   print(f'{time.time() - start:.0f} s')
   if args.out:
     with open(args.out, 'w') as f:
       json.dump({'workdir': args.workdir, 'messages': args.messages,
-                 'exact_check': 'exhaustive' if exhaustive else 'sufficient', 'seeds': rows},
+                 'exact_check': 'exhaustive' if exhaustive else 'branch_and_bound', 'seeds': rows},
                 f, indent=1)
 
 

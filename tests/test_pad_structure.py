@@ -242,8 +242,66 @@ def test_the_enumerated_check_lies_between_dominance_and_the_exact_check():
   assert pad_structure.certify(params).certified.sum() == 4
   assert pad_structure.certify_enumerated(params, enumerate_bits=4).certified.sum() == 7
   assert pad_structure.certify_exactly(params).certified.sum() == 8
-  # Beyond 20 text bits prove_pad uses it.
-  assert pad_structure.prove_pad(_pad(24, noise=0.002)[0])['check'] == 'enumerated'
+
+
+def test_branch_and_bound_decides_as_the_exhaustive_check_does():
+  # Noisy pads of 8 bits, against certify_exactly over all 2^8 texts: the same decision
+  # per element, a margin that is a lower bound of the exact one when proved, and each
+  # counterexample an input where the network's sign is not the pad's.
+  for seed, noise in ((0, 0.04), (0, 0.08), (1, 0.12), (2, 0.15), (3, 0.3)):
+    params, _, _ = _pad(8, noise=noise, seed=seed)
+    exact = pad_structure.certify_exactly(params)
+    decided = pad_structure.certify_decided(params)
+    assert decided.decided.all()
+    np.testing.assert_array_equal(decided.certified, exact.certified)
+    proved = decided.certified
+    assert np.all(decided.margin[proved] <= exact.margin[proved] + 1e-12)
+    assert np.all(decided.margin[proved] > 0) and np.all(decided.margin[~proved] <= 0)
+    forms = pad_structure.bilinear_forms(params)
+    for i in np.flatnonzero(~proved):
+      j, k, s = exact.text_bit[i], exact.key_bit[i], exact.sign[i]
+      verdict, _, (t, key) = pad_structure.decide_element(forms[i], j, k, s)
+      assert verdict is False
+      assert _signs(params, t[None], key[None])[0, i] != s * t[j] * key[k]
+  # Both decisions occur above: seed 1 at 0.12 is exact on 6 of its 8 elements.
+  params, _, _ = _pad(8, noise=0.12, seed=1)
+  assert pad_structure.certify_exactly(params).certified.sum() == 6
+
+
+def test_branch_and_bound_by_hand_and_its_budget():
+  # The 3 x 3 form of test_the_exact_check_decides_what_dominance_cannot: proved; with
+  # M[1, 1] = 0.9 some text and key flip the sign (test_the_exact_check_... shows one
+  # exists); the counterexample returned is one.
+  m = np.array([[1.0, -0.2, -0.2], [-0.2, -0.2, 0.2], [-0.2, 0.2, -0.2]])
+  verdict, margin, example = pad_structure.decide_element(m, 0, 0, 1)
+  assert verdict is True and margin > 0 and example is None
+  m2 = m.copy()
+  m2[1, 1] = 0.9
+  verdict, margin, (t, k) = pad_structure.decide_element(m2, 0, 0, 1)
+  assert verdict is False and margin <= 0
+  assert t[0] * k[0] * (t @ m2 @ k) <= 0            # the sign is not t_0 k_0 there
+  # Element 2 of this noisy pad is exact but needs more than one step of 8 text bits:
+  # with no budget beyond that step it is undecided, with no counterexample.
+  params, _, _ = _pad(24, noise=0.03, seed=4)
+  form = pad_structure.bilinear_forms(params)[2]
+  cert = pad_structure.certify(params)
+  args = (form, cert.text_bit[2], cert.key_bit[2], cert.sign[2])
+  assert pad_structure.decide_element(*args)[0] is True
+  verdict, _, example = pad_structure.decide_element(*args, max_nodes=0)
+  assert verdict is None and example is None
+  undecided = pad_structure.certify_decided(params, max_nodes=0)
+  assert not undecided.decided[2] and not undecided.certified[2]
+
+
+def test_beyond_20_bits_prove_pad_decides_by_branch_and_bound():
+  proof = pad_structure.prove_pad(_pad(24, noise=0.002)[0])
+  assert proof['check'] == 'branch_and_bound' and proof['exact'] and proof['alice_pad']
+  # A pad with one element's form pushed off it: decided, with the element named.
+  params, _, _ = _pad(24, noise=0.002, seed=5)
+  params['out'][:, 3] += 0.6 * np.random.default_rng(0).uniform(-1, 1, 24)
+  proof = pad_structure.prove_pad(params)
+  assert proof['exact'] and not proof['alice_pad']
+  assert 'elements [3] not exactly' in proof['reason']
 
 
 def test_prove_pad_is_exact_up_to_20_bits_and_agrees_on_noisy_pads():

@@ -34,11 +34,16 @@ not all 2^(2N) pairs, says whether element i is exactly s t_j k_k. Beyond that,
 `certify_enumerated` tries every value of the 16 text bits that weigh most in the
 element's form and bounds the others: still sufficient, and far tighter than
 dominance (at N = 32 it certified 18 of a near-pad's 32 elements, dominance 9).
+`certify_decided` decides it exactly at any N by branch and bound: it fixes the
+text bits one by one, heaviest first, drops every partial text whose worst case
+already keeps the sign, and either runs out of partial texts (proved) or reaches
+a whole text whose worst key flips it (a counterexample: disproved), or gives up
+after a budget of partial texts (undecided). prove_pad uses it beyond 20 bits.
 With tanh ciphertexts (config.ciphertext = 'tanh') it proves only that the
 ciphertext's signs form a pad; the magnitudes may leak.
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import numpy as np
 
@@ -53,6 +58,9 @@ class Certificate(NamedTuple):
   sign: np.ndarray       # [out] sign(M_i[j, k]), -1 or +1
   margin: np.ndarray     # [out] (|M_i[j, k]| - the rest) / sum |M_i|, in (-1, 1]
   certified: np.ndarray  # [out] margin > 0: sign(u_i) = sign * t_j * k_k exactly
+  # [out] whether `certified` is a decision either way (certify_decided), None for
+  # the checks that only ever prove.
+  decided: Optional[np.ndarray] = None
 
 
 def bilinear_forms(params, arch='keyed_bilinear'):
@@ -130,6 +138,104 @@ def certify_enumerated(params, arch='keyed_bilinear', enumerate_bits=ENUMERATED_
   return rough._replace(margin=margin, certified=margin > 0)
 
 
+# certify_decided's budget per element: the partial texts it may bound before it
+# calls the element undecided (about 15 s of a 2-core CPU at N = 32; the elements of
+# the N = 32 runs were decided within 6.4 million).
+DECIDE_MAX_NODES = 1 << 24
+# ... and how it walks them: this many text bits fixed per step, at most
+# _DECIDE_BATCH partial texts bounded at once (memory: _DECIDE_BATCH x K floats per
+# level of the stack).
+_DECIDE_BITS = 8
+_DECIDE_BATCH = 1 << 16
+
+
+def decide_element(form, text_bit, key_bit, sign, max_nodes=DECIDE_MAX_NODES):
+  """Whether sign(t^T form k) = sign * t_j * k_k for every text t and key k.
+
+  Exact, by branch and bound over the text: with v = form^T t, the element keeps
+  that sign for every key iff f(t) = sign t_j v_k - sum_{b != k} |v_b| > 0
+  (certify_exactly's condition). The text bits are fixed heaviest first, t_j = +1
+  (f is even in t); a partial text with the rest bounded by their worst case
+  (certify_enumerated's bound) that keeps f > 0 is proved with all its
+  completions, and a whole text with f <= 0 is a counterexample.
+
+  Args:
+    form: [T, K] the element's bilinear form M_i.
+    text_bit, key_bit, sign: the entry it is checked against (j, k, s).
+    max_nodes: the partial texts it may bound before it gives up.
+
+  Returns:
+    (decision, margin, counterexample): decision True (proved), False (a
+    counterexample) or None (undecided within max_nodes); margin, over sum |M_i|,
+    a lower bound of min_t f(t) when proved, f of the counterexample when
+    disproved, the least bound met when undecided; counterexample (text [T],
+    key [K], -1/+1) on which the element's sign is not sign * t_j * k_k (or u = 0),
+    None unless disproved.
+  """
+  form = np.asarray(form, np.float64)
+  text, key = form.shape
+  total = np.abs(form).sum()
+  if total == 0:
+    return False, 0.0, (np.ones(text), np.ones(key))
+  weight = np.abs(form).sum(axis=1)
+  weight[text_bit] = -np.inf
+  order = np.argsort(-weight, kind='stable')[:text - 1]           # every bit but j
+  # rest[d]: per key bit, the most the text bits order[d:] can add to |v_b|.
+  rest = np.concatenate([np.cumsum(np.abs(form[order])[::-1], axis=0)[::-1],
+                         np.zeros((1, key))])
+  # The stack holds (v of the fixed bits [F, K], their signs [F, d] in `order`, d).
+  stack = [(form[text_bit][None, :], np.zeros((1, 0), np.int8), 0)]
+  nodes, least_proved, least_open = 0, np.inf, np.inf
+  while stack:
+    v, fixed, depth = stack.pop()
+    step = min(_DECIDE_BITS, text - 1 - depth)
+    take = max(1, _DECIDE_BATCH >> step)
+    if len(v) > take:                  # bound a batch, leave the rest on the stack
+      stack.append((v[:-take], fixed[:-take], depth))
+      v, fixed = v[-take:], fixed[-take:]
+    signs = (np.asarray(key_search.all_keys(step), np.float64) if step    # [2^step, step]
+             else np.zeros((1, 0)))
+    v = (v[:, None, :] + (signs @ form[order[depth:depth + step]])[None]).reshape(-1, key)
+    fixed = np.concatenate([np.repeat(fixed, len(signs), axis=0),
+                            np.tile(signs.astype(np.int8), (len(fixed), 1))], axis=1)
+    depth += step
+    worst = np.abs(v) + rest[depth]
+    bound = sign * v[:, key_bit] - rest[depth][key_bit] - (worst.sum(axis=1) - worst[:, key_bit])
+    nodes += len(v)
+    open_ = bound <= 0
+    if (~open_).any():
+      least_proved = min(least_proved, bound[~open_].min())
+    if not open_.any():
+      continue
+    if depth == text - 1:              # whole texts: the bound is f itself
+      r = int(np.argmin(bound))
+      t = np.empty(text)
+      t[text_bit] = 1.0
+      t[order] = fixed[r]
+      vt = form.T @ t
+      k = np.where(sign * vt >= 0, -1.0, 1.0)         # each other term against s t_j k_k
+      k[key_bit] = 1.0
+      return False, float(bound[r] / total), (t, k)
+    least_open = min(least_open, bound[open_].min())
+    stack.append((v[open_], fixed[open_], depth))
+    if nodes > max_nodes:
+      return None, float(least_open / total), None
+  return True, float(least_proved / total), None
+
+
+def certify_decided(params, arch='keyed_bilinear', max_nodes=DECIDE_MAX_NODES):
+  """certify's Certificate, each element decided by decide_element at any N:
+  `certified` True where proved exactly, `decided` True where proved or disproved
+  (False: undecided within max_nodes). `margin` as decide_element's."""
+  forms = bilinear_forms(params, arch)
+  rough = certify(params, arch)
+  results = [decide_element(forms[i], rough.text_bit[i], rough.key_bit[i], rough.sign[i],
+                            max_nodes) for i in range(forms.shape[0])]
+  return rough._replace(margin=np.array([m for _, m, _ in results]),
+                        certified=np.array([d is True for d, _, _ in results]),
+                        decided=np.array([d is not None for d, _, _ in results]))
+
+
 def is_permutation(indices, size):
   """Whether `indices` lists each of 0 .. size - 1 once."""
   return len(indices) == size and sorted(indices.tolist()) == list(range(size))
@@ -144,12 +250,14 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
     bob_params: his, or None to judge Alice alone.
     arch: their architecture, one of networks.KEYED_ARCHS.
     exact: True: decide each element over every text (certify_exactly); False:
-      by dominance (certify); None (default): exactly when the text has at most
-      EXACT_MAX_BITS bits, otherwise by certify_enumerated (sufficient).
+      by dominance (certify); None (default): over every text when it has at most
+      EXACT_MAX_BITS bits, otherwise by branch and bound (certify_decided), exact
+      where it decides within its budget.
 
   Returns:
-    A dict: 'exact' (whether decided exactly), 'check' ('exhaustive', 'enumerated'
-    or 'dominance'), 'alice_pad' (every ciphertext element certified, plaintext bits and
+    A dict: 'exact' (whether every element of Alice was decided exactly), 'check'
+    ('exhaustive', 'branch_and_bound' or 'dominance'), 'alice_pad' (every ciphertext
+    element certified, plaintext bits and
     key bits each a permutation), 'bob_exact' (None without Bob: every output
     certified and decoding Alice's pad), 'min_margin' of Alice (and 'bob_min_margin'),
     'text_bits', 'key_bits', 'signs' (Alice's C_i = signs_i P[text_bits_i]
@@ -157,13 +265,13 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
   """
   text_bits = np.asarray(alice_params['text']).shape[0]
   if exact is None:
-    check = 'exhaustive' if text_bits <= EXACT_MAX_BITS else 'enumerated'
+    check = 'exhaustive' if text_bits <= EXACT_MAX_BITS else 'branch_and_bound'
   else:
     check = 'exhaustive' if exact else 'dominance'
-  exact = check == 'exhaustive'
-  judge = {'exhaustive': certify_exactly, 'enumerated': certify_enumerated,
+  judge = {'exhaustive': certify_exactly, 'branch_and_bound': certify_decided,
            'dominance': certify}[check]
   alice = judge(alice_params, arch)
+  exact = check == 'exhaustive' or (check == 'branch_and_bound' and alice.decided.all())
   n_out = len(alice.text_bit)
   key_bits = np.asarray(alice_params['key']).shape[0]
   result = {'exact': bool(exact), 'check': check,
@@ -172,10 +280,16 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
             'alice_pad': False, 'bob_exact': None, 'reason': ''}
   if not alice.certified.all():
     what = {'exhaustive': 'not exactly +-P_j K_k on every input',
-            'enumerated': 'not proved by the bound on their lesser text bits',
+            'branch_and_bound': 'not exactly +-P_j K_k on every input (a counterexample each)',
             'dominance': 'no dominant entry (not proved)'}[check]
-    result['reason'] = (f'Alice: ciphertext elements {np.flatnonzero(~alice.certified).tolist()} '
-                        f'{what}')
+    decided = np.ones_like(alice.certified) if alice.decided is None else alice.decided
+    failed, parts = ~alice.certified & decided, []
+    if failed.any():
+      parts.append(f'ciphertext elements {np.flatnonzero(failed).tolist()} {what}')
+    if not decided.all():
+      parts.append(f'elements {np.flatnonzero(~decided).tolist()} undecided within '
+                   f'{DECIDE_MAX_NODES} partial texts each')
+    result['reason'] = 'Alice: ' + '; '.join(parts)
   elif not (n_out == text_bits and is_permutation(alice.text_bit, text_bits)):
     result['reason'] = f'Alice: plaintext bits {alice.text_bit.tolist()} are not a permutation'
   elif not (n_out == key_bits and is_permutation(alice.key_bit, key_bits)):

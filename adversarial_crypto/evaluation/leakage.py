@@ -19,8 +19,8 @@ product units sending signs (arch 'keyed_bilinear' or 'keyed_orthogonal',
 ciphertext 'sign') the weights themselves then decide
 (analysis/pad_structure.py): a seed whose weights prove Alice a one-time pad
 has H(P | C) = N for every ciphertext, exactly; one whose weights do not is
-recorded with no entropy (beyond 20 bits the proof is a sufficient condition),
-so it is not `perfect`. Such runs of at most 20 key bits
+recorded with no entropy (beyond 20 bits the weights decide whether Alice is the
+pad, not whether some other cipher of hers is perfect), so it is not `perfect`. Such runs of at most 20 key bits
 get both: the search decides, the proof is recorded beside it.
 
 In a run of several processes (multi-host JAX) process p searches seeds p,
