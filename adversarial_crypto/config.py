@@ -177,6 +177,27 @@ def complete(config):
   return ml_collections.ConfigDict(_filled(config))
 
 
+def differences(old, new, old_label, new_label, prefix=''):
+  """One line per field whose value differs between two nested dicts, by dotted
+  name: 'eval.steps: 2000 OLD_LABEL, 4000 NEW_LABEL' (tuples equal lists)."""
+  out = []
+  for name in sorted(set(old) | set(new)):
+    a, b = old.get(name), new.get(name)
+    if isinstance(a, dict) and isinstance(b, dict):
+      out += differences(a, b, old_label, new_label, f'{prefix}{name}.')
+    elif _as_lists(a) != _as_lists(b):
+      out.append(f'{prefix}{name}: {a!r} {old_label}, {b!r} {new_label}')
+  return out
+
+
+def _as_lists(value):
+  if isinstance(value, (list, tuple)):
+    return [_as_lists(v) for v in value]
+  if isinstance(value, dict):
+    return {k: _as_lists(v) for k, v in value.items()}
+  return value
+
+
 def is_paper_recipe(config):
   """Whether a complete symmetric or asymmetric config sets none of the research
   options of extensions/: then core/recipe.py trains it."""

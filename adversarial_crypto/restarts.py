@@ -105,10 +105,11 @@ def load_attempts(workdirs):
     except workdir_lib.WorkdirError as e:
       raise RestartsError(str(e)) from e
     roots.append(config.pop('seed', None))
-    if first is not None and config != first:
-      differ = sorted(k for k in set(config) | set(first) if config.get(k) != first.get(k))
-      raise RestartsError(f'{w} is another recipe than {workdirs[0]} (fields {differ} '
-                          'differ); attempts must differ only in config.seed')
+    differ = ([] if first is None else
+              config_lib.differences(first, config, f'in {workdirs[0]}', 'here'))
+    if differ:
+      raise RestartsError(f'{w} is another recipe than {workdirs[0]} ({"; ".join(differ)}); '
+                          'attempts must differ only in config.seed')
     first = config
     seeds = summary.get('seeds', [])
     if not summary.get('finished') or any(s.get('perfect') is None for s in seeds):

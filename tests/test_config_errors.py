@@ -397,3 +397,11 @@ def test_the_command_line_reports_a_bad_field_in_one_line(tmp_path, override, fi
   line = error_line(run_main('--config=configs/tiny.py', override, f'--workdir={tmp_path}'))
   assert field in line, line
   assert not os.path.exists(tmp_path / 'checkpoint.msgpack')  # refused before training
+
+
+def test_differences_name_each_changed_field_by_hand():
+  old = {'lr': 0.1, 'eval': {'steps': 2000, 'attackers': ('paper',)}, 'gone': 1}
+  new = {'lr': 0.1, 'eval': {'steps': 4000, 'attackers': ['paper']}, 'added': 2}
+  assert config_lib.differences(old, new, 'then', 'now') == [
+      'added: None then, 2 now', 'eval.steps: 2000 then, 4000 now', 'gone: 1 then, None now']
+  assert config_lib.differences(old, old, 'then', 'now') == []

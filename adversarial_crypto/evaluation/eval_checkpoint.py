@@ -39,6 +39,7 @@ import jax
 import numpy as np
 from flax import serialization
 
+from adversarial_crypto import config as config_lib
 from adversarial_crypto.training import interrupts as interrupts_lib
 from adversarial_crypto.training import workdir as workdir_lib
 
@@ -72,18 +73,6 @@ Interrupts = interrupts_lib.Interrupts
 
 def _jsonable(value):
   return json.loads(json.dumps(value))
-
-
-def _differences(old, new, prefix=''):
-  """Dotted names of the fields whose values differ between two nested dicts."""
-  out = []
-  for name in sorted(set(old) | set(new)):
-    a, b = old.get(name), new.get(name)
-    if isinstance(a, dict) and isinstance(b, dict):
-      out += _differences(a, b, f'{prefix}{name}.')
-    elif a != b:
-      out.append(f'{prefix}{name}: {a!r} then, {b!r} now')
-  return out
 
 
 def digest(tree):
@@ -220,7 +209,7 @@ class EvalCheckpoint:
       log(f'{self.path} holds {why}; the fresh Eves start afresh')
 
     saved_identity = payload.get('identity') or {}
-    diffs = _differences(saved_identity, self.identity)
+    diffs = config_lib.differences(saved_identity, self.identity, 'then', 'now')
     if diffs:
       set_aside('another evaluation (' + '; '.join(
           d if not d.startswith('ciphers:') else 'other ciphers: the run was trained further'

@@ -216,18 +216,6 @@ def _locked(workdir, command):
     os.close(fd)  # releases the flock
 
 
-def _differences(old, new, prefix=''):
-  """Dotted names of the fields whose values differ between two nested dicts."""
-  out = []
-  for name in sorted(set(old) | set(new)):
-    a, b = old.get(name), new.get(name)
-    if isinstance(a, dict) and isinstance(b, dict):
-      out += _differences(a, b, f'{prefix}{name}.')
-    elif _jsonable(a) != _jsonable(b):
-      out.append(f'{prefix}{name}: {a!r} in the workdir, {b!r} now')
-  return out
-
-
 def _jsonable(value):
   return json.loads(json.dumps(value))
 
@@ -251,7 +239,8 @@ def check_or_write_config(workdir, config):
         saved = json.load(f)
     except (OSError, ValueError) as e:
       raise WorkdirError(f'{path} is unreadable ({e}); remove it or use another --workdir') from e
-    diffs = _differences(_jsonable(config_lib.identity(saved)), _jsonable(identity))
+    diffs = config_lib.differences(_jsonable(config_lib.identity(saved)), _jsonable(identity),
+                                   'in the workdir', 'now')
     if diffs:
       raise WorkdirError(
           f'{workdir} holds a run of a different config:\n  ' + '\n  '.join(diffs) +
@@ -319,8 +308,8 @@ def load_checkpoint(workdir, template, config):
                        'or delete it to restart the run from scratch') from e
   if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
     raise WorkdirError(f'{path} is not an {CHECKPOINT_FORMAT} checkpoint')
-  diffs = _differences(_jsonable(config_lib.identity(payload['config'])),
-                       _jsonable(config_lib.identity(config)))
+  diffs = config_lib.differences(_jsonable(config_lib.identity(payload['config'])),
+                                 _jsonable(config_lib.identity(config)), 'in the workdir', 'now')
   if diffs:
     raise WorkdirError(f'{path} is a checkpoint of another config:\n  ' + '\n  '.join(diffs))
   state = payload['run']
