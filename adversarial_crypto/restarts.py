@@ -1,7 +1,7 @@
 """Restarts: each run draws fresh networks until its own training Eves read nothing.
 
   python -m adversarial_crypto.restarts --workdirs=W0,W1,W2,W3 [--eve_bits=7.99]
-      [--bob_bits=0.05] [--out=restarts.json]
+      [--bob_bits=0.05] [--judge_at=STEP] [--out=restarts.json]
 
 The workdirs hold one recipe trained from different roots (`--config.seed`), so seed
 i of each is an independent draw of Alice, Bob and the Eves. Run i takes the first of
@@ -11,6 +11,9 @@ acceptance rule: Bob at most `bob_bits` wrong and the strongest training Eve at 
 never passes); when none passes it keeps its last attempt. That is what a loop restarting each rejected seed
 from fresh weights would return. The rule reads only training measurements, never the
 key search or the fresh Eves; the verdicts reported are the returned attempt's own.
+With --judge_at the rule reads each attempt's measurement at that step of
+metrics.csv instead: a loop that judges there stops a rejected attempt at that step
+(its cost) and lets an accepted one train on to its end (its verdicts).
 """
 
 import json
@@ -56,9 +59,10 @@ def choose(attempts, bob_bits, eve_bits):
     steps = 0
     for a, attempt in enumerate(attempts):
       seed = attempt[i]
-      steps += seed['steps_trained']
       if accepted(seed, bob_bits, eve_bits):
+        steps += seed['steps_trained']
         break
+      steps += min(seed['steps_trained'], seed.get('judged_at', seed['steps_trained']))
     runs.append(dict({'run': i, 'attempt': a, 'seed': seed['seed'],
                       'accepted': accepted(seed, bob_bits, eve_bits),
                       'attempts_trained': a + 1, 'steps_trained': steps},
@@ -91,9 +95,23 @@ def report(attempts, bob_bits, eve_bits):
   }
 
 
-def load_attempts(workdirs):
+def judged_at(workdir, seeds, step):
+  """Each seed's summary with the rule's figures (bob_bits, eve_bits, diverged)
+  replaced by its training measurement at `step` (metrics.csv), and 'judged_at'."""
+  at = {r['seed']: r for r in workdir_lib.read_metrics(workdir) if r['step'] == step}
+  missing = [s['seed'] for s in seeds if s['seed'] not in at]
+  if missing:
+    steps = sorted({r['step'] for r in workdir_lib.read_metrics(workdir)})
+    raise RestartsError(f'{workdir}/metrics.csv has no measurement at step {step} for seeds '
+                        f'{missing}; --judge_at must be a measured step, e.g. {steps[-3:]}')
+  return [dict(s, bob_bits=at[s['seed']]['bob_bits'], eve_bits=at[s['seed']]['eve_bits'],
+               diverged=bool(at[s['seed']]['diverged']), judged_at=step) for s in seeds]
+
+
+def load_attempts(workdirs, judge_at=None):
   """(per-seed summaries of each workdir, N) for evaluated runs of one recipe from
-  distinct roots: their configs, defaults filled in, differ only in `seed`."""
+  distinct roots: their configs, defaults filled in, differ only in `seed`. With
+  judge_at, the rule's figures are the measurements at that step (judged_at)."""
   if not workdirs:
     raise RestartsError('--workdirs is required: evaluated runs of one recipe from '
                         'different roots, comma-separated')
@@ -118,7 +136,7 @@ def load_attempts(workdirs):
     if [s.get('seed') for s in seeds] != list(range(config['num_seeds'])):
       raise RestartsError(f'{w}/summary.json does not list seeds 0-{config["num_seeds"] - 1} '
                           'of its config in order; evaluate the run again')
-    attempts.append(seeds)
+    attempts.append(seeds if judge_at is None else judged_at(w, seeds, judge_at))
   if len(set(roots)) != len(roots):
     raise RestartsError(f'two workdirs share a root (config.seed {roots}): their seeds '
                         'are the same draws, not restarts')
@@ -127,7 +145,8 @@ def load_attempts(workdirs):
 
 def _print(result):
   print(f"acceptance rule: Bob <= {result['rule']['bob_bits_at_most']} bits wrong and the "
-        f"strongest training Eve >= {result['rule']['eve_bits_at_least']}")
+        f"strongest training Eve >= {result['rule']['eve_bits_at_least']}, judged at "
+        + (f"step {result['judge_at']}" if result.get('judge_at') else 'the last measurement'))
   print('run  attempt  accepted  ' + '  '.join(VERDICTS))
   for r in result['runs']:
     print(f"{r['run']:3d}  {r['attempt']:7d}  {'yes' if r['accepted'] else 'no':8s}  " +
@@ -151,6 +170,9 @@ def _define_flags():
                      '7.99 x N / 16 (chance: N / 2).')
   flags.DEFINE_float('bob_bits', 0.05, 'Accept an attempt whose Bob is at most '
                      'this many bits wrong.')
+  flags.DEFINE_integer('judge_at', None, 'Judge each attempt by its training measurement '
+                       'at this step (metrics.csv), not its last; a rejected attempt then '
+                       'costs only this many steps.')
   flags.DEFINE_string('out', None, 'Write the result as JSON here.')
 
 
@@ -158,12 +180,13 @@ def main(argv):
   del argv
   f = flags.FLAGS
   try:
-    attempts, msg_bits = load_attempts(f.workdirs)
+    attempts, msg_bits = load_attempts(f.workdirs, f.judge_at)
   except RestartsError as e:
     sys.exit(f'error: {e}')
   eve_bits = f.eve_bits if f.eve_bits is not None else DEFAULT_EVE_BITS * msg_bits / 16
   result = report(attempts, f.bob_bits, eve_bits)
   result['workdirs'] = list(f.workdirs)
+  result['judge_at'] = f.judge_at
   _print(result)
   if f.out:
     with open(f.out, 'w') as out:
