@@ -333,3 +333,35 @@ def test_pad_agreement_counts_the_messages_that_follow_the_pad():
   per_message, per_element = pad_structure.pad_agreement(c, p, k, cert)
   assert per_message == 0.75
   np.testing.assert_array_equal(per_element, [1.0, 1.0, 0.75, 1.0])
+
+
+def test_the_skeleton_decoder_reads_a_pad_and_the_key_search_with_it():
+  # It decodes its own pad exactly on every input, for both keyed architectures; as the
+  # key search's Bob it finds H(P | C) = N for the pad and less where a key bit is reused.
+  from adversarial_crypto.analysis import cipher  # pylint: disable=g-import-not-at-top
+  n = 4
+  config = _keyed_config(n)
+  pad, rho, signs = _pad(n, noise=0.01, seed=7)
+  cert = pad_structure.certify_exactly(pad)
+  p, k = (np.repeat(_every(n), 2 ** n, 0), np.tile(_every(n), (2 ** n, 1)))
+  c = _signs(pad, p, k)
+  for arch in ('keyed_bilinear', 'keyed_orthogonal'):
+    bob = pad_structure.skeleton_decoder(cert, n, arch)
+    config.arch = arch
+    as_jax = lambda t: jax.tree_util.tree_map(lambda x: jax.numpy.asarray(x, jax.numpy.float32), t)
+    guess = np.asarray(cipher.decrypt(as_jax(bob), jax.numpy.asarray(c, jax.numpy.float32),
+                                      jax.numpy.asarray(k, jax.numpy.float32), config))
+    np.testing.assert_array_equal(np.sign(guess), p)
+  config.arch = 'keyed_bilinear'
+  frozen = ml_collections.FrozenConfigDict(config)
+  for params, whole in ((pad, True), (_pad(n, reuse=True, seed=7)[0], False)):
+    cert = pad_structure.certify(params)
+    bob = jax.tree_util.tree_map(lambda x: jax.numpy.asarray(x, jax.numpy.float32),
+                                 pad_structure.skeleton_decoder(cert, n))
+    alice = jax.tree_util.tree_map(lambda x: jax.numpy.asarray(x, jax.numpy.float32), params)
+    msgs = jax.numpy.asarray(p[::37], jax.numpy.float32), jax.numpy.asarray(k[::37], jax.numpy.float32)
+    found = key_search.leakage(alice, bob, cipher.encrypt(alice, *msgs, frozen), frozen)
+    h = np.asarray(found.entropy)
+    assert np.all(h == n) if whole else np.all(h < n)
+  with np.testing.assert_raises(ValueError):
+    pad_structure.skeleton_decoder(cert._replace(text_bit=np.zeros(n, int)), n)

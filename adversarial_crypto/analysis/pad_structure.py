@@ -318,6 +318,35 @@ def prove_pad(alice_params, bob_params=None, arch='keyed_bilinear', exact=None):
   return result
 
 
+def skeleton_decoder(certificate, key_bits, arch='keyed_bilinear'):
+  """A decoder of the pad an Alice's leading terms describe, for analysis only.
+
+  Bob's parameters (of `arch`) that compute P_j = s_i C_i K_k exactly for each
+  element i = (j, k, s) of `certificate`: unit i reads C_i and K_k, output j takes
+  it with sign s. Signed permutation matrices are their own orthogonal factors,
+  so the same parameters serve keyed_orthogonal (gain 0). An eavesdropper who
+  holds Alice can build it from her weights alone; the key search
+  (key_search.leakage) with it as Bob measures H(P | C) of Alice without her own
+  Bob, who may fail where she does not. It needs the text bits j to be a
+  permutation (each P_j carried by one element).
+  """
+  n = len(certificate.text_bit)
+  if not is_permutation(np.asarray(certificate.text_bit), n):
+    raise ValueError(f'the leading plaintext bits {np.asarray(certificate.text_bit).tolist()} '
+                     'are not a permutation: no element carries some plaintext bit')
+  text = np.eye(n)
+  key = np.zeros((key_bits, n))
+  key[certificate.key_bit, np.arange(n)] = 1.0
+  out = np.zeros((n, n))
+  out[np.arange(n), certificate.text_bit] = certificate.sign
+  params = {'text': text, 'key': key, 'out': out}
+  if arch == 'keyed_orthogonal':
+    params['gain'] = np.zeros(n)
+  elif arch != 'keyed_bilinear':
+    raise ValueError(f'a skeleton decoder needs one of {networks.KEYED_ARCHS}, not {arch!r}')
+  return params
+
+
 def pad_agreement(ciphertext, plaintext, key, certificate):
   """How often a cipher is the pad its leading terms describe, on given messages.
 
