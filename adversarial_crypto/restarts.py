@@ -17,6 +17,7 @@ metrics.csv instead: a loop that judges there stops a rejected attempt at that s
 """
 
 import json
+import math
 import sys
 
 from absl import app
@@ -59,10 +60,14 @@ def choose(attempts, bob_bits, eve_bits):
     steps = 0
     for a, attempt in enumerate(attempts):
       seed = attempt[i]
-      if accepted(seed, bob_bits, eve_bits):
+      # An accepted attempt trains to its end, and so does the last one, whose
+      # verdicts the run returns; a rejected one stops where it is judged.
+      if accepted(seed, bob_bits, eve_bits) or a == len(attempts) - 1:
         steps += seed['steps_trained']
-        break
-      steps += min(seed['steps_trained'], seed.get('judged_at', seed['steps_trained']))
+        if accepted(seed, bob_bits, eve_bits):
+          break
+      else:
+        steps += min(seed['steps_trained'], seed.get('judged_at', seed['steps_trained']))
     runs.append(dict({'run': i, 'attempt': a, 'seed': seed['seed'],
                       'accepted': accepted(seed, bob_bits, eve_bits),
                       'attempts_trained': a + 1, 'steps_trained': steps},
@@ -97,15 +102,22 @@ def report(attempts, bob_bits, eve_bits):
 
 def judged_at(workdir, seeds, step):
   """Each seed's summary with the rule's figures (bob_bits, eve_bits, diverged)
-  replaced by its training measurement at `step` (metrics.csv), and 'judged_at'."""
-  at = {r['seed']: r for r in workdir_lib.read_metrics(workdir) if r['step'] == step}
+  replaced by its last training measurement at or before `step` (metrics.csv: a
+  seed that stopped or diverged earlier has no later row), and 'judged_at'."""
+  rows = workdir_lib.read_metrics(workdir)
+  at = {}
+  for r in rows:
+    if r['step'] <= step and r['step'] >= at.get(r['seed'], {}).get('step', -1):
+      at[r['seed']] = r
   missing = [s['seed'] for s in seeds if s['seed'] not in at]
   if missing:
-    steps = sorted({r['step'] for r in workdir_lib.read_metrics(workdir)})
-    raise RestartsError(f'{workdir}/metrics.csv has no measurement at step {step} for seeds '
-                        f'{missing}; --judge_at must be a measured step, e.g. {steps[-3:]}')
+    raise RestartsError(f'{workdir}/metrics.csv has no measurement at or before step {step} '
+                        f'for seeds {missing}; choose a later --judge_at')
+
+  def diverged(r):     # older metrics.csv files have no `diverged` column
+    return bool(r.get('diverged')) or not all(math.isfinite(r[k]) for k in ('bob_bits', 'eve_bits'))
   return [dict(s, bob_bits=at[s['seed']]['bob_bits'], eve_bits=at[s['seed']]['eve_bits'],
-               diverged=bool(at[s['seed']]['diverged']), judged_at=step) for s in seeds]
+               diverged=diverged(at[s['seed']]), judged_at=step) for s in seeds]
 
 
 def load_attempts(workdirs, judge_at=None):

@@ -46,7 +46,7 @@ def main():
   as_f32 = lambda t: jax.tree_util.tree_map(lambda x: np.asarray(x, np.float32), t)
   target = config.msg_bits - 0.1
   print(f'{args.workdir}: {num_seeds} seeds, {config.eval.key_search_messages} ciphertexts each')
-  print('seed  trained  perfect  H(P|C) with Bob  with the skeleton: mean  min')
+  print('seed  trained  perfect  H(P|C) with Bob  with the skeleton: mean  min  explained')
   rows, start = [], time.time()
   for i in range(num_seeds):
     alice = jax.tree_util.tree_map(lambda x, i=i: np.asarray(x[i]), run.alice)
@@ -55,7 +55,7 @@ def main():
     bob_h = (verdicts.get('leakage') or {}).get('entropy_bits_mean')
     row = {'seed': i, 'trained': verdicts.get('trained'), 'perfect': verdicts.get('perfect'),
            'bob_entropy_bits_mean': bob_h, 'skeleton_entropy_bits_mean': None,
-           'skeleton_entropy_bits_min': None}
+           'skeleton_entropy_bits_min': None, 'skeleton_found': 0.0}
     if pad_structure.is_permutation(cert.text_bit, config.msg_bits):
       decoder = as_f32(pad_structure.skeleton_decoder(cert, config.key_bits, config.arch))
       plaintext, key = leakage.messages(config, i)
@@ -63,15 +63,21 @@ def main():
       found = key_search.leakage(as_f32(alice), decoder, ciphertext, frozen,
                                  config.eval.key_search_tolerance)
       h = np.asarray(found.entropy, np.float64)
+      row['skeleton_found'] = float(np.mean(np.isfinite(h)))   # ciphertexts some key explains
       if np.isfinite(h).any():
         row['skeleton_entropy_bits_mean'] = float(np.nanmean(h))
         row['skeleton_entropy_bits_min'] = float(np.nanmin(h))
     rows.append(row)
     fmt = lambda x: '-' if x is None else f'{x:.4f}'
     print(f"{i:4d}  {str(row['trained']):7s}  {str(row['perfect']):7s}  {fmt(bob_h):>15s}  "
-          f"{fmt(row['skeleton_entropy_bits_mean']):>22s}  {fmt(row['skeleton_entropy_bits_min'])}")
-  whole = [r for r in rows if (r['skeleton_entropy_bits_mean'] or 0) >= target]
-  print(f'Alice within 0.1 bit of N by her skeleton: {len(whole)}/{num_seeds}; of them not '
+          f"{fmt(row['skeleton_entropy_bits_mean']):>22s}  {fmt(row['skeleton_entropy_bits_min'])}  "
+          f"{row['skeleton_found']:.3f}")
+  # Within 0.1 bit on the mean, every ciphertext explained by some key (as `perfect`
+  # reads the mean over the explained ones, this asks more).
+  whole = [r for r in rows
+           if (r['skeleton_entropy_bits_mean'] or 0) >= target and r['skeleton_found'] == 1.0]
+  print(f'Alice within 0.1 bit of N by her skeleton, every ciphertext explained: '
+        f'{len(whole)}/{num_seeds}; of them not '
         f"perfect: {sum(not r['perfect'] for r in whole)} ({time.time() - start:.0f} s)")
   if args.out:
     with open(args.out, 'w') as f:

@@ -2,8 +2,10 @@
 
 2^32 keys are too many to try, so `perfect` is the exact proof from the weights
 (analysis/pad_structure.py): every ciphertext element provably +-P_j K_k on every
-input, the j and the k each a permutation, and Bob provably decoding it. It is
-sufficient, not necessary: a seed that fails it is "not proved", not leaking.
+input, the j and the k each a permutation, and Bob provably decoding it; each
+element is decided exactly (proved, or a counterexample) by branch and bound. A
+seed that fails it is not the pad, which does not say it leaks: another perfect
+cipher would fail it too.
 The networks keep one product unit per bit (hidden N); the Eves' thresholds
 scale with N as in configs/sym32.py.
 """

@@ -268,6 +268,25 @@ def test_branch_and_bound_decides_as_the_exhaustive_check_does():
   assert pad_structure.certify_exactly(params).certified.sum() == 6
 
 
+def test_branch_and_bound_over_several_levels_and_batches(monkeypatch):
+  # At N = 8 the search is one step of 7 bits; with 2 bits a step and 8 partial texts
+  # a batch, N = 11 takes five levels and splits batches, and must still decide every
+  # element as trying all 2^11 texts does.
+  monkeypatch.setattr(pad_structure, '_DECIDE_BITS', 2)
+  monkeypatch.setattr(pad_structure, '_DECIDE_BATCH', 8)
+  both = 0
+  for seed, noise in ((0, 0.05), (1, 0.08), (2, 0.1)):
+    params, _, _ = _pad(11, noise=noise, seed=seed)
+    exact = pad_structure.certify_exactly(params)
+    decided = pad_structure.certify_decided(params)
+    assert decided.decided.all()
+    np.testing.assert_array_equal(decided.certified, exact.certified)
+    proved = decided.certified
+    assert np.all(decided.margin[proved] <= exact.margin[proved] + 1e-12)
+    both += int(0 < proved.sum() < 11)
+  assert both  # some pad here has proved and disproved elements
+
+
 def test_branch_and_bound_by_hand_and_its_budget():
   # The 3 x 3 form of test_the_exact_check_decides_what_dominance_cannot: proved; with
   # M[1, 1] = 0.9 some text and key flip the sign (test_the_exact_check_... shows one

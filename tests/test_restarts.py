@@ -111,27 +111,35 @@ def test_load_attempts_refuses_a_run_without_the_key_search(tmp_path):
 
 
 def test_judging_at_an_earlier_step_reads_metrics_and_costs_that_step(tmp_path):
-  # metrics.csv at step 50 says otherwise than the summaries' last measurement (step
-  # 100): run 0's first attempt fails there (Eve 7.95), run 1's passes (Eve 8.0),
-  # run 2's is diverged; the second attempts pass at step 50 only for run 0.
-  def metrics(d, rows):
-    lines = ['chunk,step,seed,bob_bits,eve_bits,diverged,stopped']
-    lines += [f'0,{step},{i},{bob},{eve},{div},0' for step, i, bob, eve, div in rows]
+  # Both attempts train 100 steps; the rule reads step 50 of metrics.csv, which says
+  # otherwise than the summaries (step 100). Attempt 1: run 0 fails there (Eve 7.95),
+  # run 1 passes, run 2 is diverged. Attempt 2 (no `diverged` column, as in older
+  # files): run 0 passes; run 2 stopped measuring at step 40 (its last row counts),
+  # and fails (Eve 7.0).
+  def metrics(d, rows, diverged_column=True):
+    head = 'chunk,step,seed,bob_bits,eve_bits' + (',diverged' if diverged_column else '')
+    lines = [head + ',stopped']
+    lines += [f'0,{step},{i},{bob},{eve}' + (f',{div}' if diverged_column else '') + ',0'
+              for step, i, bob, eve, div in rows]
     (tmp_path / d / 'metrics.csv').write_text('\n'.join(lines) + '\n')
+  second = [dict(seed, steps_trained=100) for seed in _SECOND]
   w0 = _workdir(tmp_path, 'a', 0, _FIRST)
-  w1 = _workdir(tmp_path, 'b', 1, _SECOND)
+  w1 = _workdir(tmp_path, 'b', 1, second)
   metrics('a', [(50, 0, 0.0, 7.95, 0), (50, 1, 0.01, 8.0, 0), (50, 2, 0.0, 8.0, 1),
                 (100, 0, 0.0, 8.0, 0), (100, 1, 0.01, 7.95, 0), (100, 2, 0.5, 8.0, 0)])
-  metrics('b', [(50, 0, 0.0, 8.0, 0), (50, 1, 0.5, 8.0, 0), (50, 2, 0.0, 7.0, 0)])
+  metrics('b', [(50, 0, 0.0, 8.0, 0), (50, 1, 0.5, 8.0, 0), (40, 2, 0.0, 7.0, 0),
+                (100, 0, 0.0, 7.0, 0)], diverged_column=False)
   attempts, _ = restarts.load_attempts([w0, w1], judge_at=50)
   assert [s['eve_bits'] for s in attempts[0]] == [7.95, 8.0, 8.0]
   assert [s['diverged'] for s in attempts[0]] == [False, False, True]
+  assert [s['eve_bits'] for s in attempts[1]] == [8.0, 8.0, 7.0]
   runs = restarts.choose(attempts, bob_bits=0.05, eve_bits=7.99)
   assert [r['attempt'] for r in runs] == [1, 0, 1]
   assert [r['accepted'] for r in runs] == [True, True, False]
-  # The returned attempts' own verdicts; a rejected attempt costs 50 steps, an
-  # accepted one its whole training: run 0 50 + 50 (its second attempt trains 50).
+  # The returned attempts' own verdicts. A rejected attempt costs 50 steps; an
+  # accepted one, and the last one (its verdicts are returned), all 100: run 0
+  # 50 + 100, run 1 100, run 2 50 + 100.
   assert [r['perfect'] for r in runs] == [False, False, False]
-  assert [r['steps_trained'] for r in runs] == [100, 100, 100]
-  with pytest.raises(restarts.RestartsError, match='no measurement at step 60'):
-    restarts.load_attempts([w0, w1], judge_at=60)
+  assert [r['steps_trained'] for r in runs] == [150, 100, 150]
+  with pytest.raises(restarts.RestartsError, match='at or before step 30'):
+    restarts.load_attempts([w0, w1], judge_at=30)

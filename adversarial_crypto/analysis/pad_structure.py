@@ -24,9 +24,9 @@ C is uniform and independent of P. The same certificate on Bob (his text is
 C), checked against Alice's, proves that his hard decisions decode every
 message: Bob_j = s'_j C_i K_k with C_i = s_i P_j K_k.
 
-It is a sufficient condition: a cipher that fails it may still be a pad (a
-dominant entry is not the only way a bilinear form can keep one sign), so
-`certified` False proves nothing either way. Up to EXACT_MAX_BITS text bits
+Dominance (`certify`) is a sufficient condition: a cipher that fails it may
+still be a pad (a dominant entry is not the only way a bilinear form can keep
+one sign), so its `certified` False proves nothing either way. Up to EXACT_MAX_BITS text bits
 `certify_exactly` decides it instead: for every text t, with v = M_i^T t,
 sign(v . k) = s t_j k_k for every key k exactly when s t_j v_k > sum_{b != k} |v_b|
 (the worst key sets every other term against it), so trying all 2^N texts,
@@ -52,12 +52,14 @@ from adversarial_crypto.core import networks
 
 
 class Certificate(NamedTuple):
-  """Per output i of one network: the entry that dominates its bilinear form."""
-  text_bit: np.ndarray   # [out] j: the text bit of the dominant entry
-  key_bit: np.ndarray    # [out] k: the key bit of the dominant entry
+  """Per output i of one network: its largest entry (j, k) and whether the output
+  is sign * t_j * k_k on every input, by the check that made it."""
+  text_bit: np.ndarray   # [out] j: the text bit of the largest entry
+  key_bit: np.ndarray    # [out] k: the key bit of the largest entry
   sign: np.ndarray       # [out] sign(M_i[j, k]), -1 or +1
-  margin: np.ndarray     # [out] (|M_i[j, k]| - the rest) / sum |M_i|, in (-1, 1]
-  certified: np.ndarray  # [out] margin > 0: sign(u_i) = sign * t_j * k_k exactly
+  margin: np.ndarray     # [out] over sum |M_i|, positive iff certified: certify's
+                         # |M_i[j, k]| - the rest; the other checks' (least) worst case
+  certified: np.ndarray  # [out] proved: sign(u_i) = sign * t_j * k_k on every input
   # [out] whether `certified` is a decision either way (certify_decided), None for
   # the checks that only ever prove.
   decided: Optional[np.ndarray] = None
