@@ -244,6 +244,20 @@ def test_the_enumerated_check_lies_between_dominance_and_the_exact_check():
   assert pad_structure.certify_exactly(params).certified.sum() == 8
 
 
+def _decided_as_exhaustively(params):
+  """certify_decided against certify_exactly: every element decided, the same
+  decisions, proved margins positive lower bounds of the exact ones, the others <= 0.
+  Returns which elements are proved."""
+  exact = pad_structure.certify_exactly(params)
+  decided = pad_structure.certify_decided(params)
+  assert decided.decided.all()
+  np.testing.assert_array_equal(decided.certified, exact.certified)
+  proved = decided.certified
+  assert np.all(decided.margin[proved] <= exact.margin[proved] + 1e-12)
+  assert np.all(decided.margin[proved] > 0) and np.all(decided.margin[~proved] <= 0)
+  return proved
+
+
 def test_branch_and_bound_decides_as_the_exhaustive_check_does():
   # Noisy pads of 8 bits, against certify_exactly over all 2^8 texts: the same decision
   # per element, a margin that is a lower bound of the exact one when proved, and each
@@ -251,12 +265,7 @@ def test_branch_and_bound_decides_as_the_exhaustive_check_does():
   for seed, noise in ((0, 0.04), (0, 0.08), (1, 0.12), (2, 0.15), (3, 0.3)):
     params, _, _ = _pad(8, noise=noise, seed=seed)
     exact = pad_structure.certify_exactly(params)
-    decided = pad_structure.certify_decided(params)
-    assert decided.decided.all()
-    np.testing.assert_array_equal(decided.certified, exact.certified)
-    proved = decided.certified
-    assert np.all(decided.margin[proved] <= exact.margin[proved] + 1e-12)
-    assert np.all(decided.margin[proved] > 0) and np.all(decided.margin[~proved] <= 0)
+    proved = _decided_as_exhaustively(params)
     forms = pad_structure.bilinear_forms(params)
     for i in np.flatnonzero(~proved):
       j, k, s = exact.text_bit[i], exact.key_bit[i], exact.sign[i]
@@ -276,13 +285,7 @@ def test_branch_and_bound_over_several_levels_and_batches(monkeypatch):
   monkeypatch.setattr(pad_structure, '_DECIDE_BATCH', 8)
   both = 0
   for seed, noise in ((0, 0.05), (1, 0.08), (2, 0.1)):
-    params, _, _ = _pad(11, noise=noise, seed=seed)
-    exact = pad_structure.certify_exactly(params)
-    decided = pad_structure.certify_decided(params)
-    assert decided.decided.all()
-    np.testing.assert_array_equal(decided.certified, exact.certified)
-    proved = decided.certified
-    assert np.all(decided.margin[proved] <= exact.margin[proved] + 1e-12)
+    proved = _decided_as_exhaustively(_pad(11, noise=noise, seed=seed)[0])
     both += int(0 < proved.sum() < 11)
   assert both  # some pad here has proved and disproved elements
 
