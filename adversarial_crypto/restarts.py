@@ -60,16 +60,16 @@ def choose(attempts, bob_bits, eve_bits):
     steps = 0
     for a, attempt in enumerate(attempts):
       seed = attempt[i]
+      ok = accepted(seed, bob_bits, eve_bits)
       # An accepted attempt trains to its end, and so does the last one, whose
       # verdicts the run returns; a rejected one stops where it is judged.
-      if accepted(seed, bob_bits, eve_bits) or a == len(attempts) - 1:
+      if ok or a == len(attempts) - 1:
         steps += seed['steps_trained']
-        if accepted(seed, bob_bits, eve_bits):
-          break
       else:
         steps += min(seed['steps_trained'], seed.get('judged_at', seed['steps_trained']))
-    runs.append(dict({'run': i, 'attempt': a, 'seed': seed['seed'],
-                      'accepted': accepted(seed, bob_bits, eve_bits),
+      if ok:
+        break
+    runs.append(dict({'run': i, 'attempt': a, 'seed': seed['seed'], 'accepted': ok,
                       'attempts_trained': a + 1, 'steps_trained': steps},
                      **{v: bool(seed.get(v)) for v in VERDICTS}))
   return runs
