@@ -8,7 +8,9 @@ are exactly +-P_j K_k on every input (certify_exactly; beyond
 pad_structure.EXACT_MAX_BITS text bits, certify_decided's branch and bound, exact
 where it decides: each other element has a counterexample or is undecided), and on how many of
 --messages random messages Alice's ciphertext equals that pad
-(pad_structure.pad_agreement), beside the run's `perfect` verdict. For
+(pad_structure.pad_agreement), and the lower bound of H(P | C) over every input
+that the weights give (pad_structure.entropy_bound; `perfect` by it: trained and
+within success.perfect_margin_bits of N), beside the run's `perfect` verdict. For
 keyed_bilinear or keyed_orthogonal Alices sending signs.
 """
 
@@ -44,7 +46,9 @@ def main():
   if not exhaustive:
     print(f'exact elements by branch and bound (2^{config.msg_bits} texts are too many to try '
           'one by one): decided exactly unless it says undecided')
-  print('seed  perfect  bits perm.  exact elements  messages = pad  worst element')
+  need = config.msg_bits - config.success.perfect_margin_bits
+  print('seed  perfect  bits perm.  exact elements  messages = pad  H(P|C) >=  by bound  '
+        'worst element')
   for seed in range(seeds):
     alice = jax.tree_util.tree_map(lambda x, s=seed: x[s], run.alice)
     exact = (pad_structure.certify_exactly(alice, config.arch) if exhaustive
@@ -58,18 +62,24 @@ def main():
     permutations = (pad_structure.is_permutation(exact.text_bit, config.msg_bits) and
                     pad_structure.is_permutation(exact.key_bit, config.key_bits))
     perfect = verdicts.get(seed, {}).get('perfect')
+    bound = pad_structure.entropy_bound(alice, config.arch)
+    by_bound = bool(verdicts.get(seed, {}).get('trained')) and bound['bits'] >= need
     undecided = 0 if exact.decided is None else int((~exact.decided).sum())
     rows.append({'seed': seed, 'perfect': perfect, 'permutations': permutations,
                  'exact_elements': int(exact.certified.sum()), 'undecided_elements': undecided,
-                 'messages_equal_pad': per_message, 'per_element': per_element.tolist()})
+                 'messages_equal_pad': per_message, 'per_element': per_element.tolist(),
+                 'entropy_bound_bits': bound['bits'], 'flips_bound': bound['flips'],
+                 'perfect_by_bound': by_bound})
     print(f'{seed:4d}  {str(perfect):7s}  {str(permutations):10s}  {int(exact.certified.sum()):5d} '
-          f'of {len(exact.certified):<3d}    {per_message:12.5f}  {per_element.min():.5f} '
+          f'of {len(exact.certified):<3d}    {per_message:12.5f}  {bound["bits"]:9.4f}  '
+          f'{str(by_bound):8s}  {per_element.min():.5f} '
           f'(C{int(np.argmin(per_element))})' + (f', {undecided} undecided' if undecided else ''))
   print(f'{time.time() - start:.0f} s')
   if args.out:
     with open(args.out, 'w') as f:
       json.dump({'workdir': args.workdir, 'messages': args.messages,
-                 'exact_check': 'exhaustive' if exhaustive else 'branch_and_bound', 'seeds': rows},
+                 'exact_check': 'exhaustive' if exhaustive else 'branch_and_bound',
+                 'perfect_bits': need, 'seeds': rows},
                 f, indent=1)
 
 

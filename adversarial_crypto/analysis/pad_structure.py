@@ -179,12 +179,7 @@ def decide_element(form, text_bit, key_bit, sign, max_nodes=DECIDE_MAX_NODES):
   total = np.abs(form).sum()
   if total == 0:
     return False, 0.0, (np.ones(text), np.ones(key))
-  weight = np.abs(form).sum(axis=1)
-  weight[text_bit] = -np.inf
-  order = np.argsort(-weight, kind='stable')[:text - 1]           # every bit but j
-  # rest[d]: per key bit, the most the text bits order[d:] can add to |v_b|.
-  rest = np.concatenate([np.cumsum(np.abs(form[order])[::-1], axis=0)[::-1],
-                         np.zeros((1, key))])
+  order, rest = _text_order(form, text_bit)
   # The stack holds (v of the fixed bits [F, K], their signs [F, d] in `order`, d).
   stack = [(form[text_bit][None, :], np.zeros((1, 0), np.int8), 0)]
   nodes, least_proved, least_open = 0, np.inf, np.inf
@@ -201,8 +196,7 @@ def decide_element(form, text_bit, key_bit, sign, max_nodes=DECIDE_MAX_NODES):
     fixed = np.concatenate([np.repeat(fixed, len(signs), axis=0),
                             np.tile(signs.astype(np.int8), (len(fixed), 1))], axis=1)
     depth += step
-    worst = np.abs(v) + rest[depth]
-    bound = sign * v[:, key_bit] - rest[depth][key_bit] - (worst.sum(axis=1) - worst[:, key_bit])
+    bound = _least_f(v, rest[depth], key_bit, sign)
     nodes += len(v)
     open_ = bound <= 0
     if (~open_).any():
@@ -225,6 +219,24 @@ def decide_element(form, text_bit, key_bit, sign, max_nodes=DECIDE_MAX_NODES):
   return True, float(least_proved / total), None
 
 
+def _text_order(form, text_bit):
+  """Every text bit but j, heaviest first, and rest[d] [K]: per key bit, the most
+  the bits order[d:] can add to |v_b|."""
+  weight = np.abs(form).sum(axis=1)
+  weight[text_bit] = -np.inf
+  order = np.argsort(-weight, kind='stable')[:form.shape[0] - 1]
+  rest = np.concatenate([np.cumsum(np.abs(form[order])[::-1], axis=0)[::-1],
+                         np.zeros((1, form.shape[1]))])
+  return order, rest
+
+
+def _least_f(v, rest, key_bit, sign):
+  """The least f = s v_k - sum_{b != k} |v_b| over the completions of partial texts
+  whose fixed bits give v [F, K], the others bounded by rest [K]."""
+  worst = np.abs(v) + rest
+  return sign * v[:, key_bit] - rest[key_bit] - (worst.sum(axis=1) - worst[:, key_bit])
+
+
 def certify_decided(params, arch='keyed_bilinear', max_nodes=DECIDE_MAX_NODES):
   """certify's Certificate, each element decided by decide_element at any N:
   `certified` True where proved exactly, `decided` True where proved or disproved
@@ -236,6 +248,125 @@ def certify_decided(params, arch='keyed_bilinear', max_nodes=DECIDE_MAX_NODES):
   return rough._replace(margin=np.array([m for _, m, _ in results]),
                         certified=np.array([d is True for d, _, _ in results]),
                         decided=np.array([d is not None for d, _, _ in results]))
+
+
+# flip_fraction: the Chernoff bound tries these multiples of the Gaussian tilt
+# a / sum w_b^2; partial texts whose bound is below FLIP_TOLERANCE are not split
+# (together at most FLIP_TOLERANCE of the texts' share), and at most FLIP_BEAM of
+# them, the worst, are split at each depth.
+_TILTS = np.geomspace(0.25, 8.0, 12)
+FLIP_TOLERANCE = 1e-12
+FLIP_BEAM = 1 << 12
+
+
+def _log_cosh(x):
+  x = np.abs(x)
+  return x + np.log1p(np.exp(-2 * x)) - np.log(2.0)
+
+
+def _flip_bound(v, rest, key_bit, sign):
+  """Per partial text (fixed bits giving v [F, K], the others bounded by rest [K]):
+  the most, over its completions t, of Pr_k[sign(u) != s t_j k_k] over the keys.
+
+  The element fails on key k iff sum_{b != k} v_b xi_b <= -a, a = s t_j v_k, with
+  xi_b = s t_j k_k k_b independent signs; with a >= a' > 0 and |v_b| <= w_b that has
+  probability at most exp(-theta a') prod_b cosh(theta w_b) for every theta > 0
+  (Markov on exp(-theta sum)), and none when a' > sum_b w_b.
+  """
+  least = sign * v[:, key_bit] - rest[key_bit]
+  widths = np.abs(v) + rest
+  widths[:, key_bit] = 0.0
+  out = np.where(least > widths.sum(axis=1), 0.0, 1.0)
+  live = np.flatnonzero((least > 0) & (out > 0))
+  for chunk in np.array_split(live, max(1, len(live) // 2048)):
+    a, w = least[chunk], widths[chunk]
+    theta = (a / np.maximum((w * w).sum(axis=1), 1e-300))[:, None] * _TILTS[None]
+    log = _log_cosh(theta[:, :, None] * w[:, None, :]).sum(axis=2) - theta * a[:, None]
+    out[chunk] = np.exp(np.minimum(log.min(axis=1), 0.0))
+  return out
+
+
+def flip_fraction(form, text_bit, key_bit, sign, beam=FLIP_BEAM, tolerance=FLIP_TOLERANCE):
+  """An upper bound of Pr_{t,k}[sign(t^T form k) != sign * t_j * k_k], over uniform texts and keys.
+
+  Exact arithmetic, no sampling: the texts are split bit by bit (heaviest first,
+  t_j = +1: the share is even in t), each partial text bounded by _flip_bound
+  over all its completions; the bound is the sum of each final partial text's
+  bound times its share of the texts. 0 when the element is proved the pad.
+  """
+  form = np.asarray(form, np.float64)
+  order, rest = _text_order(form, text_bit)
+  v, depth, settled = form[text_bit][None, :], 0, 0.0
+  while True:
+    bound = _flip_bound(v, rest[depth], key_bit, sign)
+    share = 2.0 ** -depth
+    split = bound > tolerance
+    if split.sum() > beam:             # split the worst `beam`; the rest keep their bound
+      split[:] = False
+      split[np.argpartition(-bound, beam)[:beam]] = True
+    settled += bound[~split].sum() * share
+    v, bound = v[split], bound[split]
+    if not len(v) or depth == len(order):
+      return float(min(settled + bound.sum() * share, 1.0))
+    row = form[order[depth]]
+    v = np.concatenate([v + row, v - row])
+    depth += 1
+
+
+def leaked_bits(flips, n):
+  """The most I(P; C) can be, in bits, for n-bit plaintexts, when the ciphertext
+  equals the one-time pad C = s P[pi] K[rho] (rho a permutation) except on a share
+  `flips` of the (plaintext, key) pairs.
+
+  With Z = [C is not the pad]: I(P; C) <= H(Z) + I(P; C | Z) <= h(flips) +
+  flips * n + (1 - flips) I(P; C | Z = 0), and given Z = 0 and P = p the key is
+  uniform over p's good keys, a 1 - flips_p share, and C a bijection of it, so
+  (1 - flips) I(P; C | Z = 0) <= E_p[-(1 - flips_p) log2(1 - flips_p)] <= flips log2 e.
+  """
+  flips = min(max(float(flips), 0.0), 1.0)
+  if flips >= 0.5:
+    return float(n)
+  entropy = 0.0 if flips == 0 else -(flips * np.log2(flips) + (1 - flips) * np.log2(1 - flips))
+  return float(min(n, entropy + flips * (n + np.log2(np.e))))
+
+
+def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM):
+  """A lower bound of H(P | C), over every plaintext, key and ciphertext, from the weights.
+
+  The share of (plaintext, key) pairs on which Alice's ciphertext is not the pad
+  its leading terms describe is at most the sum of flip_fraction over its
+  elements; with the leading key bits a permutation, leaked_bits turns that into
+  a bound of I(P; C). Exact arithmetic over every input, no sampling: N bits
+  when every element is proved the pad, and close to N for a cipher that departs
+  from the pad on a small share of inputs, which certify_decided can only reject.
+
+  Args:
+    params: one keyed Alice, as certify's.
+    need_bits: if given, stop as soon as the bound is sure to fall below it.
+    beam: flip_fraction's.
+
+  Returns:
+    A dict: 'bits' (the bound), 'flips' (the bound of the share of inputs on which
+    the cipher is not the pad), 'elements' (flip_fraction per element; None for
+    those not reached) and 'reason' ('' or why the bound is 0 or was cut short).
+  """
+  rough = certify(params, arch)
+  forms = bilinear_forms(params, arch)
+  out, text, key = forms.shape
+  if not (out == key and is_permutation(rough.key_bit, key)):
+    return {'bits': 0.0, 'flips': 1.0, 'elements': [None] * out,
+            'reason': f'the leading key bits {rough.key_bit.tolist()} are not a permutation'}
+  elements, flips = [None] * out, 0.0
+  for i in range(out):
+    elements[i] = flip_fraction(forms[i], rough.text_bit[i], rough.key_bit[i], rough.sign[i],
+                                beam)
+    flips += elements[i]
+    if need_bits is not None and text - leaked_bits(flips, text) < need_bits:
+      return {'bits': float(text - leaked_bits(flips, text)), 'flips': min(flips, 1.0),
+              'elements': elements,
+              'reason': f'below {need_bits:g} bits after {i + 1} of {out} elements; stopped'}
+  return {'bits': float(text - leaked_bits(flips, text)), 'flips': min(flips, 1.0),
+          'elements': elements, 'reason': ''}
 
 
 def is_permutation(indices, size):

@@ -18,10 +18,13 @@ Keys of more than 20 bits are too many to try. For Alice and Bob of keyed
 product units sending signs (arch 'keyed_bilinear' or 'keyed_orthogonal',
 ciphertext 'sign') the weights themselves then decide
 (analysis/pad_structure.py): a seed whose weights prove Alice a one-time pad
-has H(P | C) = N for every ciphertext, exactly; one whose weights do not is
-recorded with no entropy (beyond 20 bits the weights decide whether Alice is the
-pad, not whether some other cipher of hers is perfect), so it is not `perfect`. Such runs of at most 20 key bits
-get both: the search decides, the proof is recorded beside it.
+has H(P | C) = N for every ciphertext, exactly; otherwise pad_structure.entropy_bound
+gives a lower bound of H(P | C) over every input (from a bound of the share of
+inputs on which she departs from the pad her leading terms describe; 0 when those
+use some key bit twice), and `perfect` rests on that bound. It says nothing of
+ciphers that are perfect in some other way than the pad. Such runs of at most 20
+key bits get all three: the search decides, the proof and the bound are recorded
+beside it.
 
 In a run of several processes (multi-host JAX) process p searches seeds p,
 p + P, p + 2P, ... on its own devices and every process receives every
@@ -74,25 +77,40 @@ def skip_reason(config):
   return None
 
 
-def prove_seeds(config, alice_bob_params):
-  """pad_structure.prove_pad of every seed ({'alice', 'bob'} with a leading seed axis)."""
+def _per_seed(alice_bob_params):
+  """Each seed's {'alice', 'bob'} as numpy trees, from a leading seed axis."""
   host = jax.device_get(alice_bob_params)
   num_seeds = int(jax.tree_util.tree_leaves(host['alice'])[0].shape[0])
   pick = lambda tree, s: jax.tree_util.tree_map(lambda x: np.asarray(x[s]), tree)
-  return [pad_structure.prove_pad(pick(host['alice'], s), pick(host['bob'], s), config.arch)
-          for s in range(num_seeds)]
+  return [(pick(host['alice'], s), pick(host['bob'], s)) for s in range(num_seeds)]
 
 
-def proved_seed(config, proof):
+def prove_seeds(config, alice_bob_params):
+  """pad_structure.prove_pad of every seed ({'alice', 'bob'} with a leading seed axis)."""
+  return [pad_structure.prove_pad(alice, bob, config.arch)
+          for alice, bob in _per_seed(alice_bob_params)]
+
+
+def bound_seeds(config, alice_bob_params):
+  """pad_structure.entropy_bound of every seed's Alice, each stopped once it cannot
+  reach the bits `perfect` needs."""
+  need = config.msg_bits - config.success.perfect_margin_bits
+  return [pad_structure.entropy_bound(alice, config.arch, need_bits=need)
+          for alice, _ in _per_seed(alice_bob_params)]
+
+
+def proved_seed(config, proof, bound):
   """A seed's figures from its weights alone (method 'weights'), in summarize_seed's
-  keys: H(P | C) = N for every ciphertext when Alice is proved a pad, unknown (None)
-  otherwise."""
-  n = float(config.msg_bits) if proof['alice_pad'] else None
-  return {'entropy_bits_mean': n, 'entropy_bits_min': n,
-          'consistent_keys_median': float(2 ** config.key_bits) if proof['alice_pad'] else None,
-          'distinct_plaintexts_median': (float(2 ** config.msg_bits) if proof['alice_pad']
-                                         else None),
-          'found': None, 'proof': proof}
+  keys: 'entropy_bits_mean' is a lower bound of H(P | C) over every input (N when
+  Alice is proved the pad, else entropy_bound's); 'entropy_bits_min' and the
+  medians are known only for a proved pad (None otherwise)."""
+  n = float(config.msg_bits)
+  pad = proof['alice_pad']
+  return {'entropy_bits_mean': n if pad else bound['bits'],
+          'entropy_bits_min': n if pad else None,
+          'consistent_keys_median': float(2 ** config.key_bits) if pad else None,
+          'distinct_plaintexts_median': float(2 ** config.msg_bits) if pad else None,
+          'found': None, 'proof': proof, 'bound': bound}
 
 
 def messages(config, seed):
@@ -134,16 +152,21 @@ def measure_alices(config, alice_bob_params, log=print):
     ('search' or 'weights'), 'messages' and 'tolerance' (the search's; None
     for 'weights'), 'wall_s', and 'seeds', one summarize_seed dict per seed
     (proved_seed's for 'weights'), in order; where proof_applies, each seed's
-    dict also holds its 'proof' (pad_structure.prove_pad).
+    dict also holds its 'proof' (pad_structure.prove_pad) and 'bound'
+    (pad_structure.entropy_bound).
   """
   if skip_reason(config):
     return None
   start = time.time()
   proofs = prove_seeds(config, alice_bob_params) if proof_applies(config) else None
+  bounds = bound_seeds(config, alice_bob_params) if proof_applies(config) else None
   if method(config) == 'weights':
-    seeds = [proved_seed(config, proof) for proof in proofs]
+    seeds = [proved_seed(config, proof, bound) for proof, bound in zip(proofs, bounds)]
+    need = config.msg_bits - config.success.perfect_margin_bits
     log(f"exact leakage from the weights (2^{config.key_bits} keys are too many to try): "
-        f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads")
+        f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads; "
+        f"{sum(s['entropy_bits_mean'] >= need for s in seeds)}/{len(seeds)} with "
+        f"H(P|C) >= {need:g} bits by the bound over every input")
     return {'method': 'weights', 'messages': None, 'tolerance': None,
             'wall_s': time.time() - start, 'seeds': seeds}
   frozen = ml_collections.FrozenConfigDict(config)
@@ -173,8 +196,8 @@ def measure_alices(config, alice_bob_params, log=print):
   found = _every_seed(found_here, processes)
   seeds = [summarize_seed(f) for f in found]
   if proofs is not None:
-    for seed, proof in zip(seeds, proofs):
-      seed['proof'] = proof
+    for seed, proof, bound in zip(seeds, proofs, bounds):
+      seed['proof'], seed['bound'] = proof, bound
   return {'method': 'search', 'messages': config.eval.key_search_messages,
           'tolerance': tolerance, 'wall_s': time.time() - start, 'seeds': seeds}
 

@@ -137,9 +137,10 @@ def protocol_differences(config):
   if skip:
     search = f'no verdict "perfect" ({skip})'
   elif leakage_lib.method(config) == 'weights':
-    search = ('"perfect" (trained, and Alice proved a one-time pad by her weights, '
-              f'H(P|C) = N for every ciphertext: analysis/pad_structure.py; 2^{config.key_bits} '
-              'keys are too many to try)')
+    search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
+              f'{perfect_margin(config):g}, by a bound from her weights over every input: '
+              'analysis/pad_structure.entropy_bound, N when she is proved a one-time pad; '
+              f'2^{config.key_bits} keys are too many to try)')
   else:
     search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
               f'{perfect_margin(config):g}, exact by trying all 2^{config.key_bits} keys on '
@@ -353,7 +354,8 @@ def table(summary):
     lines.append(f'{verdict:7s} {stats.format_rate(summary[verdict])} (95% Clopper-Pearson)')
   if summary.get('perfect') is not None and key_search.get('method') == 'weights':
     lines.append(f"perfect {stats.format_rate(summary['perfect'])} (95% Clopper-Pearson; "
-                 'Alice proved a one-time pad by her weights)')
+                 f"H(P|C) >= {key_search.get('perfect_bits', float('nan')):g} bits by a bound "
+                 'from her weights over every input)')
   elif summary.get('perfect') is not None:
     lines.append(f"perfect {stats.format_rate(summary['perfect'])} (95% Clopper-Pearson; "
                  f"{key_search['messages']} ciphertexts per seed, tolerance "
