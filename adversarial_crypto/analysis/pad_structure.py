@@ -39,6 +39,9 @@ text bits one by one, heaviest first, drops every partial text whose worst case
 already keeps the sign, and either runs out of partial texts (proved) or reaches
 a whole text whose worst key flips it (a counterexample: disproved), or gives up
 after a budget of partial texts (undecided). prove_pad uses it beyond 20 bits.
+`entropy_bound` turns the same walk into a lower bound of H(P | C) over every input,
+for ciphers that depart from the pad on a few inputs: a Chernoff bound of the keys on
+which each element flips, summed over the texts, and what that share can leak.
 With tanh ciphertexts (config.ciphertext = 'tanh') it proves only that the
 ciphertext's signs form a pad; the magnitudes may leak.
 """

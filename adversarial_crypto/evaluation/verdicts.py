@@ -13,8 +13,9 @@ Per seed:
            ciphertext, H(P | C), by exhaustive key search (leakage.py), is at
            least N - success.perfect_margin_bits on average over the sampled
            ciphertexts; beyond 20 key bits, for Alices of keyed product units
-           sending signs, Alice proved a one-time pad by her weights (H(P | C) = N on
-           every ciphertext; analysis/pad_structure.py); None where neither ran.
+           sending signs, the lower bound of H(P | C) over every input that her
+           weights give (analysis/pad_structure.entropy_bound; N when she is proved
+           a one-time pad) is at least that; None where neither ran.
 
 A fresh Eve's best bits wrong can only fall with a longer budget, so a verdict
 that holds might not with one, and one that fails would still fail: each seed
