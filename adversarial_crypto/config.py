@@ -8,6 +8,7 @@ file or a run's config.json is loaded, so model code reads fields directly;
 
 import copy
 import difflib
+import json
 import math
 import numbers
 
@@ -175,6 +176,12 @@ def complete(config):
   """A config (ConfigDict, or a dict as a run's config.json holds it) with every
   default filled in, as an unlocked ConfigDict. Idempotent."""
   return ml_collections.ConfigDict(_filled(config))
+
+
+def as_json(value):
+  """A nested value as JSON reads it back (tuples become lists), to compare a config
+  with one saved in a file."""
+  return json.loads(json.dumps(value))
 
 
 def differences(old, new, old_label, new_label, prefix=''):

@@ -32,7 +32,6 @@ runs after the Eves, which is never saved, so changing them keeps the Eves.
 """
 
 import hashlib
-import json
 from typing import NamedTuple
 
 import jax
@@ -71,10 +70,6 @@ class Progress(NamedTuple):
 Interrupts = interrupts_lib.Interrupts
 
 
-def _jsonable(value):
-  return json.loads(json.dumps(value))
-
-
 def digest(tree):
   """A SHA-256 of a pytree's leaves (shapes, dtypes and bytes), as hex."""
   h = hashlib.sha256()
@@ -96,7 +91,7 @@ def identity(eval_config, attacker_names, cipher_params):
   fields = eval_config.to_dict() if hasattr(eval_config, 'to_dict') else dict(eval_config)
   fields = {k: v for k, v in fields.items() if k not in NOT_EVES_FIELDS}
   num_ciphers = {np.shape(x)[0] for x in jax.tree_util.tree_leaves(cipher_params)}
-  return _jsonable({'eval': fields, 'attackers': list(attacker_names),
+  return config_lib.as_json({'eval': fields, 'attackers': list(attacker_names),
                     'ciphers': digest(cipher_params), 'num_ciphers': sorted(num_ciphers)})
 
 

@@ -10,7 +10,6 @@ that summary.json already records for the same config.eval is not redone.
 """
 
 import csv
-import json
 import os
 
 
@@ -80,10 +79,6 @@ def read_eval_metrics(workdir):
     return list(csv.DictReader(f))
 
 
-def _jsonable(value):
-  return json.loads(json.dumps(value))
-
-
 def recorded_summary(config, workdir, train_summary):
   """summary.json, if it already holds the evaluation that evaluate_run would make.
 
@@ -109,14 +104,14 @@ def recorded_summary(config, workdir, train_summary):
   evaluation = saved.get('evaluation') if isinstance(saved, dict) else None
   if not isinstance(evaluation, dict):
     return None
-  wanted = {'config': _jsonable(config.eval.to_dict()),
+  wanted = {'config': config_lib.as_json(config.eval.to_dict()),
             'retrained_eve_bits': config.success.retrained_eve_bits,
             'secure_bits': verdicts.secure_bits(config)}
   if any(evaluation.get(k) != v for k, v in wanted.items()):
     return None
   if (evaluation.get('key_search') or {}).get('perfect_bits') != verdicts.perfect_bits(config):
     return None
-  trained = _jsonable({k: v for k, v in train_summary.items() if k != 'wall_s'})
+  trained = config_lib.as_json({k: v for k, v in train_summary.items() if k != 'wall_s'})
   if any(k not in saved or saved[k] != v for k, v in trained.items() if k != 'seeds'):
     return None
   seeds = saved.get('seeds') or []

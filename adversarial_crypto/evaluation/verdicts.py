@@ -107,7 +107,7 @@ def protocol_differences(config):
     out.append(f"leak penalty (beyond the paper): x {leak['weight']:g}, moments up to order "
                f"{leak['order']}, {leak['keys']} keys per plaintext")
   if config.get('bob_loss', 'l1') != 'l1':
-    out.append(f"Bob's term: his per-bit cross-entropy (paper: his bits wrong)")
+    out.append("Bob's term: his per-bit cross-entropy (paper: his bits wrong)")
   if config.ciphertext != 'tanh':
     out.append(f"ciphertext: {config.ciphertext} of Alice's outputs "
                '(paper: the tanh outputs)')

@@ -216,10 +216,6 @@ def _locked(workdir, command):
     os.close(fd)  # releases the flock
 
 
-def _jsonable(value):
-  return json.loads(json.dumps(value))
-
-
 def check_or_write_config(workdir, config):
   """Refuses a workdir that holds a run of another config; else records this one.
 
@@ -239,13 +235,13 @@ def check_or_write_config(workdir, config):
         saved = json.load(f)
     except (OSError, ValueError) as e:
       raise WorkdirError(f'{path} is unreadable ({e}); remove it or use another --workdir') from e
-    diffs = config_lib.differences(_jsonable(config_lib.identity(saved)), _jsonable(identity),
+    diffs = config_lib.differences(config_lib.as_json(config_lib.identity(saved)), config_lib.as_json(identity),
                                    'in the workdir', 'now')
     if diffs:
       raise WorkdirError(
           f'{workdir} holds a run of a different config:\n  ' + '\n  '.join(diffs) +
           '\nUse another --workdir, or the same config to resume that run.')
-  write_atomically(path, _json_bytes(_jsonable(config.to_dict())))
+  write_atomically(path, _json_bytes(config_lib.as_json(config.to_dict())))
 
 
 def load_config_dict(workdir):
@@ -272,7 +268,7 @@ def save_checkpoint(workdir, run, chunk, config):
   """
   if not distributed.is_writer():
     return
-  payload = {'format': CHECKPOINT_FORMAT, 'config': _jsonable(config_lib.identity(config)),
+  payload = {'format': CHECKPOINT_FORMAT, 'config': config_lib.as_json(config_lib.identity(config)),
              'chunk': chunk, 'run': serialization.to_state_dict(jax.device_get(run))}
   write_atomically(os.path.join(workdir, CHECKPOINT_FILE),
                    serialization.msgpack_serialize(payload))
@@ -308,8 +304,8 @@ def load_checkpoint(workdir, template, config):
                        'or delete it to restart the run from scratch') from e
   if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
     raise WorkdirError(f'{path} is not an {CHECKPOINT_FORMAT} checkpoint')
-  diffs = config_lib.differences(_jsonable(config_lib.identity(payload['config'])),
-                                 _jsonable(config_lib.identity(config)), 'in the workdir', 'now')
+  diffs = config_lib.differences(config_lib.as_json(config_lib.identity(payload['config'])),
+                                 config_lib.as_json(config_lib.identity(config)), 'in the workdir', 'now')
   if diffs:
     raise WorkdirError(f'{path} is a checkpoint of another config:\n  ' + '\n  '.join(diffs))
   state = payload['run']
