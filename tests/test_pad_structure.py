@@ -132,8 +132,9 @@ def _stacked(*params):
                                 *params)
 
 
-def test_beyond_20_key_bits_the_weights_decide_perfect():
+def test_beyond_20_key_bits_the_weights_decide_perfect(tmp_path):
   from adversarial_crypto.evaluation import leakage  # pylint: disable=g-import-not-at-top
+  from adversarial_crypto.evaluation import robustness  # pylint: disable=g-import-not-at-top
   from adversarial_crypto.evaluation import verdicts  # pylint: disable=g-import-not-at-top
   n = 32
   config = _keyed_config(n)
@@ -160,7 +161,16 @@ def test_beyond_20_key_bits_the_weights_decide_perfect():
   assert [s['perfect'] for s in summary['seeds']] == [True, False, False]
   assert summary['perfect']['count'] == 1
   assert summary['evaluation']['key_search']['method'] == 'weights'
+  assert summary['evaluation']['key_search']['rule'] == leakage.WEIGHTS_RULE
   json.dumps(summary)  # summary.json holds the proofs
+  # A summary.json judged by an older rule from the weights (no 'rule') is redone.
+  (tmp_path / 'eval_metrics.csv').write_text('')
+  (tmp_path / 'summary.json').write_text(json.dumps(summary))
+  train_summary['trained'] = summary['trained']      # as train.summarize completes it
+  assert robustness.recorded_summary(config, str(tmp_path), train_summary) is not None
+  del summary['evaluation']['key_search']['rule']
+  (tmp_path / 'summary.json').write_text(json.dumps(summary))
+  assert robustness.recorded_summary(config, str(tmp_path), train_summary) is None
   assert 'by a bound from her weights over every input' in verdicts.table(summary)
   assert any('by a bound from her weights over every input' in d
              for d in verdicts.protocol_differences(config))

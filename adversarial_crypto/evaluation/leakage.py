@@ -51,6 +51,11 @@ from adversarial_crypto.training import distributed
 LEAKAGE_STREAM = 0x4B657973
 
 
+# What `perfect` rests on under method 'weights' (summary.json's key_search.rule): an
+# evaluation recorded under another rule is redone (robustness.recorded_summary).
+WEIGHTS_RULE = 'entropy_bound'
+
+
 def proof_applies(config):
   """Whether pad_structure can prove a complete config's Alices one-time pads."""
   return (config.experiment == 'symmetric' and config.arch in networks.KEYED_ARCHS
@@ -149,7 +154,7 @@ def measure_alices(config, alice_bob_params, log=print):
 
   Returns:
     None when skip_reason(config) says why not; otherwise a dict: 'method'
-    ('search' or 'weights'), 'messages' and 'tolerance' (the search's; None
+    ('search' or 'weights'; with 'weights', 'rule': WEIGHTS_RULE), 'messages' and 'tolerance' (the search's; None
     for 'weights'), 'wall_s', and 'seeds', one summarize_seed dict per seed
     (proved_seed's for 'weights'), in order; where proof_applies, each seed's
     dict also holds its 'proof' (pad_structure.prove_pad) and 'bound'
@@ -167,7 +172,7 @@ def measure_alices(config, alice_bob_params, log=print):
         f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads; "
         f"{sum(s['entropy_bits_mean'] >= need for s in seeds)}/{len(seeds)} with "
         f"H(P|C) >= {need:g} bits by the bound over every input")
-    return {'method': 'weights', 'messages': None, 'tolerance': None,
+    return {'method': 'weights', 'rule': WEIGHTS_RULE, 'messages': None, 'tolerance': None,
             'wall_s': time.time() - start, 'seeds': seeds}
   frozen = ml_collections.FrozenConfigDict(config)
   alices, bobs = alice_bob_params['alice'], alice_bob_params['bob']

@@ -82,8 +82,8 @@ def read_eval_metrics(workdir):
 def recorded_summary(config, workdir, train_summary):
   """summary.json, if it already holds the evaluation that evaluate_run would make.
 
-  That is: it was made with this config.eval and these success thresholds,
-  of this training outcome (train_summary's fields and each seed's), and
+  That is: it was made with this config.eval and these success thresholds
+  (and, beyond 20 key bits, leakage.WEIGHTS_RULE), of this training outcome (train_summary's fields and each seed's), and
   eval_metrics.csv is there. Training any further rewrites summary.json
   without its evaluation (train.train).
 
@@ -109,8 +109,12 @@ def recorded_summary(config, workdir, train_summary):
             'secure_bits': verdicts.secure_bits(config)}
   if any(evaluation.get(k) != v for k, v in wanted.items()):
     return None
-  if (evaluation.get('key_search') or {}).get('perfect_bits') != verdicts.perfect_bits(config):
+  key_search = evaluation.get('key_search') or {}
+  if key_search.get('perfect_bits') != verdicts.perfect_bits(config):
     return None
+  if (not leakage.skip_reason(config) and leakage.method(config) == 'weights'
+      and key_search.get('rule') != leakage.WEIGHTS_RULE):
+    return None               # judged by an older rule from the weights
   trained = config_lib.as_json({k: v for k, v in train_summary.items() if k != 'wall_s'})
   if any(k not in saved or saved[k] != v for k, v in trained.items() if k != 'seeds'):
     return None

@@ -295,6 +295,8 @@ def summarize(config, train_summary, result, leak=None, leak_reason=None):
     key_search = {'ran': True, 'method': leak.get('method', 'search'),
                   'messages': leak['messages'], 'tolerance': leak['tolerance'],
                   'wall_s': leak['wall_s']}
+    if leak.get('rule'):
+      key_search['rule'] = leak['rule']
   key_search['perfect_bits'] = perfect_bits(config)
   evaluation = {'config': config.eval.to_dict(), 'retrained_eve_bits': bound,
                 'secure_bits': secure_bound, 'steps': result.steps,
