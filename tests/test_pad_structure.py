@@ -473,3 +473,4 @@ def test_the_entropy_bound_of_a_pad_a_reused_key_bit_and_a_near_pad():
   assert sum(e > 0 for e in bound['elements']) == 1
   stopped = pad_structure.entropy_bound(params, need_bits=bound['bits'] + 0.01)
   assert 'stopped' in stopped['reason'] and stopped['elements'][-1] is None
+  assert stopped['bits'] == 0.0 and stopped['flips'] == 1.0   # the rest unknown

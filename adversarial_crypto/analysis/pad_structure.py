@@ -345,7 +345,8 @@ def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM)
 
   Args:
     params: one keyed Alice, as certify's.
-    need_bits: if given, stop as soon as the bound is sure to fall below it.
+    need_bits: if given, stop as soon as the bound is sure to fall below it (the
+      elements not reached then count as failing everywhere: 'bits' is 0).
     beam: flip_fraction's.
 
   Returns:
@@ -364,8 +365,10 @@ def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM)
     elements[i] = flip_fraction(forms[i], rough.text_bit[i], rough.key_bit[i], rough.sign[i],
                                 beam)
     flips += elements[i]
-    if need_bits is not None and text - leaked_bits(flips, text) < need_bits:
-      return {'bits': float(text - leaked_bits(flips, text)), 'flips': min(flips, 1.0),
+    if need_bits is not None and text - leaked_bits(flips, text) < need_bits and i + 1 < out:
+      # The elements not reached may fail on every input: the bound has only that.
+      worst = min(flips + out - i - 1, 1.0)
+      return {'bits': float(text - leaked_bits(worst, text)), 'flips': worst,
               'elements': elements,
               'reason': f'below {need_bits:g} bits after {i + 1} of {out} elements; stopped'}
   return {'bits': float(text - leaked_bits(flips, text)), 'flips': min(flips, 1.0),
