@@ -123,3 +123,11 @@ def get_config(recipe=BEST):
   config.eval.num_eves = 2
   config.eval.key_search_messages = 64
   return config
+
+
+def at_bits(n, recipe=BEST):
+  """Recipe `recipe` at N = n (configs/perfect32.py, perfect64.py): one product unit
+  per bit (hidden n), the Eves' thresholds scaled by n/16 as in configs/sym32.py."""
+  config = config_lib.scale_to(get_config(recipe), n)
+  config.hidden = (n,)
+  return config

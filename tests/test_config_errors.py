@@ -20,6 +20,8 @@ import pytest
 from adversarial_crypto import config as config_lib
 from configs import asym16
 from configs import perfect16
+from configs import perfect32
+from configs import perfect64
 from configs import quick
 from configs import secure16
 from configs import selective
@@ -36,7 +38,8 @@ EXPERIMENTS = ('symmetric', 'asymmetric', 'selective')
 def shipped_configs():
   """(name, config) of every config file under configs/, every recipe and experiment."""
   configs = [(m.__name__, m.get_config()) for m in (sym16, sym32, sym64, asym16, quick,
-                                                     tf_models16, selective)]
+                                                     tf_models16, selective, perfect32,
+                                                     perfect64)]
   configs += [(f'tiny:{e}', tiny.get_config(e)) for e in EXPERIMENTS]
   configs += [(f'secure16:{r}', secure16.get_config(r)) for r in secure16.RECIPES]
   configs += [(f'perfect16:{r}', perfect16.get_config(r)) for r in perfect16.RECIPES]
