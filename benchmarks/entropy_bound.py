@@ -22,6 +22,7 @@ import numpy as np
 import adversarial_crypto as ac
 from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.evaluation import leakage
+from adversarial_crypto.evaluation import verdicts
 
 
 def bound_run(workdir):
@@ -31,7 +32,7 @@ def bound_run(workdir):
   if not leakage.proof_applies(config):
     raise SystemExit(f'error: {workdir} is arch {config.arch!r} with {config.ciphertext!r} '
                      'ciphertexts; this needs a keyed arch sending signs')
-  need = config.msg_bits - config.success.perfect_margin_bits
+  need = verdicts.perfect_bits(config)
   seeds = (run.summary or {}).get('seeds', [])
   rows = []
   for s in range(jax.tree_util.tree_leaves(run.alice)[0].shape[0]):
@@ -45,7 +46,8 @@ def bound_run(workdir):
                  'flips_bound': bound['flips'], 'reason': bound['reason'],
                  'search_bits_mean': leak.get('entropy_bits_mean') if leak.get('found') is not None
                                      else None,
-                 'perfect': seed.get('perfect'), 'perfect_by_bound': trained and bound['bits'] >= need,
+                 'perfect': seed.get('perfect'),
+                 'perfect_by_bound': trained and bound['bits'] >= need,
                  'wall_s': time.time() - start})
   return config, need, rows
 

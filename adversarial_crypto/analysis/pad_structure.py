@@ -279,7 +279,7 @@ def _flip_bound(v, rest, key_bit, sign):
   least = sign * v[:, key_bit] - rest[key_bit]
   widths = np.abs(v) + rest
   widths[:, key_bit] = 0.0
-  out = np.where(least > widths.sum(axis=1), 0.0, 1.0)
+  out = np.where(_least_f(v, rest, key_bit, sign) > 0, 0.0, 1.0)   # decide_element's proof
   live = np.flatnonzero((least > 0) & (out > 0))
   for chunk in np.array_split(live, max(1, len(live) // 2048)):
     a, w = least[chunk], widths[chunk]

@@ -92,7 +92,7 @@ def identity(eval_config, attacker_names, cipher_params):
   fields = {k: v for k, v in fields.items() if k not in NOT_EVES_FIELDS}
   num_ciphers = {np.shape(x)[0] for x in jax.tree_util.tree_leaves(cipher_params)}
   return config_lib.as_json({'eval': fields, 'attackers': list(attacker_names),
-                    'ciphers': digest(cipher_params), 'num_ciphers': sorted(num_ciphers)})
+                             'ciphers': digest(cipher_params), 'num_ciphers': sorted(num_ciphers)})
 
 
 def _flat(tree):

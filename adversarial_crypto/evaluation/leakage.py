@@ -90,18 +90,19 @@ def _per_seed(alice_bob_params):
   return [(pick(host['alice'], s), pick(host['bob'], s)) for s in range(num_seeds)]
 
 
-def prove_seeds(config, alice_bob_params):
-  """pad_structure.prove_pad of every seed ({'alice', 'bob'} with a leading seed axis)."""
-  return [pad_structure.prove_pad(alice, bob, config.arch)
-          for alice, bob in _per_seed(alice_bob_params)]
+def perfect_bits(config):
+  """The mean H(P | C) in bits that `perfect` needs: N - success.perfect_margin_bits."""
+  return config.msg_bits - config.success.perfect_margin_bits
 
 
-def bound_seeds(config, alice_bob_params):
-  """pad_structure.entropy_bound of every seed's Alice, each stopped once it cannot
-  reach the bits `perfect` needs."""
-  need = config.msg_bits - config.success.perfect_margin_bits
-  return [pad_structure.entropy_bound(alice, config.arch, need_bits=need)
-          for alice, _ in _per_seed(alice_bob_params)]
+def judge_weights(config, alice_bob_params):
+  """Per seed ({'alice', 'bob'} with a leading seed axis): pad_structure.prove_pad,
+  and pad_structure.entropy_bound of Alice, stopped once it cannot reach
+  perfect_bits. Returns (proofs, bounds)."""
+  seeds = _per_seed(alice_bob_params)
+  return ([pad_structure.prove_pad(alice, bob, config.arch) for alice, bob in seeds],
+          [pad_structure.entropy_bound(alice, config.arch, need_bits=perfect_bits(config))
+           for alice, _ in seeds])
 
 
 def proved_seed(config, proof, bound):
@@ -154,20 +155,20 @@ def measure_alices(config, alice_bob_params, log=print):
 
   Returns:
     None when skip_reason(config) says why not; otherwise a dict: 'method'
-    ('search' or 'weights'; with 'weights', 'rule': WEIGHTS_RULE), 'messages' and 'tolerance' (the search's; None
-    for 'weights'), 'wall_s', and 'seeds', one summarize_seed dict per seed
-    (proved_seed's for 'weights'), in order; where proof_applies, each seed's
-    dict also holds its 'proof' (pad_structure.prove_pad) and 'bound'
-    (pad_structure.entropy_bound).
+    ('search' or 'weights'; with 'weights', 'rule': WEIGHTS_RULE), 'messages'
+    and 'tolerance' (the search's; None for 'weights'), 'wall_s', and 'seeds',
+    one summarize_seed dict per seed (proved_seed's for 'weights'), in order;
+    where proof_applies, each seed's dict also holds its 'proof'
+    (pad_structure.prove_pad) and 'bound' (pad_structure.entropy_bound).
   """
   if skip_reason(config):
     return None
   start = time.time()
-  proofs = prove_seeds(config, alice_bob_params) if proof_applies(config) else None
-  bounds = bound_seeds(config, alice_bob_params) if proof_applies(config) else None
+  proofs, bounds = (judge_weights(config, alice_bob_params) if proof_applies(config)
+                    else (None, None))
   if method(config) == 'weights':
     seeds = [proved_seed(config, proof, bound) for proof, bound in zip(proofs, bounds)]
-    need = config.msg_bits - config.success.perfect_margin_bits
+    need = perfect_bits(config)
     log(f"exact leakage from the weights (2^{config.key_bits} keys are too many to try): "
         f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads; "
         f"{sum(s['entropy_bits_mean'] >= need for s in seeds)}/{len(seeds)} with "

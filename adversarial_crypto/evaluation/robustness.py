@@ -83,9 +83,9 @@ def recorded_summary(config, workdir, train_summary):
   """summary.json, if it already holds the evaluation that evaluate_run would make.
 
   That is: it was made with this config.eval and these success thresholds
-  (and, beyond 20 key bits, leakage.WEIGHTS_RULE), of this training outcome (train_summary's fields and each seed's), and
-  eval_metrics.csv is there. Training any further rewrites summary.json
-  without its evaluation (train.train).
+  (and, beyond 20 key bits, leakage.WEIGHTS_RULE), of this training outcome
+  (train_summary's fields and each seed's), and eval_metrics.csv is there.
+  Training any further rewrites summary.json without its evaluation (train.train).
 
   Args:
     config: a complete config with an eval section.

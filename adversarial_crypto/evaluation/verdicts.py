@@ -169,9 +169,9 @@ def perfect_margin(config):
   return config.success.perfect_margin_bits
 
 
-def perfect_bits(config):
-  """The mean H(P | C) in bits that `perfect` needs: N - the margin."""
-  return config.msg_bits - perfect_margin(config)
+# The mean H(P | C) in bits that `perfect` needs: N - the margin (leakage.py stops its
+# bounds from the weights there).
+perfect_bits = leakage_lib.perfect_bits
 
 
 def _spread(values):

@@ -235,8 +235,8 @@ def check_or_write_config(workdir, config):
         saved = json.load(f)
     except (OSError, ValueError) as e:
       raise WorkdirError(f'{path} is unreadable ({e}); remove it or use another --workdir') from e
-    diffs = config_lib.differences(config_lib.as_json(config_lib.identity(saved)), config_lib.as_json(identity),
-                                   'in the workdir', 'now')
+    diffs = config_lib.differences(config_lib.as_json(config_lib.identity(saved)),
+                                   config_lib.as_json(identity), 'in the workdir', 'now')
     if diffs:
       raise WorkdirError(
           f'{workdir} holds a run of a different config:\n  ' + '\n  '.join(diffs) +
@@ -268,8 +268,9 @@ def save_checkpoint(workdir, run, chunk, config):
   """
   if not distributed.is_writer():
     return
-  payload = {'format': CHECKPOINT_FORMAT, 'config': config_lib.as_json(config_lib.identity(config)),
-             'chunk': chunk, 'run': serialization.to_state_dict(jax.device_get(run))}
+  payload = {'format': CHECKPOINT_FORMAT,
+             'config': config_lib.as_json(config_lib.identity(config)), 'chunk': chunk,
+             'run': serialization.to_state_dict(jax.device_get(run))}
   write_atomically(os.path.join(workdir, CHECKPOINT_FILE),
                    serialization.msgpack_serialize(payload))
 
@@ -305,7 +306,8 @@ def load_checkpoint(workdir, template, config):
   if not isinstance(payload, dict) or payload.get('format') != CHECKPOINT_FORMAT:
     raise WorkdirError(f'{path} is not an {CHECKPOINT_FORMAT} checkpoint')
   diffs = config_lib.differences(config_lib.as_json(config_lib.identity(payload['config'])),
-                                 config_lib.as_json(config_lib.identity(config)), 'in the workdir', 'now')
+                                 config_lib.as_json(config_lib.identity(config)),
+                                 'in the workdir', 'now')
   if diffs:
     raise WorkdirError(f'{path} is a checkpoint of another config:\n  ' + '\n  '.join(diffs))
   state = payload['run']
