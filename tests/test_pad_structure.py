@@ -271,6 +271,24 @@ def _decided_as_exhaustively(params):
   return proved
 
 
+def test_the_weights_judged_in_several_processes_as_in_one(monkeypatch):
+  from adversarial_crypto.evaluation import leakage  # pylint: disable=g-import-not-at-top
+  config = _keyed_config(24)
+  pad, _, _ = _pad(24, noise=0.002)
+  near, _, _ = _pad(24, noise=0.002, seed=5)
+  near['out'][:, 3] += 0.1 * np.random.default_rng(0).uniform(-1, 1, 24)
+  reused, _, _ = _pad(24, reuse=True, seed=1)
+  params = {'alice': _stacked(pad, near, reused), 'bob': _stacked(pad, near, reused)}
+  monkeypatch.setattr(leakage.os, 'cpu_count', lambda: 1)
+  assert isinstance(leakage._seed_pool(3), leakage._Serial)
+  serial = leakage.judge_weights(config, params)
+  monkeypatch.setattr(leakage.os, 'cpu_count', lambda: 4)
+  assert not isinstance(leakage._seed_pool(3), leakage._Serial)
+  pooled = leakage.judge_weights(config, params)
+  assert pooled == serial
+  assert [b['bits'] for b in pooled[1]][0] == 24.0 and 23.9 < pooled[1][1]['bits'] < 24
+
+
 def test_branch_and_bound_decides_as_the_exhaustive_check_does():
   # Noisy pads of 8 bits, against certify_exactly over all 2^8 texts: the same decision
   # per element, a margin that is a lower bound of the exact one when proved, and each
