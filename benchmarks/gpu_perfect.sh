@@ -8,13 +8,16 @@
 # SECONDS (default 540) bounds this call. RUNS lists CONFIG:ROOT_SEED:SEEDS
 # (default "perfect32:2:40 perfect64:1:20": roots the CPU runs did not use); the
 # runs share the GPU at once, and each stops with its last chunk saved (SIGTERM)
-# 40 s before the time is up, so the same command resumes. EXTRA adds flags to every run
+# 40 s before the time is up, so the same command resumes on the same (warm) machine.
+# On an H200 the default's N = 32 run trained in 471 s beside the N = 64 one, which
+# reached step 4,500 of 12,000 (docs/performance.md): neither is judged within one
+# 10-minute call, so give each run a call of its own. EXTRA adds flags to every run
 # (a short smoke test: EXTRA='--config.max_steps=600 ...'). Matrix products run
 # at full float32 (PRECISION, default highest), as on the CPU where the recipe was
 # made, not TF32. ROOT holds the workdirs (default runs/gpu_perfect); OUT gets
 # one NAME.tar.gz per run (summary.json, metrics, logs, figures and
-# alice_bob.npz: every seed's Alice and Bob, for benchmarks/entropy_bound.py
-# --weights and the written-out ciphers; the checkpoint is too large to carry).
+# alice_bob.npz, workdir.export_weights: every seed's Alice and Bob, which
+# adversarial_crypto.load_run reads without the checkpoint, too large to carry).
 set -uo pipefail
 
 budget=${1:-540}
@@ -47,21 +50,10 @@ wait
 for name in "${names[@]}"; do
   echo "== $name"; grep '^step ' "$root/$name.log" | tail -2
   sed -n '/^retraining /,/^Protocol/p' "$root/$name.log" | grep -v '^fresh Eves step' | tail -60
-  python3 - "$root/$name" <<'EOF'
-import sys
-
-import numpy as np
-from flax import serialization
-from flax import traverse_util
-
-workdir = sys.argv[1]
-with open(f'{workdir}/checkpoint.msgpack', 'rb') as f:
-  run = serialization.msgpack_restore(f.read())['run']
-flat = traverse_util.flatten_dict(run['train']['alice_bob'], sep='/')
-np.savez_compressed(f'{workdir}/alice_bob.npz', **flat)
-print('alice_bob.npz:', ', '.join(f'{k} {v.shape}' for k, v in flat.items()))
-EOF
+  python3 -c "from adversarial_crypto.training import workdir as w
+print(w.export_weights('$root/$name'))"
   cp "$root/$name.log" "$root/$name/run.log"
-  tar -czf "$out/$name.tar.gz" -C "$root" --exclude=checkpoint.msgpack --exclude=.lock "$name"
+  tar -czf "$out/$name.tar.gz" -C "$root" --exclude=checkpoint.msgpack --exclude=eval_checkpoint.msgpack \
+    --exclude=.lock "$name"
 done
 echo "done in $(( $(date +%s) - start )) s"

@@ -50,6 +50,26 @@ def test_load_run_gives_config_summary_and_every_seeds_parameters(trained_workdi
     run.seed_params(2)
 
 
+def test_a_run_that_kept_only_its_weights_loads_without_its_eve(trained_workdir, tmp_path):
+  run = ac.load_run(trained_workdir)
+  copy = tmp_path / 'weights_only'
+  copy.mkdir()
+  for name in ('config.json', 'checkpoint.msgpack'):
+    (copy / name).write_bytes(open(os.path.join(trained_workdir, name), 'rb').read())
+  assert workdir_lib.export_weights(str(copy)).endswith(workdir_lib.WEIGHTS_FILE)
+  os.remove(copy / 'checkpoint.msgpack')
+  with pytest.raises(workdir_lib.WorkdirError, match='no summary.json'):
+    ac.load_run(str(copy))
+  (copy / 'summary.json').write_bytes(open(os.path.join(trained_workdir, 'summary.json'),
+                                           'rb').read())
+  kept = ac.load_run(str(copy))
+  assert kept.eve is None and kept.num_seeds == 2
+  for ours, theirs in ((kept.alice, run.alice), (kept.bob, run.bob)):
+    jax.tree_util.tree_map(np.testing.assert_array_equal, ours, theirs)
+  np.testing.assert_array_equal(kept.steps, run.steps)
+  np.testing.assert_array_equal(kept.trained, [s['trained'] for s in run.summary['seeds']])
+
+
 @pytest.mark.slow
 def test_encrypt_then_decrypt_matches_bobs_measured_accuracy(trained_workdir):
   run = ac.load_run(trained_workdir)

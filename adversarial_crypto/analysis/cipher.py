@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, Optional
 
 import jax
 import ml_collections
+import numpy as np
 
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.core import recipe
@@ -54,7 +55,9 @@ def load_run(workdir):
   """Loads a run's config, summary and every seed's trained parameters.
 
   Args:
-    workdir: the directory a training run wrote (config.json, checkpoint.msgpack).
+    workdir: the directory a training run wrote (config.json, checkpoint.msgpack);
+      or one that kept only its summary.json and workdir_lib.WEIGHTS_FILE (then
+      `eve` is None).
 
   Returns:
     A Run.
@@ -75,16 +78,33 @@ def load_run(workdir):
         f'{workdir} holds a {config.experiment} run; load_run, encrypt, decrypt and '
         'eavesdrop cover symmetric runs. Build its functions with '
         'adversarial_crypto.training.experiments.make_experiment(config) instead.')
-  runner = runner_lib.make_runner(config)
-  state, _ = runner_lib.load_state(workdir, config, runner)
   try:
     summary = workdir_lib.read_summary(workdir)
   except (workdir_lib.WorkdirError, json.JSONDecodeError):
     summary = None
+  if (not workdir_lib.has_checkpoint(workdir) and
+      os.path.exists(os.path.join(workdir, workdir_lib.WEIGHTS_FILE))):
+    return _weights_only_run(workdir, config, summary)
+  runner = runner_lib.make_runner(config)
+  state, _ = runner_lib.load_state(workdir, config, runner)
   return Run(ml_collections.FrozenConfigDict(config), summary,
              state.train.alice_bob['alice'], state.train.alice_bob['bob'],
              runner.experiment.eve_params(state.train.eve),
              state.steps, state.stopped)
+
+
+def _weights_only_run(workdir, config, summary):
+  """A run that kept only workdir_lib.WEIGHTS_FILE: no Eve; steps and trained from
+  its summary.json."""
+  if not summary or not summary.get('seeds'):
+    raise workdir_lib.WorkdirError(
+        f'{workdir} holds {workdir_lib.WEIGHTS_FILE} but no summary.json of its seeds; '
+        'copy the summary.json of the run that wrote it beside it')
+  weights = workdir_lib.load_weights(workdir)
+  seeds = summary['seeds']
+  return Run(ml_collections.FrozenConfigDict(config), summary, weights['alice'],
+             weights['bob'], None, np.array([s['steps_trained'] for s in seeds]),
+             np.array([bool(s['trained']) for s in seeds]))
 
 
 def _check_symmetric(config):
