@@ -125,9 +125,32 @@ def get_config(recipe=BEST):
   return config
 
 
+# A recipe name with this suffix, at N = n (at_bits): the Eve term's weights (early and
+# later) x parity_targets(n) / parity_targets(16). The term is a mean over the parity
+# Eves' targets (n bits and their n(n - 1)/2 pairwise parities) and Bob's a sum over bits,
+# so at N = 32 a parity read in full costs Alice 528/136 times less than at N = 16
+# without it; with it, what it costs at N = 16. At N = 16 the recipe is unchanged.
+PER_TARGET = '_per_target'
+
+
+def parity_targets(n):
+  """The targets of a parity Eve at N = n: n bits and n(n - 1)/2 pairwise parities."""
+  return n + n * (n - 1) // 2
+
+
 def at_bits(n, recipe=BEST):
   """Recipe `recipe` at N = n (configs/perfect32.py, perfect64.py): one product unit
-  per bit (hidden n), the Eves' thresholds scaled by n/16 as in configs/sym32.py."""
-  config = config_lib.scale_to(get_config(recipe), n)
+  per bit (hidden n), the Eves' thresholds scaled by n/16 as in configs/sym32.py; with
+  the suffix PER_TARGET, the Eve term's weights scaled by the parity Eves' targets."""
+  per_target = recipe.endswith(PER_TARGET)
+  base = recipe[:-len(PER_TARGET)] if per_target else recipe
+  if base not in RECIPES:
+    raise ValueError(f'configs/perfect{n}.py:{recipe}: choose one of {tuple(RECIPES)}, '
+                     f'or one of them with the suffix {PER_TARGET}')
+  config = config_lib.scale_to(get_config(base), n)
   config.hidden = (n,)
+  if per_target:
+    ratio = parity_targets(n) / parity_targets(16)
+    config.train_eves.eve_weight *= ratio
+    config.train_eves.later_eve_weight *= ratio
   return config

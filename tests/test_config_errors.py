@@ -43,7 +43,24 @@ def shipped_configs():
   configs += [(f'tiny:{e}', tiny.get_config(e)) for e in EXPERIMENTS]
   configs += [(f'secure16:{r}', secure16.get_config(r)) for r in secure16.RECIPES]
   configs += [(f'perfect16:{r}', perfect16.get_config(r)) for r in perfect16.RECIPES]
+  configs.append(('perfect32:logistic_bob_per_target',
+                  perfect32.get_config('logistic_bob' + perfect16.PER_TARGET)))
   return configs
+
+
+def test_the_per_target_recipes_scale_the_eve_term_by_the_parity_targets():
+  assert [perfect16.parity_targets(n) for n in (2, 16, 32)] == [3, 136, 528]
+  base = perfect32.get_config('logistic_bob')
+  scaled = perfect32.get_config('logistic_bob' + perfect16.PER_TARGET)
+  assert scaled.train_eves.eve_weight == 48.0 * 528 / 136      # 186.35...
+  assert scaled.train_eves.later_eve_weight == 0.1 * 528 / 136
+  assert flat(scaled.to_dict()) == dict(flat(base.to_dict()), **{
+      'train_eves.eve_weight': scaled.train_eves.eve_weight,
+      'train_eves.later_eve_weight': scaled.train_eves.later_eve_weight})
+  # At N = 16 the scaling is 1: the recipe itself.
+  assert perfect16.at_bits(16, 'logistic_bob_per_target') == perfect16.at_bits(16, 'logistic_bob')
+  with pytest.raises(ValueError, match='perfect32.py:nope_per_target: choose one of .* suffix'):
+    perfect32.get_config('nope' + perfect16.PER_TARGET)
 
 
 def flat(fields, prefix=''):
