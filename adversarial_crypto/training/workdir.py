@@ -341,7 +341,7 @@ def export_weights(workdir):
       run = serialization.msgpack_restore(f.read())['run']
   except (OSError, KeyError, TypeError, ValueError) as e:
     raise WorkdirError(f'cannot read the weights in {path} ({e}); '
-                       'export needs a finished checkpoint') from e
+                       'train the run first, or restore the file from a copy') from e
   flat = {f'{who}/{name}': np.asarray(x)
           for who in ('alice', 'bob')
           for name, x in traverse_util.flatten_dict(run['train']['alice_bob'][who],
