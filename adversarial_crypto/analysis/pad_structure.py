@@ -289,19 +289,56 @@ def _flip_bound(v, rest, key_bit, sign):
   return out
 
 
+# Fractions of the largest tilt _average_bound may take (the tilt at which its Gaussian
+# integral diverges); any tilt gives a valid bound, the smallest of these is kept.
+_AVERAGE_TILTS = np.concatenate([np.geomspace(1e-3, 0.5, 24), 1.0 - np.geomspace(0.4, 1e-4, 12)])
+
+
+def _average_bound(v, rows, key_bit, sign):
+  """Per partial text (fixed bits giving v [F, K]; the text bits not fixed, uniform, with
+  rows [m, K] of the form): a bound of the share of its completions and keys on which the
+  element fails, the average over completions where _flip_bound takes the worst.
+
+  With a = s v_k + alpha.T (alpha_r = s rows_rk) and w(T) = v' + A T over the key
+  bits b != k (A = rows[:, b != k]^T), the element fails iff a + sum_b xi_b w_b <= 0,
+  xi_b independent signs. For theta > 0, E exp(-theta z) <= E_T exp(-theta a + theta^2/2
+  |w(T)|^2) (cosh x <= exp(x^2 / 2)); writing exp(theta^2/2 |x|^2) = E_g exp(theta g.x),
+  g standard normal, and bounding the cosh over T the same way leaves a Gaussian
+  integral: exp(-theta s v_k + theta^2/2 |alpha|^2) det(I - S)^-1/2 exp(c^T (I - S)^-1 c / 2),
+  S = theta^2 A A^T, c = theta v' - theta^2 A alpha, for theta^2 |A A^T| < 1.
+  """
+  if not len(rows):
+    return np.ones(len(v))
+  others = np.arange(v.shape[1]) != key_bit
+  a_mat, alpha = rows[:, others].T, sign * rows[:, key_bit]          # [K-1, m], [m]
+  lam, basis = np.linalg.eigh(a_mat @ a_mat.T)
+  lam = np.maximum(lam, 0.0)
+  top = 1.0 / np.sqrt(max(lam.max(), 1e-300))
+  thetas = top * _AVERAGE_TILTS                                       # [J]
+  shift = basis.T @ (a_mat @ alpha)                                   # [K-1]
+  vt = v[:, others] @ basis                                           # [F, K-1]
+  room = 1.0 - thetas[:, None] ** 2 * lam[None]                       # [J, K-1]
+  c = thetas[None, :, None] * vt[:, None] - (thetas ** 2)[None, :, None] * shift[None, None]
+  log = (-thetas[None] * (sign * v[:, key_bit])[:, None] + thetas[None] ** 2 / 2 * (alpha @ alpha)
+         - 0.5 * np.log(room).sum(axis=1)[None] + 0.5 * (c * c / room[None]).sum(axis=2))
+  return np.exp(np.minimum(log.min(axis=1), 0.0))
+
+
 def flip_fraction(form, text_bit, key_bit, sign, beam=FLIP_BEAM, tolerance=FLIP_TOLERANCE):
   """An upper bound of Pr_{t,k}[sign(t^T form k) != sign * t_j * k_k], over uniform texts and keys.
 
   Exact arithmetic, no sampling: the texts are split bit by bit (heaviest first,
-  t_j = +1: the share is even in t), each partial text bounded by _flip_bound
-  over all its completions; the bound is the sum of each final partial text's
-  bound times its share of the texts. 0 when the element is proved the pad.
+  t_j = +1: the share is even in t), each partial text bounded by the lesser of
+  _flip_bound (the worst of its completions) and _average_bound (their average);
+  the bound is the sum of each final partial text's bound times its share of the
+  texts. 0 when the element is proved the pad.
   """
   form = np.asarray(form, np.float64)
   order, rest = _text_order(form, text_bit)
   v, depth, settled = form[text_bit][None, :], 0, 0.0
   while True:
-    bound = _flip_bound(v, rest[depth], key_bit, sign)
+    bound = np.minimum(_flip_bound(v, rest[depth], key_bit, sign),
+                       _average_bound(v, form[order[depth:]], key_bit, sign))
     share = 2.0 ** -depth
     split = bound > tolerance
     if split.sum() > beam:             # split the worst `beam`; the rest keep their bound
