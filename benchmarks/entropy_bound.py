@@ -22,7 +22,6 @@ import numpy as np
 import adversarial_crypto as ac
 from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.evaluation import leakage
-from adversarial_crypto.evaluation import verdicts
 
 
 def bound_run(workdir):
@@ -32,7 +31,7 @@ def bound_run(workdir):
   if not leakage.proof_applies(config):
     raise SystemExit(f'error: {workdir} is arch {config.arch!r} with {config.ciphertext!r} '
                      'ciphertexts; this needs a keyed arch sending signs')
-  need = verdicts.perfect_bits(config)
+  need = leakage.perfect_bits(config)
   seeds = (run.summary or {}).get('seeds', [])
   rows = []
   for s in range(jax.tree_util.tree_leaves(run.alice)[0].shape[0]):

@@ -25,7 +25,6 @@ import adversarial_crypto as ac
 from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.core import bits
 from adversarial_crypto.evaluation import leakage
-from adversarial_crypto.evaluation import verdicts as verdicts_lib
 
 
 def main():
@@ -47,7 +46,7 @@ def main():
   if not exhaustive:
     print(f'exact elements by branch and bound (2^{config.msg_bits} texts are too many to try '
           'one by one): decided exactly unless it says undecided')
-  need = verdicts_lib.perfect_bits(config)
+  need = leakage.perfect_bits(config)
   print('seed  perfect  bits perm.  exact elements  messages = pad  H(P|C) >=  by bound  '
         'worst element')
   for seed in range(seeds):

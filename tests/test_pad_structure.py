@@ -280,10 +280,12 @@ def test_the_weights_judged_in_several_processes_as_in_one(monkeypatch):
   reused, _, _ = _pad(24, reuse=True, seed=1)
   params = {'alice': _stacked(pad, near, reused), 'bob': _stacked(pad, near, reused)}
   monkeypatch.setattr(leakage.os, 'cpu_count', lambda: 1)
-  assert isinstance(leakage._seed_pool(3), leakage._Serial)
+  with leakage._seed_pool(3) as pool:
+    assert isinstance(pool, leakage._Serial)
   serial = leakage.judge_weights(config, params)
   monkeypatch.setattr(leakage.os, 'cpu_count', lambda: 4)
-  assert not isinstance(leakage._seed_pool(3), leakage._Serial)
+  with leakage._seed_pool(3) as pool:
+    assert not isinstance(pool, leakage._Serial)
   pooled = leakage.judge_weights(config, params)
   assert pooled == serial
   assert [b['bits'] for b in pooled[1]][0] == 24.0 and 23.9 < pooled[1][1]['bits'] < 24
