@@ -28,8 +28,17 @@ from adversarial_crypto.evaluation import stats
 from adversarial_crypto.training import workdir as workdir_lib
 
 VERDICTS = ('trained', 'robust', 'secure', 'perfect')
-# The rule's Eve bound at N = 16, fixed on the runs of docs/one_time_pad.md; scaled by N / 16.
-DEFAULT_EVE_BITS = 7.99
+# The rule's Eve bound is chance (N / 2) less a margin, fixed at 0.01 (7.99) on the
+# runs at N = 16 of docs/one_time_pad.md.
+MARGIN_AT_16 = 0.01
+
+
+def default_eve_bits(msg_bits):
+  """N / 2 less the margin scaled by 15 / (N - 1). A parity Eve's measure is her error
+  rate x N over her N(N-1)/2 pairwise parities (eve_games.bits_of), so one parity she
+  reads moves it by 2 / (N - 1) of her gain on it: this keeps the same leak rejected at
+  every N (scaling the bound by N / 16 instead accepted leaking seeds at N = 32)."""
+  return msg_bits / 2 - MARGIN_AT_16 * 15 / max(msg_bits - 1, 1)
 
 
 class RestartsError(ValueError):
@@ -179,7 +188,7 @@ def _define_flags():
                     'different roots, in the order the attempts are made.')
   flags.DEFINE_float('eve_bits', None, 'Accept an attempt whose strongest '
                      'training Eve is at least this many bits wrong; default '
-                     '7.99 x N / 16 (chance: N / 2).')
+                     'N / 2 - 0.01 x 15 / (N - 1): 7.99 at N = 16, 15.9952 at 32.')
   flags.DEFINE_float('bob_bits', 0.05, 'Accept an attempt whose Bob is at most '
                      'this many bits wrong.')
   flags.DEFINE_integer('judge_at', None, 'Judge each attempt by its training measurement '
@@ -195,7 +204,7 @@ def main(argv):
     attempts, msg_bits = load_attempts(f.workdirs, f.judge_at)
   except RestartsError as e:
     sys.exit(f'error: {e}')
-  eve_bits = f.eve_bits if f.eve_bits is not None else DEFAULT_EVE_BITS * msg_bits / 16
+  eve_bits = f.eve_bits if f.eve_bits is not None else default_eve_bits(msg_bits)
   result = report(attempts, f.bob_bits, eve_bits)
   result['workdirs'] = list(f.workdirs)
   result['judge_at'] = f.judge_at

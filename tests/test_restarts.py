@@ -55,6 +55,14 @@ def test_the_bounds_are_inclusive_and_a_diverged_seed_never_passes():
   assert not restarts.accepted(dict(on_the_bounds, diverged=True), bob_bits=0.05, eve_bits=7.99)
 
 
+def test_the_default_eve_bound_keeps_one_parity_leak_rejected_at_every_n():
+  # 7.99 at N = 16, where it was fixed; a parity Eve's measure moves by 2/(N-1) of her
+  # gain on one parity, so the margin below chance (N/2) scales by 15/(N-1).
+  assert restarts.default_eve_bits(16) == pytest.approx(7.99, abs=1e-12)
+  assert restarts.default_eve_bits(32) == pytest.approx(16 - 0.01 * 15 / 31, abs=1e-12)
+  assert restarts.default_eve_bits(64) == pytest.approx(32 - 0.01 * 15 / 63, abs=1e-12)
+
+
 def test_one_attempt_is_the_run_itself():
   runs = restarts.choose([_FIRST], bob_bits=0.05, eve_bits=7.99)
   assert [r['attempt'] for r in runs] == [0, 0, 0]
