@@ -280,11 +280,13 @@ def test_the_weights_judged_in_several_processes_as_in_one(monkeypatch):
   reused, _, _ = _pad(24, reuse=True, seed=1)
   params = {'alice': _stacked(pad, near, reused), 'bob': _stacked(pad, near, reused)}
   monkeypatch.setattr(leakage.os, 'cpu_count', lambda: 1)
-  with leakage._seed_pool(3) as pool:
+  with leakage._seed_pool(3, 24) as pool:
     assert isinstance(pool, leakage._Serial)
   serial = leakage.judge_weights(config, params)
   monkeypatch.setattr(leakage.os, 'cpu_count', lambda: 4)
-  with leakage._seed_pool(3) as pool:
+  with leakage._seed_pool(3, 16) as pool:   # N = 16: faster in this process
+    assert isinstance(pool, leakage._Serial)
+  with leakage._seed_pool(3, 24) as pool:
     assert not isinstance(pool, leakage._Serial)
   pooled = leakage.judge_weights(config, params)
   assert pooled == serial

@@ -105,7 +105,7 @@ def judge_weights(config, alice_bob_params):
   seeds = _per_seed(alice_bob_params)
   alices, bobs = [a for a, _ in seeds], [b for _, b in seeds]
   arch, need = [config.arch] * len(seeds), [perfect_bits(config)] * len(seeds)
-  with _seed_pool(len(seeds)) as pool:
+  with _seed_pool(len(seeds), config.msg_bits) as pool:
     proofs = pool.map(pad_structure.prove_pad, alices, bobs, arch)
     bounds = pool.map(pad_structure.entropy_bound, alices, arch, need)
     return list(proofs), list(bounds)
@@ -123,13 +123,18 @@ class _Serial:
   map = staticmethod(map)
 
 
-def _seed_pool(num_seeds):
+# Up to this N a seed's proof and bound take well under a second: fewer than the
+# seconds a spawned pool takes to start.
+SERIAL_UP_TO_BITS = 16
+
+
+def _seed_pool(num_seeds, msg_bits):
   """Processes for the per-seed numpy work of judge_weights (seconds per seed at
   N = 32 and more), one per CPU up to the seeds; spawned, not forked, as JAX's
   threads may be running, and kept off the accelerator (fifteen processes would each
   claim its memory). The figures are the same as in one process on a CPU."""
   workers = min(num_seeds, (os.cpu_count() or 1) - 1)
-  if workers < 2:
+  if workers < 2 or msg_bits <= SERIAL_UP_TO_BITS:
     return _Serial()
   return concurrent.futures.ProcessPoolExecutor(
       workers, mp_context=multiprocessing.get_context('spawn'), initializer=_on_cpu)
