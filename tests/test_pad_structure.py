@@ -471,10 +471,41 @@ def test_the_flip_bound_holds_against_every_input():
 
 
 def test_leaked_bits_by_hand():
-  assert pad_structure.leaked_bits(0.0, 16) == 0.0
-  assert pad_structure.leaked_bits(0.5, 16) == 16.0 == pad_structure.leaked_bits(0.9, 16)
-  # h(0.01) = 0.0807931 bits, + 0.01 x (16 + log2 e = 17.4426950)
-  assert pad_structure.leaked_bits(0.01, 16) == pytest.approx(0.0807931 + 0.1744270, abs=1e-6)
+  zeros = [0.0] * 14
+  assert pad_structure.leaked_bits(zeros + [0.0, 0.0], 16) == 0.0
+  assert pad_structure.leaked_bits([0.5] * 16, 16) == 16.0
+  # an element that may fail anywhere leaks at most its own bit
+  assert pad_structure.leaked_bits(zeros + [0.9, 0.0], 16) == 1.0
+  # h(0.01) = 0.0807931 bits; two elements at 0.005: 2 h(0.005) = 2 x 0.0454147
+  assert pad_structure.leaked_bits(zeros + [0.01, 0.0], 16) == pytest.approx(0.0807931, abs=1e-7)
+  assert pad_structure.leaked_bits(zeros + [0.005, 0.005], 16) == pytest.approx(0.0908294,
+                                                                                abs=1e-7)
+  with pytest.raises(ValueError, match='one share per ciphertext element'):
+    pad_structure.leaked_bits(0.01, 16)
+
+
+def test_the_leak_is_at_most_the_entropy_of_where_the_pad_fails():
+  # Every (plaintext, key) of 4 bits: a pad C = s P[pi] K[rho] with its elements
+  # flipped on some inputs, at random or where that tells most about P. The exact
+  # I(P; C) is at most H(E), E the pattern of flipped elements, which is at most
+  # leaked_bits of the elements' shares.
+  n, rng = 4, np.random.default_rng(0)
+  every = np.array(list(itertools.product([-1, 1], repeat=n)))
+  plain, key = np.repeat(every, len(every), 0), np.tile(every, (len(every), 1))
+  pad = np.array([1, -1, 1, 1]) * plain[:, [2, 0, 3, 1]] * key[:, [1, 3, 0, 2]]
+
+  def entropy(rows):
+    counts = np.unique(rows, return_counts=True, axis=0)[1] / len(rows)
+    return -np.sum(counts * np.log2(counts))
+  leaky = ((plain[:, 0] == plain[:, 1]) & (key[:, 0] > 0))[:, None] & (np.arange(n) == 0)
+  patterns = [np.zeros_like(pad, bool), leaky, leaky | (plain[:, [3]] > 0) & (np.arange(n) == 2)]
+  patterns += [rng.uniform(size=pad.shape) < q for q in (0.01, 0.05, 0.2, 0.5)]
+  for flipped in patterns:
+    cipher = np.where(flipped, -pad, pad)
+    mutual = entropy(cipher) - (entropy(np.concatenate([plain, cipher], 1)) - n)
+    bound = pad_structure.leaked_bits(flipped.mean(axis=0), n)
+    assert mutual <= entropy(flipped) + 1e-9 and entropy(flipped) <= bound + 1e-9
+  assert bound > 0 and pad_structure.leaked_bits(patterns[0].mean(axis=0), n) == 0.0
 
 
 def test_the_entropy_bound_of_a_pad_a_reused_key_bit_and_a_near_pad():
@@ -493,6 +524,9 @@ def test_the_entropy_bound_of_a_pad_a_reused_key_bit_and_a_near_pad():
   bound = pad_structure.entropy_bound(params)
   assert 0 < bound['elements'][3] and 23.9 < bound['bits'] < 24
   assert sum(e > 0 for e in bound['elements']) == 1
-  stopped = pad_structure.entropy_bound(params, need_bits=bound['bits'] + 0.01)
+  stopped = pad_structure.entropy_bound(params, need_bits=(bound['bits'] + 24) / 2)
   assert 'stopped' in stopped['reason'] and stopped['elements'][-1] is None
-  assert stopped['bits'] == 0.0 and stopped['flips'] == 1.0   # the rest unknown
+  # the 20 elements not reached count a bit each, as failing anywhere
+  reached = stopped['elements'][:4]
+  assert stopped['bits'] == pytest.approx(24 - pad_structure.leaked_bits(reached, 24) - 20)
+  assert stopped['flips'] == 1.0

@@ -353,37 +353,46 @@ def flip_fraction(form, text_bit, key_bit, sign, beam=FLIP_BEAM, tolerance=FLIP_
     depth += 1
 
 
-def leaked_bits(flips, n):
-  """The most I(P; C) can be, in bits, for n-bit plaintexts, when the ciphertext
-  equals the one-time pad C = s P[pi] K[rho] (rho a permutation) except on a share
-  `flips` of the (plaintext, key) pairs.
+def _binary_entropy(p):
+  """h(p) in bits for p in [0, 1/2], and 1 above: the most H(Z) is for a binary Z
+  that is 1 with probability at most p."""
+  p = np.minimum(np.asarray(p, np.float64), 0.5)
+  with np.errstate(divide='ignore', invalid='ignore'):
+    h = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+  return np.where(p > 0, h, 0.0)
 
-  With Z = [C is not the pad]: I(P; C) <= H(Z) + I(P; C | Z) <= h(flips) +
-  flips * n + (1 - flips) I(P; C | Z = 0), and given Z = 0 and P = p the key is
-  uniform over p's good keys, a 1 - flips_p share, and C a bijection of it, so
-  (1 - flips) I(P; C | Z = 0) <= E_p[-(1 - flips_p) log2(1 - flips_p)] <= flips log2 e.
+
+def leaked_bits(element_flips, n):
+  """The most I(P; C) can be, in bits, for n-bit plaintexts, when the ciphertext
+  equals the one-time pad C = s P[pi] K[rho] (rho a permutation) except that element
+  i differs from it on at most a share element_flips[i] of the (plaintext, key) pairs.
+
+  Let E be the pattern of elements where C is not the pad (C = E * pad). Given P = p
+  and E = e, C is a bijection of K, so H(C | P, E) = H(K | P, E) = n - H(E | P), and
+  I(P; C) <= I(P; C, E) = I(P; E) + H(C | E) - H(C | P, E) <= I(P; E) + H(E | P) = H(E)
+  (H(C | E) <= n), and H(E) <= sum_i H(E_i) <= sum_i h(f_i). Spread over the elements,
+  a share f of failing pairs costs about f log2(n e / f) bits, not the f n of a bound
+  that lets every failing pair leak the whole plaintext.
   """
-  flips = min(max(float(flips), 0.0), 1.0)
-  if flips >= 0.5:
-    return float(n)
-  entropy = 0.0 if flips == 0 else -(flips * np.log2(flips) + (1 - flips) * np.log2(1 - flips))
-  return float(min(n, entropy + flips * (n + np.log2(np.e))))
+  flips = np.asarray(element_flips, np.float64)
+  if flips.ndim != 1:
+    raise ValueError('leaked_bits needs one share per ciphertext element, not a total')
+  return float(min(n, _binary_entropy(flips).sum()))
 
 
 def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM):
   """A lower bound of H(P | C), over every plaintext, key and ciphertext, from the weights.
 
-  The share of (plaintext, key) pairs on which Alice's ciphertext is not the pad
-  its leading terms describe is at most the sum of flip_fraction over its
-  elements; with the leading key bits a permutation, leaked_bits turns that into
-  a bound of I(P; C). Exact arithmetic over every input, no sampling: N bits
+  flip_fraction bounds, per ciphertext element, the share of (plaintext, key) pairs
+  on which it is not the pad its leading terms describe; with the leading key bits a
+  permutation, leaked_bits turns those shares into a bound of I(P; C). Exact arithmetic over every input, no sampling: N bits
   when every element is proved the pad, and close to N for a cipher that departs
   from the pad on a small share of inputs, which certify_decided can only reject.
 
   Args:
     params: one keyed Alice, as certify's.
     need_bits: if given, stop as soon as the bound is sure to fall below it (the
-      elements not reached then count as failing everywhere: 'bits' is 0).
+      elements not reached then count as failing everywhere, a bit each).
     beam: flip_fraction's.
 
   Returns:
@@ -397,18 +406,19 @@ def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM)
   if not (out == key and is_permutation(rough.key_bit, key)):
     return {'bits': 0.0, 'flips': 1.0, 'elements': [None] * out,
             'reason': f'the leading key bits {rough.key_bit.tolist()} are not a permutation'}
-  elements, flips = [None] * out, 0.0
+  elements = [None] * out
   for i in range(out):
     elements[i] = flip_fraction(forms[i], rough.text_bit[i], rough.key_bit[i], rough.sign[i],
                                 beam)
-    flips += elements[i]
-    if need_bits is not None and text - leaked_bits(flips, text) < need_bits and i + 1 < out:
+    reached = elements[:i + 1]
+    # leaked_bits only grows with more elements: once below need_bits, it stays below.
+    if need_bits is not None and text - leaked_bits(reached, text) < need_bits and i + 1 < out:
       # The elements not reached may fail on every input: the bound has only that.
-      worst = min(flips + out - i - 1, 1.0)
-      return {'bits': float(text - leaked_bits(worst, text)), 'flips': worst,
+      worst = reached + [1.0] * (out - i - 1)
+      return {'bits': float(text - leaked_bits(worst, text)), 'flips': min(sum(worst), 1.0),
               'elements': elements,
               'reason': f'below {need_bits:g} bits after {i + 1} of {out} elements; stopped'}
-  return {'bits': float(text - leaked_bits(flips, text)), 'flips': min(flips, 1.0),
+  return {'bits': float(text - leaked_bits(elements, text)), 'flips': min(sum(elements), 1.0),
           'elements': elements, 'reason': ''}
 
 
