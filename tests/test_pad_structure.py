@@ -474,11 +474,11 @@ def test_leaked_bits_by_hand():
   zeros = [0.0] * 14
   assert pad_structure.leaked_bits(zeros + [0.0, 0.0], 16) == 0.0
   assert pad_structure.leaked_bits([0.5] * 16, 16) == 16.0
-  # an element that may fail anywhere leaks at most its own bit
-  assert pad_structure.leaked_bits(zeros + [0.9, 0.0], 16) == 1.0
-  # h(0.01) = 0.0807931 bits; two elements at 0.005: 2 h(0.005) = 2 x 0.0454147
-  assert pad_structure.leaked_bits(zeros + [0.01, 0.0], 16) == pytest.approx(0.0807931, abs=1e-7)
-  assert pad_structure.leaked_bits(zeros + [0.005, 0.005], 16) == pytest.approx(0.0908294,
+  # an element that may fail anywhere: -1, 0 (a tie) or +1, at most log2 3 bits
+  assert pad_structure.leaked_bits(zeros + [0.9, 0.0], 16) == pytest.approx(1.5849625, abs=1e-7)
+  # h(0.01) + 0.01 = 0.0807931 + 0.01 bits; two elements at 0.005: 2 (0.0454147 + 0.005)
+  assert pad_structure.leaked_bits(zeros + [0.01, 0.0], 16) == pytest.approx(0.0907931, abs=1e-7)
+  assert pad_structure.leaked_bits(zeros + [0.005, 0.005], 16) == pytest.approx(0.1008294,
                                                                                 abs=1e-7)
   with pytest.raises(ValueError, match='one share per ciphertext element'):
     pad_structure.leaked_bits(0.01, 16)
@@ -486,9 +486,9 @@ def test_leaked_bits_by_hand():
 
 def test_the_leak_is_at_most_the_entropy_of_where_the_pad_fails():
   # Every (plaintext, key) of 4 bits: a pad C = s P[pi] K[rho] with its elements
-  # flipped on some inputs, at random or where that tells most about P. The exact
-  # I(P; C) is at most H(E), E the pattern of flipped elements, which is at most
-  # leaked_bits of the elements' shares.
+  # flipped or zeroed (a tie) on some inputs, at random or where that tells most about
+  # P. The exact I(P; C) is at most H(E), E the pattern of departing elements, which is
+  # at most leaked_bits of the elements' shares.
   n, rng = 4, np.random.default_rng(0)
   every = np.array(list(itertools.product([-1, 1], repeat=n)))
   plain, key = np.repeat(every, len(every), 0), np.tile(every, (len(every), 1))
@@ -500,12 +500,15 @@ def test_the_leak_is_at_most_the_entropy_of_where_the_pad_fails():
   leaky = ((plain[:, 0] == plain[:, 1]) & (key[:, 0] > 0))[:, None] & (np.arange(n) == 0)
   patterns = [np.zeros_like(pad, bool), leaky, leaky | (plain[:, [3]] > 0) & (np.arange(n) == 2)]
   patterns += [rng.uniform(size=pad.shape) < q for q in (0.01, 0.05, 0.2, 0.5)]
+  ties = rng.uniform(size=pad.shape) < 0.5
   for flipped in patterns:
-    cipher = np.where(flipped, -pad, pad)
-    mutual = entropy(cipher) - (entropy(np.concatenate([plain, cipher], 1)) - n)
-    bound = pad_structure.leaked_bits(flipped.mean(axis=0), n)
-    assert mutual <= entropy(flipped) + 1e-9 and entropy(flipped) <= bound + 1e-9
-  assert bound > 0 and pad_structure.leaked_bits(patterns[0].mean(axis=0), n) == 0.0
+    for departure in (-1, np.where(ties, 0, -1)):
+      pattern = np.where(flipped, departure, 1)
+      cipher = pattern * pad
+      mutual = entropy(cipher) - (entropy(np.concatenate([plain, cipher], 1)) - n)
+      bound = pad_structure.leaked_bits(flipped.mean(axis=0), n)
+      assert mutual <= entropy(pattern) + 1e-9 and min(entropy(pattern), n) <= bound + 1e-9
+  assert mutual > 0.5 and pad_structure.leaked_bits(patterns[0].mean(axis=0), n) == 0.0
 
 
 def test_the_entropy_bound_of_a_pad_a_reused_key_bit_and_a_near_pad():
@@ -526,7 +529,6 @@ def test_the_entropy_bound_of_a_pad_a_reused_key_bit_and_a_near_pad():
   assert sum(e > 0 for e in bound['elements']) == 1
   stopped = pad_structure.entropy_bound(params, need_bits=(bound['bits'] + 24) / 2)
   assert 'stopped' in stopped['reason'] and stopped['elements'][-1] is None
-  # the 20 elements not reached count a bit each, as failing anywhere
-  reached = stopped['elements'][:4]
-  assert stopped['bits'] == pytest.approx(24 - pad_structure.leaked_bits(reached, 24) - 20)
-  assert stopped['flips'] == 1.0
+  # the 20 elements not reached count as failing anywhere: log2 3 bits each, 24 in all
+  assert stopped['elements'][3] > 0 and stopped['elements'][4] is None
+  assert stopped['bits'] == 0.0 and stopped['flips'] == 1.0

@@ -353,13 +353,15 @@ def flip_fraction(form, text_bit, key_bit, sign, beam=FLIP_BEAM, tolerance=FLIP_
     depth += 1
 
 
-def _binary_entropy(p):
-  """h(p) in bits for p in [0, 1/2], and 1 above: the most H(Z) is for a binary Z
-  that is 1 with probability at most p."""
-  p = np.minimum(np.asarray(p, np.float64), 0.5)
+def _element_entropy(f):
+  """The most H(E_i) can be, in bits, when E_i, an element's departure from the pad,
+  is +1 (it follows the pad) but on a share at most f of the inputs, where it is -1 or
+  0 (an output of exactly 0, a tie, is a third value): h(f) + f, up to f = 2/3 where
+  it reaches log2 3, the most for three values."""
+  f = np.minimum(np.asarray(f, np.float64), 2.0 / 3.0)
   with np.errstate(divide='ignore', invalid='ignore'):
-    h = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
-  return np.where(p > 0, h, 0.0)
+    h = -(f * np.log2(f) + (1 - f) * np.log2(1 - f))
+  return np.where(f > 0, h + f, 0.0)
 
 
 def leaked_bits(element_flips, n):
@@ -367,17 +369,18 @@ def leaked_bits(element_flips, n):
   equals the one-time pad C = s P[pi] K[rho] (rho a permutation) except that element
   i differs from it on at most a share element_flips[i] of the (plaintext, key) pairs.
 
-  Let E be the pattern of elements where C is not the pad (C = E * pad). Given P = p
-  and E = e, C is a bijection of K, so H(C | P, E) = H(K | P, E) = n - H(E | P), and
-  I(P; C) <= I(P; C, E) = I(P; E) + H(C | E) - H(C | P, E) <= I(P; E) + H(E | P) = H(E)
-  (H(C | E) <= n), and H(E) <= sum_i H(E_i) <= sum_i h(f_i). Spread over the elements,
-  a share f of failing pairs costs about f log2(n e / f) bits, not the f n of a bound
+  Let E be the pattern of elements where C is not the pad: E_i = C_i / pad_i, -1 or
+  0 where it departs. Given P = p and E = e, C determines the key bits rho(i) of the
+  elements with e_i != 0, and nothing else varies, so I(P; C | E = e) <= n - H(K | P,
+  E = e), and I(P; C) <= I(P; C, E) = I(P; E) + I(P; C | E) <= I(P; E) + H(E | P) =
+  H(E) <= sum_i H(E_i), each at most _element_entropy(f_i). Spread over the elements,
+  a share f of failing pairs costs about f log2(2 n e / f) bits, not the f n of a bound
   that lets every failing pair leak the whole plaintext.
   """
   flips = np.asarray(element_flips, np.float64)
   if flips.ndim != 1:
     raise ValueError('leaked_bits needs one share per ciphertext element, not a total')
-  return float(min(n, _binary_entropy(flips).sum()))
+  return float(min(n, _element_entropy(flips).sum()))
 
 
 def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM):
@@ -392,7 +395,7 @@ def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM)
   Args:
     params: one keyed Alice, as certify's.
     need_bits: if given, stop as soon as the bound is sure to fall below it (the
-      elements not reached then count as failing everywhere, a bit each).
+      elements not reached then count as failing everywhere, log2 3 bits each).
     beam: flip_fraction's.
 
   Returns:
