@@ -388,9 +388,10 @@ def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM)
 
   flip_fraction bounds, per ciphertext element, the share of (plaintext, key) pairs
   on which it is not the pad its leading terms describe; with the leading key bits a
-  permutation, leaked_bits turns those shares into a bound of I(P; C). Exact arithmetic over every input, no sampling: N bits
-  when every element is proved the pad, and close to N for a cipher that departs
-  from the pad on a small share of inputs, which certify_decided can only reject.
+  permutation, leaked_bits turns those shares into a bound of I(P; C). Exact
+  arithmetic over every input, no sampling: N bits when every element is proved the
+  pad, and close to N for a cipher that departs from the pad on a small share of
+  inputs, which certify_decided can only reject.
 
   Args:
     params: one keyed Alice, as certify's.
