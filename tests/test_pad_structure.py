@@ -482,13 +482,16 @@ def test_leaked_bits_by_hand():
                                                                                 abs=1e-7)
   with pytest.raises(ValueError, match='one share per ciphertext element'):
     pad_structure.leaked_bits(0.01, 16)
+  # a share that is not a number is no proof: failing everywhere
+  assert pad_structure.leaked_bits(zeros + [float('nan'), 0.0], 16) == pytest.approx(1.5849625,
+                                                                                     abs=1e-7)
 
 
 def test_the_leak_is_at_most_the_entropy_of_where_the_pad_fails():
-  # Every (plaintext, key) of 4 bits: a pad C = s P[pi] K[rho] with its elements
-  # flipped or zeroed (a tie) on some inputs, at random or where that tells most about
-  # P. The exact I(P; C) is at most H(E), E the pattern of departing elements, which is
-  # at most leaked_bits of the elements' shares.
+  # Every (plaintext, key) of 4 bits: a pad C = s P[pi] K[rho] whose elements depart
+  # from it (flipped, or zeroed: a tie) on some inputs, at random or so as to tell
+  # about P. The exact I(P; C) is at most H(E), E the departures, and at most
+  # leaked_bits of the elements' shares of departing inputs.
   n, rng = 4, np.random.default_rng(0)
   every = np.array(list(itertools.product([-1, 1], repeat=n)))
   plain, key = np.repeat(every, len(every), 0), np.tile(every, (len(every), 1))
@@ -497,18 +500,31 @@ def test_the_leak_is_at_most_the_entropy_of_where_the_pad_fails():
   def entropy(rows):
     counts = np.unique(rows, return_counts=True, axis=0)[1] / len(rows)
     return -np.sum(counts * np.log2(counts))
-  leaky = ((plain[:, 0] == plain[:, 1]) & (key[:, 0] > 0))[:, None] & (np.arange(n) == 0)
-  patterns = [np.zeros_like(pad, bool), leaky, leaky | (plain[:, [3]] > 0) & (np.arange(n) == 2)]
-  patterns += [rng.uniform(size=pad.shape) < q for q in (0.01, 0.05, 0.2, 0.5)]
+
+  def leak(departure):
+    cipher = departure * pad
+    return entropy(cipher) - (entropy(np.concatenate([plain, cipher], 1)) - n)
+  # element 0 (key bit 1) flipped where its own key bit and P_0 are +1: C_0 tells of P_0
+  own_key = np.ones_like(pad)
+  own_key[(key[:, 1] > 0) & (plain[:, 0] > 0), 0] = -1
+  # element 0 a tie where P_0 = P_1 = +1, and +1 (pad_0 times itself) where P_0 = +1,
+  # P_1 = -1: its value tells which, beyond a binary departure's h(share) bits
+  tells = np.ones_like(pad)
+  both, split = (plain[:, 0] > 0) & (plain[:, 1] > 0), (plain[:, 0] > 0) & (plain[:, 1] < 0)
+  tells[both, 0], tells[split, 0] = 0, pad[split, 0]
+  departures = [np.ones_like(pad), own_key, tells]
   ties = rng.uniform(size=pad.shape) < 0.5
-  for flipped in patterns:
-    for departure in (-1, np.where(ties, 0, -1)):
-      pattern = np.where(flipped, departure, 1)
-      cipher = pattern * pad
-      mutual = entropy(cipher) - (entropy(np.concatenate([plain, cipher], 1)) - n)
-      bound = pad_structure.leaked_bits(flipped.mean(axis=0), n)
-      assert mutual <= entropy(pattern) + 1e-9 and min(entropy(pattern), n) <= bound + 1e-9
-  assert mutual > 0.5 and pad_structure.leaked_bits(patterns[0].mean(axis=0), n) == 0.0
+  for q in (0.01, 0.05, 0.2, 0.5):
+    moved = rng.uniform(size=pad.shape) < q
+    departures += [np.where(moved, -1, 1), np.where(moved, np.where(ties, 0, -1), 1)]
+  for departure in departures:
+    bound = pad_structure.leaked_bits((departure != 1).mean(axis=0), n)
+    assert leak(departure) <= min(entropy(departure), bound) + 1e-9
+  assert pad_structure.leaked_bits((departures[0] != 1).mean(axis=0), n) == 0.0
+  assert leak(own_key) > 0.1
+  share = (tells[:, 0] != 1).mean()
+  assert share == 3 / 8 and leak(tells) > -(share * np.log2(share) +
+                                             (1 - share) * np.log2(1 - share)) + 0.04
 
 
 def test_the_entropy_bound_of_a_pad_a_reused_key_bit_and_a_near_pad():

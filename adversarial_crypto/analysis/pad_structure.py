@@ -357,8 +357,10 @@ def _element_entropy(f):
   """The most H(E_i) can be, in bits, when E_i, an element's departure from the pad,
   is +1 (it follows the pad) but on a share at most f of the inputs, where it is -1 or
   0 (an output of exactly 0, a tie, is a third value): h(f) + f, up to f = 2/3 where
-  it reaches log2 3, the most for three values."""
-  f = np.minimum(np.asarray(f, np.float64), 2.0 / 3.0)
+  it reaches log2 3, the most for three values. A share that is not a number counts
+  as failing everywhere."""
+  f = np.asarray(f, np.float64)
+  f = np.minimum(np.where(np.isfinite(f), f, 1.0), 2.0 / 3.0)
   with np.errstate(divide='ignore', invalid='ignore'):
     h = -(f * np.log2(f) + (1 - f) * np.log2(1 - f))
   return np.where(f > 0, h + f, 0.0)
@@ -369,13 +371,15 @@ def leaked_bits(element_flips, n):
   equals the one-time pad C = s P[pi] K[rho] (rho a permutation) except that element
   i differs from it on at most a share element_flips[i] of the (plaintext, key) pairs.
 
-  Let E be the pattern of elements where C is not the pad: E_i = C_i / pad_i, -1 or
-  0 where it departs. Given P = p and E = e, C determines the key bits rho(i) of the
-  elements with e_i != 0, and nothing else varies, so I(P; C | E = e) <= n - H(K | P,
-  E = e), and I(P; C) <= I(P; C, E) = I(P; E) + I(P; C | E) <= I(P; E) + H(E | P) =
-  H(E) <= sum_i H(E_i), each at most _element_entropy(f_i). Spread over the elements,
-  a share f of failing pairs costs about f log2(2 n e / f) bits, not the f n of a bound
-  that lets every failing pair leak the whole plaintext.
+  Let E be the elements' departures from the pad: E_i = C_i / pad_i, -1 or 0 where it
+  departs. Given P = p and E = e, with S the elements where e_i != 0, C is a one-to-one
+  function of the key bits rho(S) and fixed elsewhere, so H(C | E = e) <= |S| and
+  H(C | P, E = e) = H(K_rho(S) | P, E = e) >= H(K | P, E = e) - (n - |S|): I(P; C |
+  E = e) <= n - H(K | P, E = e). E is a function of (P, K), so H(K | P, E) = n -
+  H(E | P), and I(P; C) <= I(P; C, E) = I(P; E) + I(P; C | E) <= H(E) <= sum_i H(E_i),
+  each at most _element_entropy(f_i); and at most n = H(P). Shares summing to f,
+  spread evenly over the elements, cost about f log2(2 n e / f) bits, not the f n of a
+  bound that lets every failing pair leak the whole plaintext.
   """
   flips = np.asarray(element_flips, np.float64)
   if flips.ndim != 1:
@@ -384,14 +388,15 @@ def leaked_bits(element_flips, n):
 
 
 def entropy_bound(params, arch='keyed_bilinear', need_bits=None, beam=FLIP_BEAM):
-  """A lower bound of H(P | C), over every plaintext, key and ciphertext, from the weights.
+  """A lower bound of H(P | C) (averaged over ciphertexts, as the key search's), from
+  the weights: every plaintext and key is accounted for, none sampled.
 
   flip_fraction bounds, per ciphertext element, the share of (plaintext, key) pairs
   on which it is not the pad its leading terms describe; with the leading key bits a
-  permutation, leaked_bits turns those shares into a bound of I(P; C). Exact
-  arithmetic over every input, no sampling: N bits when every element is proved the
-  pad, and close to N for a cipher that departs from the pad on a small share of
-  inputs, which certify_decided can only reject.
+  permutation, leaked_bits turns those shares into a bound of I(P; C). N bits when
+  every element is proved the pad (then for every ciphertext), and close to N for a
+  cipher that departs from the pad on a small share of inputs, which certify_decided
+  can only reject.
 
   Args:
     params: one keyed Alice, as certify's.
