@@ -44,6 +44,12 @@ def _every(n):
   return np.array(list(itertools.product([-1.0, 1.0], repeat=n)))
 
 
+def _entropy(rows):
+  """H in bits of the distinct rows (or labels) of `rows`, each row equally likely."""
+  counts = np.unique(rows, return_counts=True, axis=0)[1] / len(rows)
+  return -np.sum(counts * np.log2(counts))
+
+
 def test_the_margin_by_hand():
   # One output, M = [[3, 1], [0.5, -0.5]]: |3| against 1 + 0.5 + 0.5 = 2 of the rest,
   # margin (3 - 2) / 5 = 0.2, at (0, 0), sign +. Four hidden units, one per entry
@@ -438,10 +444,7 @@ def _flips_exactly(params):
   # I(P; C) = H(C) - H(C | P), from the counts of each (p, c) pair.
   codes = (c > 0) @ (1 << np.arange(c.shape[1])) + (c == 0) @ (1 << np.arange(c.shape[1]) + n)
   plain = np.repeat(np.arange(len(every)), len(every))
-  def entropy(labels):
-    counts = np.unique(labels, return_counts=True, axis=0)[1] / len(labels)
-    return -np.sum(counts * np.log2(counts))
-  mutual = entropy(codes) - (entropy(np.stack([plain, codes], 1)) - n)
+  mutual = _entropy(codes) - (_entropy(np.stack([plain, codes], 1)) - n)
   return flips, mutual
 
 
@@ -493,17 +496,12 @@ def test_the_leak_is_at_most_the_entropy_of_where_the_pad_fails():
   # about P. The exact I(P; C) is at most H(E), E the departures, and at most
   # leaked_bits of the elements' shares of departing inputs.
   n, rng = 4, np.random.default_rng(0)
-  every = np.array(list(itertools.product([-1, 1], repeat=n)))
-  plain, key = np.repeat(every, len(every), 0), np.tile(every, (len(every), 1))
+  plain, key = np.repeat(_every(n), 2 ** n, 0), np.tile(_every(n), (2 ** n, 1))
   pad = np.array([1, -1, 1, 1]) * plain[:, [2, 0, 3, 1]] * key[:, [1, 3, 0, 2]]
-
-  def entropy(rows):
-    counts = np.unique(rows, return_counts=True, axis=0)[1] / len(rows)
-    return -np.sum(counts * np.log2(counts))
 
   def leak(departure):
     cipher = departure * pad
-    return entropy(cipher) - (entropy(np.concatenate([plain, cipher], 1)) - n)
+    return _entropy(cipher) - (_entropy(np.concatenate([plain, cipher], 1)) - n)
   # element 0 (key bit 1) flipped where its own key bit and P_0 are +1: C_0 tells of P_0
   own_key = np.ones_like(pad)
   own_key[(key[:, 1] > 0) & (plain[:, 0] > 0), 0] = -1
@@ -519,7 +517,7 @@ def test_the_leak_is_at_most_the_entropy_of_where_the_pad_fails():
     departures += [np.where(moved, -1, 1), np.where(moved, np.where(ties, 0, -1), 1)]
   for departure in departures:
     bound = pad_structure.leaked_bits((departure != 1).mean(axis=0), n)
-    assert leak(departure) <= min(entropy(departure), bound) + 1e-9
+    assert leak(departure) <= min(_entropy(departure), bound) + 1e-9
   assert pad_structure.leaked_bits((departures[0] != 1).mean(axis=0), n) == 0.0
   assert leak(own_key) > 0.1
   share = (tells[:, 0] != 1).mean()
@@ -545,6 +543,6 @@ def test_the_entropy_bound_of_a_pad_a_reused_key_bit_and_a_near_pad():
   assert sum(e > 0 for e in bound['elements']) == 1
   stopped = pad_structure.entropy_bound(params, need_bits=(bound['bits'] + 24) / 2)
   assert 'stopped' in stopped['reason'] and stopped['elements'][-1] is None
-  # the 20 elements not reached count as failing anywhere: log2 3 bits each, 24 in all
+  # the 20 elements not reached count as failing anywhere, log2 3 bits each: over 24
   assert stopped['elements'][3] > 0 and stopped['elements'][4] is None
   assert stopped['bits'] == 0.0 and stopped['flips'] == 1.0
