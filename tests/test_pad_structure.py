@@ -299,6 +299,23 @@ def test_the_weights_judged_in_several_processes_as_in_one(monkeypatch):
   assert [b['bits'] for b in pooled[1]][0] == 24.0 and 23.9 < pooled[1][1]['bits'] < 24
 
 
+def test_a_diverged_seed_is_not_judged_and_the_others_are_as_alone():
+  from adversarial_crypto.evaluation import leakage  # pylint: disable=g-import-not-at-top
+  config = _keyed_config(8)
+  pad, _, _ = _pad(8, noise=0.002)
+  nan = jax.tree_util.tree_map(lambda x: np.full_like(x, np.nan), pad)
+  alone = leakage.judge_weights(config, {'alice': _stacked(pad), 'bob': _stacked(pad)})
+  assert alone[0][0]['alice_pad'] and alone[1][0]['bits'] == 8.0
+  # Seed 1's Alice diverged, seed 2's Bob: neither is judged; seed 0 is as alone.
+  proofs, bounds = leakage.judge_weights(config, {'alice': _stacked(pad, nan, pad),
+                                                  'bob': _stacked(pad, pad, nan)})
+  assert proofs[0] == alone[0][0] and bounds[0] == alone[1][0]
+  for proof, bound in zip(proofs[1:], bounds[1:]):
+    assert not proof['alice_pad'] and 'not finite' in proof['reason']
+    assert bound['bits'] == 0.0 and bound['elements'] == [None] * 8
+    assert 'not finite' in bound['reason']
+
+
 def test_branch_and_bound_decides_as_the_exhaustive_check_does():
   # Noisy pads of 8 bits, against certify_exactly over all 2^8 texts: the same decision
   # per element, a margin that is a lower bound of the exact one when proved, and each

@@ -101,14 +101,26 @@ def perfect_bits(config):
 def judge_weights(config, alice_bob_params):
   """Per seed ({'alice', 'bob'} with a leading seed axis): pad_structure.prove_pad,
   and pad_structure.entropy_bound of Alice, stopped once it cannot reach
-  perfect_bits. Returns (proofs, bounds)."""
+  perfect_bits. A seed whose weights hold a NaN or an infinity (it diverged) is
+  not judged: no proof, a bound of 0. Returns (proofs, bounds)."""
   seeds = _per_seed(alice_bob_params)
-  alices, bobs = [a for a, _ in seeds], [b for _, b in seeds]
-  arch, need = [config.arch] * len(seeds), [perfect_bits(config)] * len(seeds)
-  with _seed_pool(len(seeds), config.msg_bits) as pool:
-    proofs = pool.map(pad_structure.prove_pad, alices, bobs, arch)
-    bounds = pool.map(pad_structure.entropy_bound, alices, arch, need)
-    return list(proofs), list(bounds)
+  judged = [s for s, pair in enumerate(seeds) if _finite(pair)]
+  alices, bobs = [seeds[s][0] for s in judged], [seeds[s][1] for s in judged]
+  arch, need = [config.arch] * len(judged), [perfect_bits(config)] * len(judged)
+  with _seed_pool(len(judged), config.msg_bits) as pool:
+    proofs = dict(zip(judged, pool.map(pad_structure.prove_pad, alices, bobs, arch)))
+    bounds = dict(zip(judged, pool.map(pad_structure.entropy_bound, alices, arch, need)))
+  reason = 'the weights are not finite (a diverged seed): not judged'
+  return ([proofs.get(s, {'alice_pad': False, 'bob_exact': None, 'reason': reason})
+           for s in range(len(seeds))],
+          [bounds.get(s, {'bits': 0.0, 'flips': 1.0, 'elements': [None] * config.msg_bits,
+                          'reason': reason})
+           for s in range(len(seeds))])
+
+
+def _finite(tree):
+  return all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)
+             if np.issubdtype(np.asarray(x).dtype, np.floating))
 
 
 class _Serial:
