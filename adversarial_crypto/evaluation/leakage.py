@@ -48,6 +48,7 @@ from adversarial_crypto.core import bits
 from adversarial_crypto.core import networks
 from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.training import distributed
+from adversarial_crypto.training import runner
 
 # Folded into eval_root_key; far above any seed index, which the fresh Eves fold
 # into the same root, so no Eve's key is ever a key of these messages.
@@ -104,7 +105,7 @@ def judge_weights(config, alice_bob_params):
   perfect_bits. A seed whose weights hold a NaN or an infinity (it diverged) is
   not judged: no proof, a bound of 0. Returns (proofs, bounds)."""
   seeds = _per_seed(alice_bob_params)
-  judged = [s for s, pair in enumerate(seeds) if _finite(pair)]
+  judged = [s for s, pair in enumerate(seeds) if bool(runner.finite(pair))]
   alices, bobs = [seeds[s][0] for s in judged], [seeds[s][1] for s in judged]
   arch, need = [config.arch] * len(judged), [perfect_bits(config)] * len(judged)
   with _seed_pool(len(judged), config.msg_bits) as pool:
@@ -116,11 +117,6 @@ def judge_weights(config, alice_bob_params):
           [bounds.get(s, {'bits': 0.0, 'flips': 1.0, 'elements': [None] * config.msg_bits,
                           'reason': reason})
            for s in range(len(seeds))])
-
-
-def _finite(tree):
-  return all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(tree)
-             if np.issubdtype(np.asarray(x).dtype, np.floating))
 
 
 class _Serial:
