@@ -157,6 +157,56 @@ def test_init_is_deterministic_per_key_and_follows_each_arch():
   assert all(float(jnp.max(jnp.abs(tf[k]['b']))) == 0 for k in tf)
 
 
+def _one_by_one(key, layers, init):
+  """Each layer's weights and biases drawn one jax.random.uniform call at a time."""
+  params = []
+  for k, (fan_in, fan_out, shape) in zip(jax.random.split(key, len(layers)), layers):
+    k_w, k_b = jax.random.split(k)
+    if init == 'fan_in':
+      bound = 1 / np.sqrt(fan_in)
+      params.append({'w': jax.random.uniform(k_w, shape, jnp.float32, -bound, bound),
+                     'b': jax.random.uniform(k_b, shape[-1:], jnp.float32, -bound, bound)})
+    else:
+      bound = np.sqrt(6 / (fan_in + fan_out))
+      params.append({'w': jax.random.uniform(k_w, shape, jnp.float32, -bound, bound),
+                     'b': jnp.zeros(shape[-1:], jnp.float32)})
+  return params
+
+
+@pytest.mark.parametrize('jitted', [False, True])
+def test_init_draws_in_one_call_what_one_call_per_layer_draws(jitted):
+  # Every weight of a network comes from one generator call (networks._uniforms),
+  # which must be bit for bit the values of one jax.random.uniform per weight.
+  key = jax.random.PRNGKey(11)
+  init = lambda net: (jax.jit(net.init) if jitted else net.init)(key)
+  n, convs = 8, networks.PAPER_CONVS
+  layers = [(2 * n, 2 * n, (2 * n, 2 * n))] + [(w * i, w * o, (w, i, o)) for w, i, o, _ in convs]
+  names = ['fc'] + [f'conv{i}' for i in range(len(convs))]
+  chex.assert_trees_all_equal(init(networks.make_network('paper', 2 * n, n)),
+                              dict(zip(names, _one_by_one(key, layers, 'fan_in'))))
+  tf_convs = networks.TF_MODELS_CONVS
+  tf_layers = [(n, 2 * n, (n, 2 * n))] + [(w * i, w * o, (w, i, o)) for w, i, o, _ in tf_convs]
+  chex.assert_trees_all_equal(
+      init(networks.make_network('tf_models', n, n)),
+      dict(zip(['fc'] + [f'conv{i}' for i in range(3)], _one_by_one(key, tf_layers, 'glorot'))))
+  mlp = _one_by_one(key, [(n, 5, (n, 5)), (5, 3, (5, 3)), (3, 2, (3, 2))], 'fan_in')
+  chex.assert_trees_all_equal(init(networks.make_network('mlp', n, 2, (5, 3))),
+                              {f'dense{i}': p for i, p in enumerate(mlp)})
+  bilinear = _one_by_one(key, [(n, 5, (n, 5))] * 2 + [(5, 2, (5, 2))], 'fan_in')
+  chex.assert_trees_all_equal(init(networks.make_network('bilinear', n, 2, (5,))),
+                              dict(zip(['left0', 'right0', 'out'], bilinear)))
+  k_text, k_key, k_out = jax.random.split(key, 3)
+  u = lambda k, shape, fan_in: jax.random.uniform(k, shape, jnp.float32, -1 / np.sqrt(fan_in),
+                                                  1 / np.sqrt(fan_in))
+  chex.assert_trees_all_equal(
+      init(networks.make_network('keyed_bilinear', 2 * n, n, (6,), key_bits=n)),
+      {'text': u(k_text, (n, 6), n), 'key': u(k_key, (n, 6), n), 'out': u(k_out, (6, n), 6)})
+  chex.assert_trees_all_equal(
+      init(networks.make_network('keyed_orthogonal', 2 * n, n, (n,), key_bits=n)),
+      {'text': u(k_text, (n, n), n), 'key': u(k_key, (n, n), n), 'out': u(k_out, (n, n), n),
+       'gain': jnp.zeros(n)})
+
+
 def test_unknown_arch_names_the_choices():
   with pytest.raises(ValueError, match='paper'):
     networks.make_network('resnet', 32, 16)

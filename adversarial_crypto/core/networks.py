@@ -71,16 +71,62 @@ def _uniform(key, shape, bound):
   return jax.random.uniform(key, shape, jnp.float32, -bound, bound)
 
 
-def _dense_init(key, fan_in, fan_out, shape, init):
-  """Weights and bias of one layer; `shape` is the weight's shape."""
-  k_w, k_b = jax.random.split(key)
-  if init == 'fan_in':
-    bound = 1.0 / math.sqrt(fan_in)
-    return {'w': _uniform(k_w, shape, bound), 'b': _uniform(k_b, shape[-1:], bound)}
-  if init == 'glorot':
-    bound = math.sqrt(6.0 / (fan_in + fan_out))
-    return {'w': _uniform(k_w, shape, bound), 'b': jnp.zeros(shape[-1:], jnp.float32)}
-  raise ValueError(f'unknown init {init!r}')
+def _uniforms(draws):
+  """[_uniform(key, shape, bound) for key, shape, bound in draws], bit for bit,
+  from one call of the random generator.
+
+  Why: each jax.random call is a loop of its own in the compiled program, and
+  XLA's CPU backend spends about 0.2 s compiling each; drawn one by one, a
+  network's weights made its init cost more to compile than a training chunk.
+  With jax's counter-based generator (jax_threefry_partitionable, the default),
+  the bits of (key, shape) are the first prod(shape) bits of (key, (n,)) for any
+  larger n; they become floats as jax.random.uniform makes them. Tests check the
+  values against jax.random.uniform.
+  """
+  if not jax.config.jax_threefry_partitionable:  # the bits of a shape depend on it
+    return [_uniform(*draw) for draw in draws]
+  return _uniform_values(jnp.stack([key for key, _, _ in draws]),
+                         tuple((tuple(shape), float(bound)) for _, shape, bound in draws))
+
+
+# Jitted, as jax.random.uniform is, so that its arithmetic compiles as one fused
+# program (XLA may fuse a multiply and an add into one rounding) when called eagerly.
+@functools.partial(jax.jit, static_argnums=1)
+def _uniform_values(keys, shapes_and_bounds):
+  sizes = [math.prod(shape) for shape, _ in shapes_and_bounds]
+  bits = jax.vmap(lambda k: jax.random.bits(k, (max(sizes),), jnp.uint32))(keys)
+  # jax.random.uniform's map: 23 random bits as the mantissa of a float in [1, 2),
+  # minus 1, scaled to [-bound, bound).
+  ones = np.array(1.0, np.float32).view(np.uint32)
+  floats = jax.lax.bitcast_convert_type((bits >> np.uint32(9)) | ones, jnp.float32) - 1.0
+  low = np.array([[-bound] for _, bound in shapes_and_bounds], np.float32)
+  values = jax.lax.max(low, floats * (-low - low) + low)
+  return [values[i, :size].reshape(shape)
+          for i, (size, (shape, _)) in enumerate(zip(sizes, shapes_and_bounds))]
+
+
+def _dense_inits(keys, layers, init):
+  """Weights and biases of several layers, one key each: [{'w', 'b'}] for
+  `layers` [(fan_in, fan_out, weight shape)], drawn as one call (`_uniforms`).
+
+  Each layer's key splits into its weight's and its bias's key.
+  init: 'fan_in' (weights and biases uniform in +-1/sqrt(fan_in)) or 'glorot'
+  (weights uniform in +-sqrt(6 / (fan_in + fan_out)), biases zero).
+  """
+  if init not in ('fan_in', 'glorot'):
+    raise ValueError(f'unknown init {init!r}')
+  weight_bias_keys = jax.vmap(jax.random.split)(keys)
+  draws = []
+  for (fan_in, fan_out, shape), (k_w, k_b) in zip(layers, weight_bias_keys):
+    if init == 'fan_in':
+      bound = 1.0 / math.sqrt(fan_in)
+      draws += [(k_w, shape, bound), (k_b, shape[-1:], bound)]
+    else:
+      draws.append((k_w, shape, math.sqrt(6.0 / (fan_in + fan_out))))
+  values = iter(_uniforms(draws))
+  return [{'w': next(values),
+           'b': next(values) if init == 'fan_in' else jnp.zeros(shape[-1:], jnp.float32)}
+          for _, _, shape in layers]
 
 
 def same_padding(length, window, stride):
@@ -202,12 +248,11 @@ def mix_transform(in_bits, out_bits, convs, fc_activation, init):
     taps.append(t)
 
   def init_fn(key):
-    keys = jax.random.split(key, len(convs) + 1)
-    params = {'fc': _dense_init(keys[0], in_bits, width, (in_bits, width), init)}
-    for i, (window, d_in, d_out, _) in enumerate(convs):
-      params[f'conv{i}'] = _dense_init(keys[i + 1], window * d_in, window * d_out,
-                                       (window, d_in, d_out), init)
-    return params
+    layers = [(in_bits, width, (in_bits, width))] + [
+        (window * d_in, window * d_out, (window, d_in, d_out))
+        for window, d_in, d_out, _ in convs]
+    values = _dense_inits(jax.random.split(key, len(convs) + 1), layers, init)
+    return dict(zip(['fc'] + [f'conv{i}' for i in range(len(convs))], values))
 
   def columns_fn(params, x):
     m = x.shape[1]
@@ -252,9 +297,9 @@ def mlp(in_bits, out_bits, hidden: Sequence[int]):
   sizes = (in_bits, *hidden, out_bits)
 
   def init_fn(key):
-    keys = jax.random.split(key, len(sizes) - 1)
-    return {f'dense{i}': _dense_init(k, a, b, (a, b), 'fan_in')
-            for i, (k, a, b) in enumerate(zip(keys, sizes[:-1], sizes[1:]))}
+    layers = [(a, b, (a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    values = _dense_inits(jax.random.split(key, len(layers)), layers, 'fan_in')
+    return {f'dense{i}': value for i, value in enumerate(values)}
 
   def forward(params, x, columns):
     """u of x [..., in_bits], or with `columns` of x [in_bits, M]."""
@@ -276,13 +321,14 @@ def bilinear(in_bits, out_bits, hidden: Sequence[int]):
   sizes = (in_bits, *hidden, out_bits)
 
   def init_fn(key):
-    keys = jax.random.split(key, 2 * len(hidden) + 1)
-    params = {}
+    names, layers = [], []
     for i, (a, b) in enumerate(zip(sizes[:-2], sizes[1:-1])):
-      params[f'left{i}'] = _dense_init(keys[2 * i], a, b, (a, b), 'fan_in')
-      params[f'right{i}'] = _dense_init(keys[2 * i + 1], a, b, (a, b), 'fan_in')
-    params['out'] = _dense_init(keys[-1], sizes[-2], out_bits, (sizes[-2], out_bits), 'fan_in')
-    return params
+      names += [f'left{i}', f'right{i}']
+      layers += [(a, b, (a, b))] * 2
+    names.append('out')
+    layers.append((sizes[-2], out_bits, (sizes[-2], out_bits)))
+    values = _dense_inits(jax.random.split(key, len(layers)), layers, 'fan_in')
+    return dict(zip(names, values))
 
   def forward(params, x, columns):
     """u of x [..., in_bits], or with `columns` of x [in_bits, M]."""
@@ -317,9 +363,10 @@ def keyed_bilinear(in_bits, out_bits, hidden: Sequence[int], key_bits):
 
   def init_fn(key):
     k_text, k_key, k_out = jax.random.split(key, 3)
-    return {'text': _uniform(k_text, (text_bits, width), 1.0 / math.sqrt(text_bits)),
-            'key': _uniform(k_key, (key_bits, width), 1.0 / math.sqrt(key_bits)),
-            'out': _uniform(k_out, (width, out_bits), 1.0 / math.sqrt(width))}
+    text, key_, out = _uniforms([(k_text, (text_bits, width), 1.0 / math.sqrt(text_bits)),
+                                 (k_key, (key_bits, width), 1.0 / math.sqrt(key_bits)),
+                                 (k_out, (width, out_bits), 1.0 / math.sqrt(width))])
+    return {'text': text, 'key': key_, 'out': out}
 
   def forward(params, x, columns):
     """u of x [..., in_bits], or with `columns` of x [in_bits, M]."""
@@ -364,7 +411,7 @@ def keyed_orthogonal(in_bits, out_bits, hidden: Sequence[int], key_bits):
   def init_fn(key):
     keys = jax.random.split(key, 3)
     bound = 1.0 / math.sqrt(n)
-    params = {name: _uniform(k, (n, n), bound) for name, k in zip(('text', 'key', 'out'), keys)}
+    params = dict(zip(('text', 'key', 'out'), _uniforms([(k, (n, n), bound) for k in keys])))
     return dict(params, gain=jnp.zeros((n,), jnp.float32))
 
   def forward(params, x, columns):
