@@ -50,6 +50,7 @@ def test_load_run_gives_config_summary_and_every_seeds_parameters(trained_workdi
     run.seed_params(2)
 
 
+@pytest.mark.slow
 def test_a_run_that_kept_only_its_weights_loads_without_its_eve(trained_workdir, tmp_path):
   run = ac.load_run(trained_workdir)
   copy = tmp_path / 'weights_only'

@@ -91,6 +91,7 @@ def test_repeated_chunks_of_the_runner_trace_once(tiny_config, monkeypatch):
     r.run_chunk(run, 10)
 
 
+@pytest.mark.slow
 def test_the_single_seed_chunk_traces_once_for_every_seed_and_chunk(tiny_config):
   # The same guard on the single-seed functions themselves, jitted as a caller
   # would: new seeds and new first steps are traced values, not new programs.

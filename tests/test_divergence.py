@@ -72,7 +72,8 @@ def _diverging_chunks(monkeypatch, seed=BAD):
   monkeypatch.setattr(runner_lib.experiments, 'make_experiment', diverging)
 
 
-@pytest.mark.parametrize('seed_loop', ['map', pytest.param('vmap', marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize('seed_loop', ['map', 'vmap'])
 def test_a_nan_seed_is_stopped_and_changes_no_other_seed(config, seed_loop):
   r = runner_lib.make_runner(config, seed_loop=seed_loop)
   start = r.init()

@@ -34,6 +34,7 @@ def _toy_encrypt(scale, plaintext, key):
   return jnp.tanh(scale * plaintext * key + 0.5 * plaintext)
 
 
+@pytest.mark.slow
 def test_fresh_eves_shapes_keys_state_and_vmap():
   config = tiny.get_config()
   config.eval.num_eves = 3

@@ -211,10 +211,10 @@ def _rows_train_step(config):
 
 
 @pytest.mark.parametrize('name,overrides', [
-    ('symmetric', {}),
-    ('symmetric', {'arch': 'tf_models', 'eve_arch': 'mlp', 'eve_hidden': (16,),
-                   'eve_loss': 'logistic'}),
-    ('asymmetric', {}),
+    pytest.param('symmetric', {}, marks=pytest.mark.slow),
+    pytest.param('symmetric', {'arch': 'tf_models', 'eve_arch': 'mlp', 'eve_hidden': (16,),
+                               'eve_loss': 'logistic'}, marks=pytest.mark.slow),
+    pytest.param('asymmetric', {}, marks=pytest.mark.slow),
 ])
 def test_training_on_columns_equals_training_on_rows(name, overrides):
   # The training step draws and computes on columns; on the same draws, three

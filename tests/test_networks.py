@@ -173,6 +173,15 @@ def _one_by_one(key, layers, init):
   return params
 
 
+def test_uniforms_are_jax_random_uniform_bit_for_bit():
+  keys = jax.random.split(jax.random.PRNGKey(5), 3)
+  draws = [(keys[0], (3, 4), 0.5), (keys[1], (7,), 0.1), (keys[2], (2, 3, 2), 1.0)]
+  expected = [jax.random.uniform(k, shape, jnp.float32, -b, b) for k, shape, b in draws]
+  chex.assert_trees_all_equal(networks._uniforms(draws), expected)  # pylint: disable=protected-access
+  chex.assert_trees_all_equal(jax.jit(lambda: networks._uniforms(draws))(), expected)  # pylint: disable=protected-access
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize('jitted', [False, True])
 def test_init_draws_in_one_call_what_one_call_per_layer_draws(jitted):
   # Every weight of a network comes from one generator call (networks._uniforms),

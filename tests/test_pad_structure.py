@@ -277,6 +277,7 @@ def _decided_as_exhaustively(params):
   return proved
 
 
+@pytest.mark.slow
 def test_the_weights_judged_in_several_processes_as_in_one(monkeypatch):
   from adversarial_crypto.evaluation import leakage  # pylint: disable=g-import-not-at-top
   config = _keyed_config(24)

@@ -47,6 +47,7 @@ def _chunk_with_measures(experiment, state, key, first, num):
   return jax.jit(experiment.train_chunk, static_argnums=3)(state, key, first, num)
 
 
+@pytest.mark.slow
 def test_the_alice_bob_loss_takes_the_mean_or_the_strongest_eve_weighted():
   key = jax.random.PRNGKey(1)
   plaintext, msg_key = bits.random_messages(key, 32, 8, 8)
@@ -243,6 +244,7 @@ def _reference_step(config, state, step_key):
   return recipe.TrainState(alice_bob, alice_bob_opt, eve_params, eve_opt), measure
 
 
+@pytest.mark.slow
 def test_the_default_config_trains_with_the_papers_step():
   config = tiny.get_config()
   assert config_lib.is_paper_recipe(config_lib.complete(config))
@@ -266,6 +268,7 @@ def test_the_default_config_trains_with_the_papers_step():
   np.testing.assert_array_equal(got.eve_opt[0].count, config.eve_steps_per_ab_step)
 
 
+@pytest.mark.slow
 def test_the_research_options_at_their_defaults_train_as_the_recipe():
   # training_eves.make_experiment on a config whose research options are all at
   # their defaults (which experiments.make_experiment would give to the recipe)
@@ -359,6 +362,7 @@ def test_moment_leak_by_hand():
     assert float(moment_leak(scale * clear)) == pytest.approx(1 / 8, abs=0.03)
 
 
+@pytest.mark.slow
 def test_the_leak_penalty_moves_alice_only():
   config = tiny.get_config()
   experiment = experiments.make_experiment(config)
@@ -540,6 +544,7 @@ def test_bobs_cross_entropy_by_hand_and_its_gradient_where_he_is_confidently_wro
   np.testing.assert_allclose(ce[0, 1], 0.0, atol=1e-7)  # right and sure: nothing
 
 
+@pytest.mark.slow
 def test_a_logistic_bob_changes_only_bobs_term_of_the_loss():
   config = _config(count=1, eve_term='information', game='parity')
   experiment = experiments.make_experiment(config)
@@ -564,6 +569,7 @@ def test_a_logistic_bob_changes_only_bobs_term_of_the_loss():
     config_lib.validate(config)
 
 
+@pytest.mark.slow
 def test_the_later_lr_factor_scales_alice_and_bobs_steps_from_later_from_only():
   def moves(factor, first):
     config = _config(count=1, later_from=20, later_eve_weight=1.0, later_lr_factor=factor)

@@ -46,6 +46,7 @@ def test_same_seed_same_metrics_other_seed_differs(tiny_config):
   assert not np.isclose(first[0], first[1])  # the two seeds of a run differ too
 
 
+@pytest.mark.slow
 def test_a_stopped_seed_stops_changing_while_the_others_go_on(tiny_config):
   r = runner_lib.make_runner(tiny_config)
   run = r.run_chunk(r.init(), 20)
@@ -60,6 +61,7 @@ def test_a_stopped_seed_stops_changing_while_the_others_go_on(tiny_config):
   assert float(after.bob_bits[0]) == float(run.bob_bits[0])
 
 
+@pytest.mark.slow
 def test_seeds_that_meet_the_goals_stop_and_end_the_run(tiny_config, tmp_path):
   tiny_config.success.bob_bits = 8.0   # every seed meets these at the first boundary
   tiny_config.success.eve_bits = 0.0
@@ -69,6 +71,7 @@ def test_seeds_that_meet_the_goals_stop_and_end_the_run(tiny_config, tmp_path):
   assert result.summary['trained']['count'] == 2
 
 
+@pytest.mark.slow
 def test_bob_learns_on_a_tiny_problem(tiny_config):
   # N = 16, minibatch 256, the paper's networks, losses and schedule, seeds 0
   # and 1: Bob starts at chance (8 bits wrong) and within 2,500 steps falls
@@ -85,6 +88,7 @@ def test_bob_learns_on_a_tiny_problem(tiny_config):
   assert np.all(np.asarray(run.bob_bits) < 2.0), run.bob_bits
 
 
+@pytest.mark.slow
 def test_training_writes_the_workdir_files(tiny_config, tmp_path):
   result = train.train(tiny_config, str(tmp_path), log=_quiet)
   for name in ('config.json', 'checkpoint.msgpack', 'metrics.csv', 'summary.json'):
