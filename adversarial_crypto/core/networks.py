@@ -75,8 +75,8 @@ def _uniforms(draws):
   """[_uniform(key, shape, bound) for key, shape, bound in draws], bit for bit,
   from one call of the random generator.
 
-  Why: each jax.random call is a loop of its own in the compiled program, and
-  XLA's CPU backend spends about 0.2 s compiling each; drawn one by one, a
+  Why: each jax.random call is a loop of its own in the compiled program, which
+  XLA's CPU backend compiles separately (docs/performance.md); drawn one by one, a
   network's weights made its init cost more to compile than a training chunk.
   With jax's counter-based generator (jax_threefry_partitionable, the default),
   the bits of (key, shape) are the first prod(shape) bits of (key, (n,)) for any
