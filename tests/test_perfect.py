@@ -37,6 +37,38 @@ def test_orthogonal_factor_keeps_a_signed_permutation_and_orthogonalises_anythin
   np.testing.assert_allclose(q.T @ q, np.eye(5), atol=1e-5)
 
 
+def test_orthogonal_factor_does_not_see_r():
+  # M and M R' (R' upper triangular, positive diagonal) have the same factor Q, so
+  # nothing in a loss of Q holds the free matrix's R (benchmarks/factor_conditioning.py).
+  m = jax.random.uniform(jax.random.PRNGKey(0), (4, 4), minval=-1, maxval=1)
+  r = jnp.triu(jax.random.uniform(jax.random.PRNGKey(1), (4, 4), minval=-1, maxval=1))
+  r = r + jnp.diag(jnp.abs(jnp.diag(r)) + 0.5 - jnp.diag(r))
+  q = networks.orthogonal_factor(m)
+  np.testing.assert_allclose(networks.orthogonal_factor(m @ r), q, atol=1e-5)
+  # Hence a loss's gradient is orthogonal to M's moves along its own R: d/dt f(M (1 + tD))
+  # = <grad, M D> = 0 for D upper triangular (here the diagonal and one entry above it).
+  loss = lambda x: jnp.sum(networks.orthogonal_factor(x) * jnp.arange(16.0).reshape(4, 4))
+  grad = jax.grad(loss)(m)
+  for d in (jnp.eye(4), jnp.zeros((4, 4)).at[0, 2].set(1.0)):
+    assert abs(float(jnp.sum(grad * (m @ d)))) < 1e-4
+
+
+def test_factor_conditioning_reads_each_seeds_singular_values():
+  import importlib.util  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                      'benchmarks', 'factor_conditioning.py')
+  spec = importlib.util.spec_from_file_location('factor_conditioning', path)
+  bench = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(bench)
+  rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
+  m = np.stack([rotation @ np.diag([3.0, 0.5]), [[1.0, np.nan], [0.0, 1.0]]])
+  sv = bench.singular_values({name: m for name in bench.FACTORS})
+  for name in bench.FACTORS:
+    np.testing.assert_allclose(sv[name][0], [0.5, 3.0], atol=1e-12)
+    assert np.isnan(sv[name][1]).all()
+
+
 def test_keyed_orthogonal_multiplies_a_text_feature_by_a_key_feature_by_hand():
   net = networks.make_network('keyed_orthogonal', 4, 2, (2,), key_bits=2)
   params = {'text': jnp.asarray(_signed_permutation([1, 0], [1.0, 1.0])),   # t A = (t1, t0)
