@@ -15,6 +15,7 @@ from flax import serialization
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.evaluation import stats
 from adversarial_crypto.training import runner as runner_lib
+from adversarial_crypto.training import sharding
 from adversarial_crypto.training import train
 from adversarial_crypto.training import workdir as workdir_lib
 
@@ -145,6 +146,19 @@ def test_training_records_a_diverged_seed(config, tmp_path, monkeypatch):
       (20, 0, 0.0, True), (20, 1, 1.0, False), (20, 2, 0.0, True)]
   assert [r for r in rows if r['seed'] != BAD] == [
       r for r in _metrics_rows(tmp_path / 'clean') if r['seed'] != BAD]
+
+  # The run as it was before the chunk that diverged is kept, and replays it.
+  assert not list((tmp_path / 'clean').glob('before_divergence*'))
+  kept = workdir_lib.BEFORE_DIVERGENCE_FILE.format(step=0)
+  assert any(line.startswith('seed 1 diverged between steps 0 and 20') and kept in line
+             for line in lines)
+  r = runner_lib.make_runner(config)
+  before, before_chunk = runner_lib.load_state(str(tmp_path / 'bad'), config, r, kept)
+  assert before_chunk == 0 and not runner_lib.diverged(before).any()
+  _assert_same_seeds(before, r.init(), seeds=(0, 1, 2))
+  replayed = r.run_chunk(sharding.put_like(before, jax.eval_shape(r.init)), 20)
+  np.testing.assert_array_equal(runner_lib.diverged(replayed), [False, True, False])
+  _assert_same_seeds(replayed, run, seeds=(0, 1, 2))  # NaN where the run has NaN
 
   progress = [line for line in lines if line.startswith('step')]
   assert len(progress) == 1

@@ -81,19 +81,21 @@ def diverged(run):
   return out
 
 
-def load_state(workdir, config, runner=None):
+def load_state(workdir, config, runner=None, filename=workdir_lib.CHECKPOINT_FILE):
   """The RunState a workdir's checkpoint holds, and the chunks it had completed.
 
   Args:
     workdir: a training run's directory.
     config: the config the run must have been made with.
     runner: make_runner(config), if the caller has one already.
+    filename: the checkpoint's file (workdir_lib.BEFORE_DIVERGENCE_FILE's, to replay
+      the chunk in which a seed diverged).
 
   Raises:
     WorkdirError: the checkpoint is missing, corrupt or of another config.
   """
   runner = runner or make_runner(config)
-  return workdir_lib.load_checkpoint(workdir, jax.eval_shape(runner.init), config)
+  return workdir_lib.load_checkpoint(workdir, jax.eval_shape(runner.init), config, filename)
 
 
 def seed_keys(seed, num_seeds):

@@ -72,6 +72,18 @@ def _done(config, run, diverged):
   return bool((np.asarray(run.stopped) | diverged).all()) or int(run.step) >= config.max_steps
 
 
+def _keep_before_divergence(workdir, config, before, before_chunk, newly, host, log):
+  """Saves the whole run as it was before the chunk in which the seeds `newly`
+  diverged (workdir_lib.BEFORE_DIVERGENCE_FILE); the checkpoint keeps their NaN."""
+  step = int(before.step)
+  filename = workdir_lib.BEFORE_DIVERGENCE_FILE.format(step=step)
+  workdir_lib.save_checkpoint(workdir, before, before_chunk, config, filename)
+  seeds = ', '.join(str(i) for i in np.flatnonzero(newly))
+  log(f'{"seed" if newly.sum() == 1 else "seeds"} {seeds} diverged between steps {step} and {int(host.step)}: the run as it '
+      f'was at step {step} is in {os.path.join(workdir, filename)} (docs/runs.md: '
+      'replaying a divergence)')
+
+
 def _with_diverged(run, diverged):
   """`run` with `diverged` (as 0.0 or 1.0) after its measures, for MetricsWriter,
   which writes the measures' fields: a diverged column in metrics.csv."""
@@ -221,8 +233,12 @@ def train(config, workdir, log=print):
         new_run = jax.block_until_ready(runner.run_chunk(run, num_steps))
         elapsed = time.time() - t
         with interrupts.deferred():
+          before, before_chunk, was_diverged = host, chunk, diverged
           run, host, chunk = new_run, sharding.to_host(new_run), chunk + 1
           diverged = runner_lib.diverged(host)
+          if (diverged & ~was_diverged).any():
+            _keep_before_divergence(workdir, config, before, before_chunk,
+                                    diverged & ~was_diverged, host, log)
           metrics.write(chunk, _with_diverged(host, diverged))
           workdir_lib.save_checkpoint(workdir, host, chunk, config)
           workdir_lib.write_summary(workdir, summarize(

@@ -45,6 +45,10 @@ LOCK_FILE = '.lock'
 # (76 MB for 40 seeds at N = 32). np.savez of 'alice/NAME' and 'bob/NAME' arrays
 # with a leading seed axis.
 WEIGHTS_FILE = 'alice_bob.npz'
+# The whole run (every seed) as it was at the chunk boundary before a seed diverged,
+# in the checkpoint's format: what the run's checkpoint no longer has (a diverged seed
+# keeps its NaN state), so that the chunk that diverged can be replayed and studied.
+BEFORE_DIVERGENCE_FILE = 'before_divergence_step{step}.msgpack'
 
 
 class WorkdirError(RuntimeError):
@@ -266,7 +270,7 @@ def _read_json(path):
     raise WorkdirError(f'{path} is corrupt ({e}); remove it or use another --workdir') from e
 
 
-def save_checkpoint(workdir, run, chunk, config):
+def save_checkpoint(workdir, run, chunk, config, filename=CHECKPOINT_FILE):
   """Writes the run's state atomically: on any failure the previous checkpoint stays.
 
   Raises:
@@ -277,21 +281,21 @@ def save_checkpoint(workdir, run, chunk, config):
   payload = {'format': CHECKPOINT_FORMAT,
              'config': config_lib.as_json(config_lib.identity(config)), 'chunk': chunk,
              'run': serialization.to_state_dict(jax.device_get(run))}
-  write_atomically(os.path.join(workdir, CHECKPOINT_FILE),
-                   serialization.msgpack_serialize(payload))
+  write_atomically(os.path.join(workdir, filename), serialization.msgpack_serialize(payload))
 
 
 def has_checkpoint(workdir):
   return os.path.exists(os.path.join(workdir, CHECKPOINT_FILE))
 
 
-def load_checkpoint(workdir, template, config):
+def load_checkpoint(workdir, template, config, filename=CHECKPOINT_FILE):
   """Restores a run saved by save_checkpoint.
 
   Args:
     workdir: the run's directory.
     template: a RunState (arrays or ShapeDtypeStructs) of the expected shapes.
     config: the config the run must have been made with.
+    filename: the checkpoint's file in the workdir (BEFORE_DIVERGENCE_FILE's too).
 
   Returns:
     (run, chunk): the restored RunState and the number of chunks completed.
@@ -299,7 +303,7 @@ def load_checkpoint(workdir, template, config):
   Raises:
     WorkdirError: the file is missing, corrupt, or of another config.
   """
-  path = os.path.join(workdir, CHECKPOINT_FILE)
+  path = os.path.join(workdir, filename)
   try:
     with open(path, 'rb') as f:
       payload = serialization.msgpack_restore(f.read())
