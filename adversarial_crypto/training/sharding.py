@@ -35,8 +35,10 @@ def one_device_per_core():
 
   XLA's CPU backend keeps only about 1.3 cores busy with one program made of
   this project's small ops; a device per core runs that many blocks of seeds
-  (or of evaluated pairs) side by side (docs/performance.md). It changes no
-  result: every seed and pair is computed on its own. Left as is when the
+  (or of evaluated pairs) side by side (docs/performance.md). Every seed and pair
+  is still computed on its own, but another device count is another compilation,
+  equal to a few ulps per step, which training can grow: per-seed numbers reproduce
+  bit for bit on the same device count. Left as is when the
   device count is already chosen (XLA_FLAGS or jax_num_cpu_devices), when
   JAX has already computed something, or on a single core. On an
   accelerator machine the extra CPU devices are unused.
