@@ -89,9 +89,10 @@ def main():
     print('  weights  network factor  median least sv  least sv  max condition  seeds below lr  '
           'not finite')
     for r in rows:
+      finite = seeds - len(r['seeds_not_finite'])
       print(f'  {r["when"]:7s}  {r["network"]:7s} {r["factor"]:6s}  {r["median_least"]:15.4g}  '
-            f'{r["min_least"]:8.3g}  {r["max_condition"]:13.4g}  {r["seeds_below_learning_rate"]:8d}'
-            f' of {seeds - len(r["seeds_not_finite"]):<3d}  {r["seeds_not_finite"] or "-"}')
+            f'{r["min_least"]:8.3g}  {r["max_condition"]:13.4g}  '
+            f'{r["seeds_below_learning_rate"]:8d} of {finite:<3d}  {r["seeds_not_finite"] or "-"}')
   if args.out:
     with open(args.out, 'w') as f:
       json.dump(result, f, indent=1)
