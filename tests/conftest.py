@@ -36,15 +36,25 @@ def tiny_config():
   return tiny.get_config()
 
 
-@pytest.fixture(scope='session')
-def success_rate_benchmark():
-  """benchmarks/success_rate.py as a module, loaded once per process: it defines
-  absl flags, which a second load in the same process would define again."""
-  if 'success_rate' not in sys.modules:
+def load_benchmark(name):
+  """benchmarks/NAME.py as a module, loaded once per process: some define absl
+  flags, which a second load in the same process would define again."""
+  if name not in sys.modules:
     path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        'benchmarks', 'success_rate.py')
-    spec = importlib.util.spec_from_file_location('success_rate', path)
+                        'benchmarks', name + '.py')
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    sys.modules['success_rate'] = module
-  return sys.modules['success_rate']
+    sys.modules[name] = module
+  return sys.modules[name]
+
+
+@pytest.fixture(scope='session')
+def success_rate_benchmark():
+  return load_benchmark('success_rate')
+
+
+@pytest.fixture(scope='session')
+def benchmark_module():
+  """load_benchmark, for tests: benchmark_module('patience') is benchmarks/patience.py."""
+  return load_benchmark

@@ -386,18 +386,13 @@ def test_the_progress_line_lowest_leaves_out_nan():
 
 
 @pytest.mark.slow
-def test_the_patience_benchmark_compares_the_same_eves(tmp_path):
+def test_the_patience_benchmark_compares_the_same_eves(tmp_path, benchmark_module):
   # benchmarks/patience.py on a tiny run: the fixed budget trains every Eve to the
   # cap, patience no more, and the JSON holds both with the verdicts per pair.
-  import importlib.util  # pylint: disable=g-import-not-at-top
   from adversarial_crypto.training import train
   from configs import tiny
   train.train(tiny.get_config(), str(tmp_path / 'run'), log=lambda line: None)
-  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                      'benchmarks', 'patience.py')
-  spec = importlib.util.spec_from_file_location('patience_benchmark', path)
-  bench = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(bench)
+  bench = benchmark_module('patience')
   out = tmp_path / 'patience.json'
   bench.main([f'--workdir={tmp_path / "run"}', '--seeds=2', '--eves=2', '--steps=40',
               '--patience=10', '--every=10', '--batch=32', f'--out={out}'])

@@ -53,14 +53,8 @@ def test_orthogonal_factor_does_not_see_r():
     assert abs(float(jnp.sum(grad * (m @ d)))) < 1e-4
 
 
-def test_factor_conditioning_reads_each_seeds_singular_values():
-  import importlib.util  # pylint: disable=g-import-not-at-top
-  import os  # pylint: disable=g-import-not-at-top
-  path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                      'benchmarks', 'factor_conditioning.py')
-  spec = importlib.util.spec_from_file_location('factor_conditioning', path)
-  bench = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(bench)
+def test_factor_conditioning_reads_each_seeds_singular_values(benchmark_module):
+  bench = benchmark_module('factor_conditioning')
   rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
   m = np.stack([rotation @ np.diag([3.0, 0.5]), [[1.0, np.nan], [0.0, 1.0]]])
   sv = bench.singular_values({name: m for name in bench.FACTORS})
