@@ -62,7 +62,10 @@ RESEARCH_DEFAULTS = {'train_eves': TRAIN_EVES_DEFAULTS, 'freeze_alice_at': 0,
                      'leak_penalty': LEAK_PENALTY_DEFAULTS, 'ciphertext': 'tanh',
                      # Bob's term in Alice and Bob's loss: his bits wrong (the paper)
                      # or his per-bit cross-entropy on the same scale.
-                     'bob_loss': 'l1'}
+                     'bob_loss': 'l1',
+                     # Every this many steps (0: never) Alice's and Bob's free matrices
+                     # of arch 'keyed_orthogonal' are re-factored (networks.refactor).
+                     'refactor_every': 0}
 
 
 def scaled_bits(bits_of_16, msg_bits):
@@ -210,7 +213,7 @@ def is_paper_recipe(config):
   options of extensions/: then core/recipe.py trains it."""
   return (config.train_eves.to_dict() == TRAIN_EVES_DEFAULTS and not config.freeze_alice_at and
           not config.leak_penalty.weight and config.ciphertext == 'tanh' and
-          config.bob_loss == 'l1')
+          config.bob_loss == 'l1' and not config.refactor_every)
 
 
 def override(config, overrides):
@@ -368,6 +371,7 @@ _TRAINING_FIELDS = {
                                'products)'),
     'ciphertext': _choice(CIPHERTEXTS),
     'bob_loss': _choice(('l1', 'logistic'), "'l1' or 'logistic'"),
+    'refactor_every': _int(0, what='0 (never) or a positive integer'),
     'num_seeds': _int(),
     'seed': _seed(),
     'batch_size': _int(),
@@ -518,6 +522,9 @@ def validate(config):
                f"config.arch 'keyed_orthogonal' has msg_bits units on msg_bits key bits; set "
                f'config.hidden to ({config.msg_bits},) and config.key_bits to '
                f'{config.msg_bits}, not {hidden} and {config.key_bits}')
+  _require(not config.refactor_every or config.arch == 'keyed_orthogonal',
+           f'config.refactor_every ({config.refactor_every}) re-factors the free matrices of '
+           f"arch 'keyed_orthogonal'; config.arch is {config.arch!r}: set it to 0")
   _validate_train_eves(config)
   _validate_leak_penalty(config)
   kind = config.ciphertext

@@ -96,6 +96,10 @@ BEST = 'logistic_bob'
 # by about its learning rate whatever the gradient, so a constant rate keeps a
 # nearly right Alice jittering.
 RECIPES['logistic_bob_slow'] = dict(RECIPES['logistic_bob'], **{'train_eves.later_lr_factor': 0.3})
+# ... with Alice's and Bob's free matrices re-factored after every step
+# (networks.refactor): near-singular free matrices turned Q fast enough to diverge
+# one seed at N = 32, and ended Bob's training on 6 of 14 failing Bobs there.
+RECIPES['logistic_bob_refactor'] = dict(RECIPES['logistic_bob'], refactor_every=1)
 # scheduled_w01_long, but from step 2,000 Alice and Bob pay the sum over targets of what the Eves
 # know beyond the noise (eve_term 'excess_information'), x 1: the mean term counts a
 # leaked parity 1/120, and at x 0.1 costs a cipher that leaks one almost nothing.

@@ -81,7 +81,7 @@ POSITIVE_INT = ('msg_bits', 'key_bits', 'public_key_bits', 'cipher_len', 'num_se
                 'eval.batch_size', 'eval.eval_batch_size')
 NON_NEGATIVE_INT = ('train_eves.reset_every', 'train_eves.warmup_steps',
                     'train_eves.steps_per_ab_step', 'train_eves.min_steps', 'freeze_alice_at',
-                    'train_eves.later_from',
+                    'train_eves.later_from', 'refactor_every',
                     'eval.patience', 'eval.key_search_messages')
 SEED = ('seed', 'eval.seed')
 POSITIVE_NUMBER = ('learning_rate', 'eval.learning_rate', 'train_eves.eve_weight',
@@ -203,7 +203,7 @@ def test_every_field_of_every_shipped_config_is_tried():
       assert field in EXEMPT or bad_values(field, good, 8), field
   # Every field of the validator's is one a shipped config has, and the reverse.
   assert covered == {f for e in EXPERIMENTS for f in config_lib.fields_of(e)}
-  assert len(covered) == 61  # 55 symmetric, public_key_bits, 5 of selective alone
+  assert len(covered) == 62  # 56 symmetric, public_key_bits, 5 of selective alone
 
 
 @pytest.mark.parametrize('experiment, field', list(_fields_to_sweep()))
@@ -250,6 +250,7 @@ def test_a_field_without_a_default_may_not_be_missing():
       else:
         defaulted.add(field)
   assert defaulted == ({'experiment', 'hidden', 'freeze_alice_at', 'ciphertext', 'bob_loss',
+                        'refactor_every',
                         'success.retrained_eve_bits', 'success.secure_margin_bits',
                         'success.perfect_margin_bits'} |
                        {f'train_eves.{f}' for f in config_lib.TRAIN_EVES_DEFAULTS} |

@@ -18,6 +18,7 @@ from adversarial_crypto.evaluation import leakage
 from adversarial_crypto.evaluation import verdicts
 from adversarial_crypto.extensions import eve_games
 from adversarial_crypto.extensions import training_eves
+from adversarial_crypto.training import experiments
 from configs import perfect16
 
 N = 16
@@ -216,3 +217,60 @@ def test_the_recipe_validates():
   assert config.arch == 'keyed_orthogonal' and config.ciphertext == 'sign'
   with pytest.raises(ValueError, match='choose one of'):
     perfect16.get_config('no_such_recipe')
+
+
+def test_refactor_keeps_q_and_makes_every_singular_value_the_rms_by_hand():
+  # diag(3, 4): Q = I, RMS singular value sqrt((9 + 16) / 2). [[0, 2], [1, 0]]: Q the
+  # swap (R = diag(1, 2)), RMS sqrt((4 + 1) / 2). The gain is left as it is.
+  params = {'text': jnp.diag(jnp.array([3.0, 4.0])), 'key': jnp.array([[0.0, 2.0], [1.0, 0.0]]),
+            'out': jnp.eye(2), 'gain': jnp.array([0.5, -0.5])}
+  out = networks.refactor(params)
+  np.testing.assert_allclose(out['text'], np.sqrt(12.5) * np.eye(2), rtol=1e-6)
+  np.testing.assert_allclose(out['key'], np.sqrt(2.5) * np.array([[0, 1], [1, 0]]), atol=1e-6)
+  np.testing.assert_allclose(out['out'], np.eye(2), atol=1e-6)
+  np.testing.assert_array_equal(out['gain'], params['gain'])
+  # On a random network: the same outputs, every singular value equal, the norm kept.
+  net = networks.make_network('keyed_orthogonal', 2 * N, N, (N,), key_bits=N)
+  params = net.init(jax.random.PRNGKey(3))
+  x = jnp.where(jax.random.bernoulli(jax.random.PRNGKey(4), 0.5, (8, 2 * N)), 1.0, -1.0)
+  out = networks.refactor(params)
+  np.testing.assert_allclose(net.apply(out, x), net.apply(params, x), atol=1e-5)
+  for name in ('text', 'key', 'out'):
+    sv = np.linalg.svd(np.asarray(out[name]), compute_uv=False)
+    np.testing.assert_allclose(sv, sv[0], rtol=1e-5)
+    assert np.linalg.norm(out[name]) == pytest.approx(np.linalg.norm(params[name]), rel=1e-5)
+
+
+@pytest.mark.slow
+def test_refactor_every_re_factors_alice_and_bob_after_every_kth_step_only():
+  def chunk(every, first, num):
+    config = perfect16.get_config()
+    config.num_seeds, config.batch_size, config.refactor_every = 1, 64, every
+    config_lib.validate(config)
+    experiment = experiments.make_experiment(config_lib.complete(config))
+    key = jax.random.PRNGKey(5)
+    start = experiment.init(key)
+    end = jax.jit(experiment.train_chunk, static_argnums=3)(start, key, jnp.int32(first), num)[0]
+    return start, end
+
+  def spread(m):  # largest over least singular value
+    sv = np.linalg.svd(np.asarray(m), compute_uv=False)
+    return sv[0] / sv[-1]
+
+  start, end = chunk(3, 0, 3)  # steps 1-3: re-factored after step 3
+  _, plain = chunk(0, 0, 3)
+  for name in ('alice', 'bob'):
+    assert spread(start.alice_bob[name]['key']) > 2
+    for factor in ('text', 'key', 'out'):
+      assert spread(end.alice_bob[name][factor]) == pytest.approx(1.0, abs=1e-4)
+      # The same networks as without re-factoring, up to float rounding.
+      np.testing.assert_allclose(networks.orthogonal_factor(end.alice_bob[name][factor]),
+                                 networks.orthogonal_factor(plain.alice_bob[name][factor]),
+                                 atol=1e-4)
+  _, end = chunk(3, 0, 2)  # steps 1-2: not yet
+  assert spread(end.alice_bob['alice']['key']) > 2
+  with pytest.raises(config_lib.ConfigError, match='refactor_every'):
+    config = perfect16.get_config()
+    config.arch, config.hidden, config.refactor_every = 'keyed_bilinear', (N,), 1
+    config_lib.validate(config)
+  assert not config_lib.is_paper_recipe(config_lib.complete(config))

@@ -387,6 +387,21 @@ def orthogonal_factor(m):
   return q * jnp.where(jnp.diagonal(r) < 0, -1.0, 1.0)[None, :]
 
 
+def refactor(params):
+  """keyed_orthogonal params with each free matrix M (text, key, out) replaced by
+  s Q, Q = orthogonal_factor(M) and s its root-mean-square singular value: the
+  same network (orthogonal_factor(s Q) = Q), but every singular value s. Q's
+  gradient goes through R^-1, so where M is near singular a weight step turns Q
+  far along one direction (a seed diverged so, docs/one_time_pad.md), and where
+  M has grown Q barely moves; s keeps M's overall scale."""
+  out = dict(params)
+  for name in ('text', 'key', 'out'):
+    m = params[name]
+    scale = jnp.sqrt(jnp.mean(jnp.square(m)) * m.shape[-1])
+    out[name] = scale * orthogonal_factor(m)
+  return out
+
+
 def keyed_orthogonal(in_bits, out_bits, hidden: Sequence[int], key_bits):
   """keyed_bilinear with N = out_bits units and orthogonal A, B and W.
 

@@ -108,6 +108,9 @@ def protocol_differences(config):
                f"{leak['order']}, {leak['keys']} keys per plaintext")
   if config.get('bob_loss', 'l1') != 'l1':
     out.append("Bob's term: his per-bit cross-entropy (paper: his bits wrong)")
+  if config.get('refactor_every', 0):
+    out.append(f"Alice's and Bob's free matrices re-factored every {config.refactor_every} "
+               'steps (beyond the paper)')
   if config.ciphertext != 'tanh':
     out.append(f"ciphertext: {config.ciphertext} of Alice's outputs "
                '(paper: the tanh outputs)')

@@ -12,7 +12,9 @@ options of configs/secure16.py (docs/configs.md) with its building blocks:
                       the Eve term's weight, a factor on Alice and Bob's Adam steps
                       and the term itself, from a step on;
   config.ciphertext   'sign' (core/symmetric.py sends the hard decisions);
-  config.bob_loss     'logistic': Bob's cross-entropy in place of his bits wrong.
+  config.bob_loss     'logistic': Bob's cross-entropy in place of his bits wrong;
+  config.refactor_every  every this many steps Alice's and Bob's keyed_orthogonal
+                      free matrices are re-factored (networks.refactor).
 
 A training step is the recipe's: one Alice/Bob minibatch against the main
 Eves, then their own minibatches; training/experiments.py picks this module
@@ -244,6 +246,38 @@ def make_reset(eves, init_main):
   return maybe_reset
 
 
+def make_refactor(every):
+  """maybe_refactor(state, seed_key, steps_done), or None when every is 0: every
+  `every` steps Alice's and Bob's free matrices become networks.refactor's (the
+  same networks; their Adam moments are kept)."""
+  if not every:
+    return None
+
+  def refactor(state):
+    return state._replace(alice_bob={name: networks.refactor(params)
+                                     for name, params in state.alice_bob.items()})
+
+  def maybe_refactor(state, seed_key, steps_done):
+    del seed_key
+    return jax.lax.cond(steps_done % every == 0, refactor, lambda s: s, state)
+
+  return maybe_refactor
+
+
+def chain(*hooks):
+  """One after_step hook running `hooks` (None entries skipped) in turn, or None."""
+  hooks = [hook for hook in hooks if hook is not None]
+  if len(hooks) < 2:
+    return hooks[0] if hooks else None
+
+  def after(state, seed_key, steps_done):
+    for hook in hooks:
+      state = hook(state, seed_key, steps_done)
+    return state
+
+  return after
+
+
 def make_phased_chunk(main_step, after_main, warmup_step, warmup_steps, freeze_at,
                       later_step=None, later_from=0):
   """train_chunk of up to four phases: the warm-up (if any), the main Eves, the
@@ -314,7 +348,8 @@ def make_experiment(config):
         scheme, draw, batch,
         config.msg_bits, config.leak_penalty), eve_objective, draw, batch,
         eves.later_lr_factor)
-  train_chunk = make_phased_chunk(main_step, make_reset(eves, init_main), warmup_step,
+  after_main = chain(make_reset(eves, init_main), make_refactor(config.refactor_every))
+  train_chunk = make_phased_chunk(main_step, after_main, warmup_step,
                                   eves.warmup_steps, config.freeze_alice_at, later_step,
                                   eves.later_from)
 
