@@ -241,36 +241,54 @@ def test_refactor_keeps_q_and_makes_every_singular_value_the_rms_by_hand():
     assert np.linalg.norm(out[name]) == pytest.approx(np.linalg.norm(params[name]), rel=1e-5)
 
 
-@pytest.mark.slow
-def test_refactor_every_re_factors_alice_and_bob_after_every_kth_step_only():
-  def chunk(every, first, num):
-    config = perfect16.get_config()
-    config.num_seeds, config.batch_size, config.refactor_every = 1, 64, every
-    config_lib.validate(config)
-    experiment = experiments.make_experiment(config_lib.complete(config))
-    key = jax.random.PRNGKey(5)
-    start = experiment.init(key)
-    end = jax.jit(experiment.train_chunk, static_argnums=3)(start, key, jnp.int32(first), num)[0]
-    return start, end
+def _spread(m):
+  """Largest over least singular value."""
+  sv = np.linalg.svd(np.asarray(m), compute_uv=False)
+  return sv[0] / sv[-1]
 
-  def spread(m):  # largest over least singular value
-    sv = np.linalg.svd(np.asarray(m), compute_uv=False)
-    return sv[0] / sv[-1]
 
-  start, end = chunk(3, 0, 3)  # steps 1-3: re-factored after step 3
-  _, plain = chunk(0, 0, 3)
+def _refactor_experiment(every):
+  config = perfect16.get_config()
+  config.num_seeds, config.batch_size, config.refactor_every = 1, 64, every
+  config_lib.validate(config)
+  return experiments.make_experiment(config_lib.complete(config))
+
+
+def test_the_refactor_hook_acts_after_every_kth_step_only():
+  state = _refactor_experiment(3).init(jax.random.PRNGKey(5))
+  hook = training_eves.make_refactor(3)
+  assert training_eves.make_refactor(0) is None
+  after = hook(state, None, jnp.int32(3))
   for name in ('alice', 'bob'):
-    assert spread(start.alice_bob[name]['key']) > 2
+    assert _spread(state.alice_bob[name]['key']) > 2
     for factor in ('text', 'key', 'out'):
-      assert spread(end.alice_bob[name][factor]) == pytest.approx(1.0, abs=1e-4)
-      # The same networks as without re-factoring, up to float rounding.
-      np.testing.assert_allclose(networks.orthogonal_factor(end.alice_bob[name][factor]),
-                                 networks.orthogonal_factor(plain.alice_bob[name][factor]),
-                                 atol=1e-4)
-  _, end = chunk(3, 0, 2)  # steps 1-2: not yet
-  assert spread(end.alice_bob['alice']['key']) > 2
+      assert _spread(after.alice_bob[name][factor]) == pytest.approx(1.0, abs=1e-4)
+      np.testing.assert_allclose(networks.orthogonal_factor(after.alice_bob[name][factor]),
+                                 networks.orthogonal_factor(state.alice_bob[name][factor]),
+                                 atol=1e-5)
+  # Not after step 2, nor anything but Alice and Bob's matrices.
+  same = hook(state, None, jnp.int32(2))
+  for a, b in zip(jax.tree_util.tree_leaves(same), jax.tree_util.tree_leaves(state)):
+    np.testing.assert_array_equal(a, b)
+  for a, b in zip(jax.tree_util.tree_leaves((after.eve, after.alice_bob_opt)),
+                  jax.tree_util.tree_leaves((state.eve, state.alice_bob_opt))):
+    np.testing.assert_array_equal(a, b)
   with pytest.raises(config_lib.ConfigError, match='refactor_every'):
     config = perfect16.get_config()
     config.arch, config.hidden, config.refactor_every = 'keyed_bilinear', (N,), 1
     config_lib.validate(config)
   assert not config_lib.is_paper_recipe(config_lib.complete(config))
+
+
+@pytest.mark.slow
+def test_training_with_refactor_every_1_ends_each_step_re_factored():
+  experiment = _refactor_experiment(1)
+  key = jax.random.PRNGKey(5)
+  start = experiment.init(key)
+  end = jax.jit(experiment.train_chunk, static_argnums=3)(start, key, jnp.int32(0), 1)[0]
+  for name in ('alice', 'bob'):
+    assert _spread(start.alice_bob[name]['key']) > 2
+    for factor in ('text', 'key', 'out'):
+      assert _spread(end.alice_bob[name][factor]) == pytest.approx(1.0, abs=1e-4)
+    assert np.abs(np.asarray(end.alice_bob[name]['key'])
+                  - np.asarray(start.alice_bob[name]['key'])).max() > 0
