@@ -89,6 +89,7 @@ def test_eve_information_by_hand():
   assert float(losses.eve_information(plaintext, jnp.array([[20.0, -20.0]]))) > 0.999
 
 
+@pytest.mark.slow
 def test_the_information_eve_term_is_the_strongest_eves_by_hand():
   key = jax.random.PRNGKey(2)
   plaintext, msg_key = bits.random_messages(key, 32, 8, 8)

@@ -139,6 +139,7 @@ def test_ctrl_c_saves_a_checkpoint_and_the_run_resumes(tiny_config, tmp_path):
   chex.assert_trees_all_equal(_final(straight), _final(resumed))
 
 
+@pytest.mark.slow
 def test_a_workdir_of_another_config_is_refused(tiny_config, tmp_path):
   tiny_config.max_steps = 20
   train.train(tiny_config, str(tmp_path), log=_quiet)
