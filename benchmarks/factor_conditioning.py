@@ -20,9 +20,10 @@ import json
 import numpy as np
 
 import adversarial_crypto as ac
+from adversarial_crypto.core import networks
 from adversarial_crypto.training import runner as runner_lib
 
-FACTORS = ('text', 'key', 'out')
+FACTORS = networks.ORTHOGONAL_FACTORS
 
 
 def singular_values(params):

@@ -387,6 +387,10 @@ def orthogonal_factor(m):
   return q * jnp.where(jnp.diagonal(r) < 0, -1.0, 1.0)[None, :]
 
 
+# keyed_orthogonal's free matrices, each used through its orthogonal factor.
+ORTHOGONAL_FACTORS = ('text', 'key', 'out')
+
+
 def refactor(params):
   """keyed_orthogonal params with each free matrix M (text, key, out) replaced by
   s Q, Q = orthogonal_factor(M) and s its root-mean-square singular value: the
@@ -395,7 +399,7 @@ def refactor(params):
   far along one direction (a seed diverged so, docs/one_time_pad.md), and where
   M has grown Q barely moves; s keeps M's overall scale."""
   out = dict(params)
-  for name in ('text', 'key', 'out'):
+  for name in ORTHOGONAL_FACTORS:
     m = params[name]
     scale = jnp.sqrt(jnp.mean(jnp.square(m)) * m.shape[-1])
     out[name] = scale * orthogonal_factor(m)
@@ -426,11 +430,11 @@ def keyed_orthogonal(in_bits, out_bits, hidden: Sequence[int], key_bits):
   def init_fn(key):
     keys = jax.random.split(key, 3)
     bound = 1.0 / math.sqrt(n)
-    params = dict(zip(('text', 'key', 'out'), _uniforms([(k, (n, n), bound) for k in keys])))
+    params = dict(zip(ORTHOGONAL_FACTORS, _uniforms([(k, (n, n), bound) for k in keys])))
     return dict(params, gain=jnp.zeros((n,), jnp.float32))
 
   def forward(params, x, columns):
-    a, b, w = (orthogonal_factor(params[name]) for name in ('text', 'key', 'out'))
+    a, b, w = (orthogonal_factor(params[name]) for name in ORTHOGONAL_FACTORS)
     gain = jnp.exp(params['gain'])
     if columns:
       return gain[:, None] * (w.T @ ((a.T @ x[:n]) * (b.T @ x[n:])))
