@@ -157,7 +157,8 @@ def test_the_later_eve_term_replaces_the_term_from_later_from():
 
 
 def _config(arch, hidden, messages=8):
-  config = perfect16.get_config()
+  # logistic_bob: re-factoring (the default's) is for keyed_orthogonal networks only.
+  config = perfect16.get_config('logistic_bob')
   config.arch, config.hidden = arch, hidden
   config.num_seeds = 1
   config.eval.key_search_messages = messages
@@ -215,6 +216,13 @@ def test_the_recipe_validates():
   config = config_lib.complete(perfect16.get_config())
   config_lib.validate(config)
   assert config.arch == 'keyed_orthogonal' and config.ciphertext == 'sign'
+  # The default is logistic_bob re-factored after every step; the ablation rows stay
+  # on logistic_bob (they ran on it, and the arch rows cannot re-factor).
+  assert perfect16.BEST == 'logistic_bob_refactor' and config.refactor_every == 1
+  assert perfect16.RECIPES[perfect16.BEST] == dict(perfect16.RECIPES['logistic_bob'],
+                                                   refactor_every=1)
+  for name in perfect16.ABLATIONS:
+    assert perfect16.get_config(f'logistic_bob_{name}').refactor_every == 0
   with pytest.raises(ValueError, match='choose one of'):
     perfect16.get_config('no_such_recipe')
 
