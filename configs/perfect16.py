@@ -142,6 +142,12 @@ def get_config(recipe=BEST):
 PER_TARGET = '_per_target'
 
 
+# The default recipe at N > 16 (configs/perfect32.py, perfect64.py): at N = 32 the Eve
+# term scaled by the targets made 10/48 perfect against 1/55 without, and with
+# re-factoring as well 7/8 (root 9; docs/one_time_pad.md). Untried at N = 64.
+BEST_AT_N = BEST + PER_TARGET
+
+
 def parity_targets(n):
   """The targets of a parity Eve at N = n: n bits and n(n - 1)/2 pairwise parities."""
   return n + n * (n - 1) // 2

@@ -13,6 +13,7 @@ from configs import perfect16
 N = 32
 
 
-def get_config(recipe=perfect16.BEST):
-  """Returns perfect16's recipe `recipe` at N = 32."""
+def get_config(recipe=perfect16.BEST_AT_N):
+  """Returns perfect16's recipe `recipe` at N = 32 (default: BEST_AT_N,
+  logistic_bob_refactor with the Eve term scaled by the parity Eves' targets)."""
   return perfect16.at_bits(N, recipe)

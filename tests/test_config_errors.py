@@ -61,6 +61,11 @@ def test_the_per_target_recipes_scale_the_eve_term_by_the_parity_targets():
   assert perfect16.at_bits(16, 'logistic_bob_per_target') == perfect16.at_bits(16, 'logistic_bob')
   with pytest.raises(ValueError, match='perfect32.py:nope_per_target: choose one of .* suffix'):
     perfect32.get_config('nope' + perfect16.PER_TARGET)
+  # The default at N = 32 and 64: logistic_bob_refactor, scaled per target.
+  default = perfect32.get_config()
+  assert default == perfect32.get_config('logistic_bob_refactor_per_target')
+  assert default.refactor_every == 1 and default.train_eves.eve_weight == 48.0 * 528 / 136
+  assert perfect64.get_config().train_eves.eve_weight == 48.0 * 2080 / 136
 
 
 def flat(fields, prefix=''):
