@@ -25,6 +25,7 @@ from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.evaluation import selective_eves
 from adversarial_crypto.training import distributed
+from adversarial_crypto.training import interrupts
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import workdir as workdir_lib
 
@@ -58,7 +59,8 @@ def main(argv, config):
       evaluate = selective_eves.evaluate_run if selective else robustness.evaluate_run
       evaluate(config, workdir, run, train_summary, log=log)
   except eval_checkpoint.EvaluationInterrupted:
-    sys.exit(130)  # evaluate_run has said where the Eves are saved and how to resume
+    # evaluate_run has said where the Eves are saved and how to resume.
+    interrupts.exit_interrupted()
   except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -26,6 +26,7 @@ from adversarial_crypto.evaluation import eval_checkpoint
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.evaluation import selective_eves
 from adversarial_crypto.training import distributed
+from adversarial_crypto.training import interrupts
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import train
 from adversarial_crypto.training import workdir as workdir_lib
@@ -91,7 +92,7 @@ def main(argv):
          workdir_lib.storage_errors():
       result = train.train(config, workdir, log=log)
       if result.interrupted:
-        sys.exit(130)
+        interrupts.exit_interrupted()
       # The evaluation reads summary.json, which process 0 has just written.
       distributed.barrier('adversarial_crypto.main: trained')
       if _EVALUATE.value:
@@ -100,7 +101,8 @@ def main(argv):
       elif selective:  # Figure 4 needs only training's metrics
         selective_eves.write_figure(workdir, result.summary, log)
   except eval_checkpoint.EvaluationInterrupted:
-    sys.exit(130)  # evaluate_run has said where the Eves are saved and how to resume
+    # evaluate_run has said where the Eves are saved and how to resume.
+    interrupts.exit_interrupted()
   except (config_lib.ConfigError, workdir_lib.WorkdirError) as e:
     sys.exit(f'error: {e}')
 

@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import robustness
+from adversarial_crypto.training import interrupts
 from adversarial_crypto.training import sharding
 from adversarial_crypto.training import train
 from adversarial_crypto.training import workdir as workdir_lib
@@ -208,7 +209,7 @@ def main(argv):
       with workdir_lib.locked(workdir), workdir_lib.storage_errors():
         result = train.train(config, workdir, log=log)
         if result.interrupted:
-          sys.exit(130)
+          interrupts.exit_interrupted()
         train_s = time.time() - start
         summary = robustness.evaluate_run(config, workdir, result.run, result.summary, log=log)
     except workdir_lib.WorkdirError as e:

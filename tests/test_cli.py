@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import chex
 import jax
@@ -20,6 +22,30 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def run_main(*args):
   return subprocess.run([sys.executable, '-m', 'adversarial_crypto.main', *args],
                         cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_main_at_once_not_when_the_chunk_in_flight_ends(tmp_path):
+  workdir = tmp_path / 'run'
+  # One chunk of 400,000 steps: minutes on a CPU, which a plain exit would wait out.
+  proc = subprocess.Popen(
+      [sys.executable, '-m', 'adversarial_crypto.main', '--config=configs/tiny.py',
+       '--config.max_steps=400000', '--config.chunk_steps=400000', '--evaluate=false',
+       f'--workdir={workdir}'], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True)
+  deadline = time.time() + 300
+  while not (workdir / 'metrics.csv').exists() and proc.poll() is None and time.time() < deadline:
+    time.sleep(0.05)  # step 0's rows are written just before the chunk is compiled and run
+  time.sleep(15)  # past the chunk's compilation: it is running
+  assert proc.poll() is None, proc.stderr.read()[-3000:]
+  signalled = time.time()
+  proc.send_signal(signal.SIGINT)
+  out, err = proc.communicate(timeout=600)
+  took = time.time() - signalled
+  assert proc.returncode == 130, err[-3000:]
+  assert f'interrupted: saved step 0 to {workdir}; run the same command to resume' in out
+  assert (workdir / 'checkpoint.msgpack').exists()
+  assert took < 60, f'{took:.0f} s from SIGINT to the exit'
 
 
 @pytest.mark.slow
