@@ -104,6 +104,10 @@ RECIPES['logistic_bob_slow'] = dict(RECIPES['logistic_bob'], **{'train_eves.late
 # training run each.
 RECIPES['logistic_bob_refactor'] = dict(RECIPES['logistic_bob'], refactor_every=1)
 BEST = 'logistic_bob_refactor'
+# The ablation's rows that keep keyed_orthogonal, on the default: the sign ciphertexts
+# and the parity game (logistic_bob_refactor_ablate_tanh, ...). The architecture rows
+# cannot re-factor (no orthogonal factor to keep): theirs are logistic_bob's.
+REFACTOR_ABLATIONS = ('ablate_tanh', 'ablate_reconstruct', 'ablate_distinguish')
 # scheduled_w01_long, but from step 2,000 Alice and Bob pay the sum over targets of what the Eves
 # know beyond the noise (eve_term 'excess_information'), x 1: the mean term counts a
 # leaked parity 1/120, and at x 0.1 costs a cipher that leaks one almost nothing.
@@ -115,6 +119,8 @@ RECIPES['excess_later_logistic'] = dict(RECIPES['excess_later'], bob_loss='logis
 # its architecture rows would be these on logistic_bob_refactor too.
 RECIPES.update({f'logistic_bob_{name}': dict(RECIPES['logistic_bob'], **change)
                 for name, change in ABLATIONS.items()})
+RECIPES.update({f'{BEST}_{name}': dict(RECIPES[BEST], **ABLATIONS[name])
+                for name in REFACTOR_ABLATIONS})
 
 
 def get_config(recipe=BEST):

@@ -223,6 +223,15 @@ def test_the_recipe_validates():
                                                    refactor_every=1)
   for name in perfect16.ABLATIONS:
     assert perfect16.get_config(f'logistic_bob_{name}').refactor_every == 0
+  # The rows that keep keyed_orthogonal again on the default: one field changed each.
+  default = perfect16.get_config()
+  for name in perfect16.REFACTOR_ABLATIONS:
+    config = perfect16.get_config(f'logistic_bob_refactor_{name}')
+    config_lib.validate(config_lib.complete(config))
+    changed = {line.split(':')[0] for line in config_lib.differences(
+        default.to_dict(), config.to_dict(), 'default', name)}
+    assert changed == set(perfect16.ABLATIONS[name]), (name, changed)
+    assert config.refactor_every == 1
   with pytest.raises(ValueError, match='choose one of'):
     perfect16.get_config('no_such_recipe')
 
