@@ -124,17 +124,21 @@ def plot_influence(analysis, path):
   seeds = analysis['seeds']
   cols = min(5, len(seeds))
   rows = -(-len(seeds) // cols)
-  fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
+  # Constrained layout: titles, labels and the colour bar never overlap a panel.
+  fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False,
+                           layout='constrained')
   n = analysis['msg_bits']
   for ax in axes.flat:
     ax.axis('off')
-  for ax, s in zip(axes.flat, seeds):
+  for index, (ax, s) in enumerate(zip(axes.flat, seeds)):
     ax.axis('on')
     image = ax.imshow(np.asarray(s['influence']), vmin=0, vmax=2, cmap='viridis', aspect='auto')
     ax.axhline(n - 0.5, color='white', lw=0.8)   # plaintext bits above, key bits below
     ax.set_title(f"seed {s['seed']}{' (trained)' if s['trained'] else ''}", fontsize=9)
-    ax.set_xlabel('ciphertext element', fontsize=8)
-    ax.set_ylabel('flipped bit: plaintext | key', fontsize=8)
+    if index + cols >= len(seeds):  # the lowest panel of its column
+      ax.set_xlabel('ciphertext element', fontsize=8)
+    if index % cols == 0:
+      ax.set_ylabel('flipped bit: plaintext | key', fontsize=8)
   fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.6, label='mean |change|')
   fig.savefig(path, dpi=100)
   plt.close(fig)
