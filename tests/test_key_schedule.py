@@ -121,3 +121,45 @@ def test_prove_a_leak_and_leave_the_undecided_undecided():
   # The rest outweighs the leading entry: nothing proved either way.
   noisy = key_schedule.prove(forms_of(MAJORITY_ROWS, noise=0.1))
   assert noisy['perfect'] is None and noisy['elements'][3]['margin'] < 0
+
+
+def _keyed_bilinear(rows, n):
+  """keyed_bilinear params with one hidden unit per (element, key bit) of `rows`:
+  unit h reads text bit j and key bit b, and adds weight w to element i."""
+  units = [(i, j, b, w) for i, (j, weights) in enumerate(rows) for b, w in weights.items()]
+  text, key, out = (np.zeros((n, len(units))), np.zeros((n, len(units))),
+                    np.zeros((len(units), n)))
+  for h, (i, j, b, w) in enumerate(units):
+    text[j, h], key[b, h], out[h, i] = 1.0, 1.0, w
+  return {'text': text, 'key': key, 'out': out}
+
+
+def test_beyond_20_key_bits_a_pad_under_a_key_bijection_is_perfect_by_its_weights():
+  from adversarial_crypto import config as config_lib  # pylint: disable=g-import-not-at-top
+  from adversarial_crypto.core import networks  # pylint: disable=g-import-not-at-top
+  from adversarial_crypto.evaluation import leakage  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
+  from configs import tiny  # pylint: disable=g-import-not-at-top
+  n = 32
+  config = config_lib.complete(tiny.get_config())
+  config.msg_bits = config.key_bits = n
+  config.arch, config.ciphertext = 'keyed_bilinear', 'sign'
+  assert leakage.method(config) == 'weights'
+  # Elements 0-2 the majorities of MAJORITY_ROWS (text bits 3, 1, 0), the rest the pad.
+  rows = MAJORITY_ROWS[:3] + [(2, {3: -1.0})] + [(i, {i: 1.0}) for i in range(4, n)]
+  params = _keyed_bilinear(rows, n)
+  # The network computes the majorities: C_0 = P3 maj(-K0, K1, -K2) on 4096 inputs.
+  net = networks.make_network('keyed_bilinear', 2 * n, n, (len(params['out']),), key_bits=n)
+  rng = np.random.default_rng(0)
+  p, k = rng.choice([-1.0, 1.0], (2, 4096, n))
+  c = np.sign(np.asarray(net.logits(params, np.hstack([p, k]))))
+  np.testing.assert_array_equal(c[:, 0], p[:, 3] * maj(-k[:, 0], k[:, 1], -k[:, 2]))
+  np.testing.assert_array_equal(c[:, 5:], p[:, 5:] * k[:, 5:])
+  stacked = jax.tree_util.tree_map(lambda x: np.stack([x]), params)
+  lines = []
+  leak = leakage.measure_alices(config, {'alice': stacked, 'bob': stacked}, lines.append)
+  seed = leak['seeds'][0]
+  assert not seed['proof']['alice_pad'] and seed['bound']['bits'] < n
+  assert seed['proof']['key_bijection']['kind'] == 'pad under a key bijection'
+  assert seed['entropy_bits_mean'] == n and seed['entropy_bits_min'] == n
+  assert '0/1 Alices proved one-time pads, 1 more the pad under a key bijection' in lines[-1]

@@ -267,3 +267,10 @@ def prove(forms, support=SUPPORT):
                       else 'pad under a key bijection')
   return result
 
+
+
+def prove_weights(params, arch='keyed_bilinear'):
+  """prove() on one seed's Alice ({'text', 'key', 'out'}, and 'gain' for
+  keyed_orthogonal), in short: `perfect`, `kind`, `min_margin` and `reason`."""
+  proof = prove(pad_structure.bilinear_forms(params, arch))
+  return {k: proof[k] for k in ('perfect', 'kind', 'min_margin', 'reason')}

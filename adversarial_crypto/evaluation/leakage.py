@@ -21,10 +21,11 @@ ciphertext 'sign') the weights themselves then decide
 has H(P | C) = N for every ciphertext, exactly; otherwise pad_structure.entropy_bound
 gives a lower bound of H(P | C) over every input (from a bound of the share of
 inputs on which she departs from the pad her leading terms describe; 0 when those
-use some key bit twice), and `perfect` rests on that bound. It says nothing of
-ciphers that are perfect in some other way than the pad. Such runs of at most 20
-key bits get all three: the search decides, the proof and the bound are recorded
-beside it.
+use some key bit twice), and `perfect` rests on that bound, or on
+analysis/key_schedule.py's proof that Alice is the pad under a bijection of the
+keys, C = P[pi] * f(K) (H(P | C) = N as well). Ciphers perfect in any other way
+are not recognised. Such runs of at most 20 key bits get all of them: the search
+decides, the proofs and the bound are recorded beside it.
 
 In a run of several processes (multi-host JAX) process p searches seeds p,
 p + P, p + 2P, ... on its own devices and every process receives every
@@ -42,6 +43,7 @@ import numpy as np
 from jax.experimental import multihost_utils
 
 from adversarial_crypto.analysis import cipher
+from adversarial_crypto.analysis import key_schedule
 from adversarial_crypto.analysis import key_search
 from adversarial_crypto.analysis import pad_structure
 from adversarial_crypto.core import bits
@@ -57,7 +59,7 @@ LEAKAGE_STREAM = 0x4B657973
 
 # What `perfect` rests on under method 'weights' (summary.json's key_search.rule): an
 # evaluation recorded under another rule is redone (robustness.recorded_summary).
-WEIGHTS_RULE = 'entropy_bound'
+WEIGHTS_RULE = 'entropy_bound_or_key_bijection'
 
 
 def proof_applies(config):
@@ -100,19 +102,23 @@ def perfect_bits(config):
 
 
 def judge_weights(config, alice_bob_params):
-  """Per seed ({'alice', 'bob'} with a leading seed axis): pad_structure.prove_pad,
-  and pad_structure.entropy_bound of Alice, stopped once it cannot reach
-  perfect_bits. A seed whose weights hold a NaN or an infinity (it diverged) is
-  not judged: no proof, a bound of 0. Returns (proofs, bounds)."""
+  """Per seed ({'alice', 'bob'} with a leading seed axis): pad_structure.prove_pad
+  with key_schedule.prove_weights of Alice as its 'key_bijection', and
+  pad_structure.entropy_bound of Alice, stopped once it cannot reach perfect_bits.
+  A seed whose weights hold a NaN or an infinity (it diverged) is not judged: no
+  proof, a bound of 0. Returns (proofs, bounds)."""
   seeds = _per_seed(alice_bob_params)
   judged = [s for s, pair in enumerate(seeds) if bool(runner.finite(pair))]
   alices, bobs = [seeds[s][0] for s in judged], [seeds[s][1] for s in judged]
   arch, need = [config.arch] * len(judged), [perfect_bits(config)] * len(judged)
   with _seed_pool(len(judged), config.msg_bits) as pool:
     proofs = dict(zip(judged, pool.map(pad_structure.prove_pad, alices, bobs, arch)))
+    for s, schedule in zip(judged, pool.map(key_schedule.prove_weights, alices, arch)):
+      proofs[s]['key_bijection'] = schedule
     bounds = dict(zip(judged, pool.map(pad_structure.entropy_bound, alices, arch, need)))
   reason = 'the weights are not finite (a diverged seed): not judged'
-  return ([proofs.get(s, {'alice_pad': False, 'bob_exact': None, 'reason': reason})
+  return ([proofs.get(s, {'alice_pad': False, 'bob_exact': None, 'key_bijection': None,
+                          'reason': reason})
            for s in range(len(seeds))],
           [bounds.get(s, {'bits': 0.0, 'flips': 1.0, 'elements': [None] * config.msg_bits,
                           'reason': reason})
@@ -155,15 +161,21 @@ def _on_cpu():
 def proved_seed(config, proof, bound):
   """A seed's figures from its weights alone (method 'weights'), in summarize_seed's
   keys: 'entropy_bits_mean' is a lower bound of H(P | C) over every input (N when
-  Alice is proved the pad, else entropy_bound's); 'entropy_bits_min' and the
-  medians are known only for a proved pad (None otherwise)."""
+  Alice is proved the pad, or the pad under a key bijection, else entropy_bound's);
+  'entropy_bits_min' and the medians are known only for those (None otherwise)."""
   n = float(config.msg_bits)
-  pad = proof['alice_pad']
+  pad = proof['alice_pad'] or (proof.get('key_bijection') or {}).get('perfect') is True
   return {'entropy_bits_mean': n if pad else bound['bits'],
           'entropy_bits_min': n if pad else None,
           'consistent_keys_median': float(2 ** config.key_bits) if pad else None,
           'distinct_plaintexts_median': float(2 ** config.msg_bits) if pad else None,
           'found': None, 'proof': proof, 'bound': bound}
+
+
+def _more_bijections(proofs):
+  more = sum(not p['alice_pad'] and (p.get('key_bijection') or {}).get('perfect') is True
+             for p in proofs)
+  return f', {more} more the pad under a key bijection' if more else ''
 
 
 def messages(config, seed):
@@ -217,7 +229,8 @@ def measure_alices(config, alice_bob_params, log=print):
     seeds = [proved_seed(config, proof, bound) for proof, bound in zip(proofs, bounds)]
     need = perfect_bits(config)
     log(f"exact leakage from the weights (2^{config.key_bits} keys are too many to try): "
-        f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads; "
+        f"{sum(p['alice_pad'] for p in proofs)}/{len(proofs)} Alices proved one-time pads"
+        f"{_more_bijections(proofs)}; "
         f"{sum(s['entropy_bits_mean'] >= need for s in seeds)}/{len(seeds)} with "
         f"H(P|C) >= {need:g} bits by the bound over every input")
     return {'method': 'weights', 'rule': WEIGHTS_RULE, 'messages': None, 'tolerance': None,
