@@ -143,7 +143,8 @@ def protocol_differences(config):
   elif leakage_lib.method(config) == 'weights':
     search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
               f'{perfect_margin(config):g}, by a bound from her weights over every input: '
-              'analysis/pad_structure.entropy_bound, N when she is proved a one-time pad; '
+              'analysis/pad_structure.entropy_bound, N when she is proved a one-time pad '
+              'or the pad under a key bijection (analysis/key_schedule.py); '
               f'2^{config.key_bits} keys are too many to try)')
   else:
     search = (f'"perfect" (trained, and H(P|C) >= {perfect_bits(config):g} bits, N - '
@@ -361,7 +362,8 @@ def table(summary):
   if summary.get('perfect') is not None and key_search.get('method') == 'weights':
     lines.append(f"perfect {stats.format_rate(summary['perfect'])} (95% Clopper-Pearson; "
                  f"H(P|C) >= {key_search.get('perfect_bits', float('nan')):g} bits by a bound "
-                 'from her weights over every input)')
+                 'from her weights over every input, or a proof of the pad under a key '
+                 'bijection)')
   elif summary.get('perfect') is not None:
     lines.append(f"perfect {stats.format_rate(summary['perfect'])} (95% Clopper-Pearson; "
                  f"{key_search['messages']} ciphertexts per seed, tolerance "
