@@ -64,7 +64,7 @@ def main():
     for block in out['blocks']:
       if len(block['key_bits']) == 1 and len(block['elements']) == 1:
         continue
-      print(f"  block of key bits {block['key_bits']}, one-to-one: {block['one_to_one']}")
+      print(f"  block of key bits {block['key_bits']}, balanced: {block['balanced']}")
       for i in block['elements']:
         e = out['elements'][i]
         text = 'P?' if e['text_bit'] is None else f"P{e['text_bit']}"
@@ -75,8 +75,9 @@ def main():
               f"(flip rates: {flips})")
     rows.append(dict(seed=seed, perfect=perfect, **out))
   kinds = [r['kind'] for r in rows]
-  print(', '.join(f'{kinds.count(kind)} {kind}' for kind in
-                  ('pad', 'pad under a key bijection', 'neither')) +
+  names = ('pad', 'pad under a key bijection', 'pad under a balanced key map', 'neither')
+  print(', '.join(f'{kinds.count(kind)} {kind}' for kind in names
+                  if kind in kinds or kind != 'pad under a balanced key map') +
         f' of {len(rows)} seeds; {time.time() - start:.0f} s')
   proofs = [r['proof']['perfect'] for r in rows if 'proof' in r]
   if proofs:

@@ -1,4 +1,4 @@
-"""key_schedule.describe on sign ciphers built by hand at N = 4."""
+"""key_schedule on sign ciphers and bilinear forms built by hand (N = 4, 2 and 32)."""
 
 import numpy as np
 import pytest
@@ -37,18 +37,18 @@ def test_a_pad_under_a_key_bijection_of_majorities():
       'maj(-K0, K1, -K2)', 'maj(K0, K1, K2)', 'maj(-K0, -K1, K2)', '-K3']
   # A bit of a majority of three changes it when the other two disagree: half the time.
   assert all(abs(r - 0.5) < 0.1 for r in out['elements'][0]['key_flips'].values())
-  assert [(b['elements'], b['key_bits'], b['one_to_one']) for b in out['blocks']] == [
+  assert [(b['elements'], b['key_bits'], b['balanced']) for b in out['blocks']] == [
       ([0, 1, 2], [0, 1, 2], True), ([3], [3], True)]
 
 
-def test_a_block_that_is_not_one_to_one():
+def test_a_block_that_is_not_balanced():
   # (maj(K0, K1, K2), the same, K2) takes at most 4 values on the 8 of (K0, K1, K2).
   f = lambda k: [maj(k[:, 0], k[:, 1], k[:, 2]), maj(k[:, 0], k[:, 1], k[:, 2]), k[:, 2],
                  k[:, 3]]
   out = key_schedule.describe(cipher(f, [0, 1, 2, 3]), 4, 4, samples=2048)
   assert out['kind'] == 'neither'
   assert out['blocks'][0] == {'elements': [0, 1, 2], 'key_bits': [0, 1, 2],
-                              'one_to_one': False}
+                              'balanced': False}
 
 
 def test_a_reused_key_bit_and_a_second_plaintext_bit():
@@ -103,16 +103,18 @@ def test_prove_the_pad_and_a_pad_under_a_key_bijection_from_the_weights():
 
 
 def test_prove_a_leak_and_leave_the_undecided_undecided():
-  # (maj(K0, K1, K2), the same, K2, K3): one block not one-to-one.
+  # (maj(K0, K1, K2), the same, K2, K3): one block not one-to-one, so not balanced.
   same = forms_of([(0, {0: 1.0, 1: 1.0, 2: 1.0}), (1, {0: 1.0, 1: 1.0, 2: 1.0}),
                    (2, {2: 1.0}), (3, {3: 1.0})])
   out = key_schedule.prove(same)
   assert out['perfect'] is False and out['kind'] is None
-  assert out['reason'] == 'key bits [0, 1, 2] map to fewer values than they take'
+  assert out['reason'] == ('key bits [0, 1, 2] give elements [0, 1, 2] some values more '
+                           'often than others')
   # A pad that uses key bit 0 twice and key bit 1 never.
   reused = key_schedule.prove(forms_of([(0, {0: 1.0}), (1, {0: 1.0}), (2, {2: 1.0}),
                                         (3, {3: 1.0})]))
-  assert reused['perfect'] is False and reused['reason'] == 'key bits [1] change no element'
+  assert reused['perfect'] is False and reused['unused_key_bits'] == [1]
+  assert reused['reason'] == 'key bits [0] give elements [0, 1] some values more often than others'
   # Two equal key weights: K0 - K1 is 0 on half the keys, where the rest decides.
   even = key_schedule.prove(forms_of([(0, {0: 1.0, 1: -1.0}), (1, {1: 1.0}), (2, {2: 1.0}),
                                       (3, {3: 1.0})], noise=0.01))
@@ -163,3 +165,30 @@ def test_beyond_20_key_bits_a_pad_under_a_key_bijection_is_perfect_by_its_weight
   assert seed['proof']['key_bijection']['kind'] == 'pad under a key bijection'
   assert seed['entropy_bits_mean'] == n and seed['entropy_bits_min'] == n
   assert '0/1 Alices proved one-time pads, 1 more the pad under a key bijection' in lines[-1]
+
+
+def test_more_or_fewer_key_bits_than_message_bits():
+  # N = 2, K = 3: C = (P0 K0, P1 K1) leaves K2 unused and is the pad all the same.
+  forms = np.zeros((2, 2, 3))
+  forms[0, 0, 0] = forms[1, 1, 1] = 1.0
+  out = key_schedule.prove(forms)
+  assert out['perfect'] is True and out['kind'] == 'pad' and out['unused_key_bits'] == [2]
+  assert key_schedule.describe(signs_of(forms), 2, 3, samples=256)['kind'] == 'pad'
+  # C0 = P0 sign(K0 + K2 / 2) = P0 K0: a block of two key bits, each value of C0 twice.
+  forms[0, 0, 2] = 0.5
+  out = key_schedule.prove(forms)
+  assert out['perfect'] is True and out['kind'] == 'pad under a balanced key map'
+  assert out['blocks'][0] == {'elements': [0], 'key_bits': [0, 2], 'balanced': True}
+  # N = 2, K = 1: C = (P0 K0, -P1 K0) takes 2 of the 4 values of (C0 P0, C1 P1).
+  short = np.zeros((2, 2, 1))
+  short[0, 0, 0], short[1, 1, 0] = 1.0, -1.0
+  assert key_schedule.prove(short)['perfect'] is False
+  assert key_schedule.describe(signs_of(short), 2, 1, samples=256)['kind'] == 'neither'
+
+
+def test_a_form_of_zeros_is_not_certified():
+  forms = forms_of([(0, {0: 1.0}), (1, {1: 1.0}), (2, {2: 1.0}), (3, {3: 1.0})])
+  forms[2] = 0.0
+  out = key_schedule.prove(forms)
+  assert out['perfect'] is None and out['elements'][2]['margin'] == 0.0
+  assert out['reason'] == 'elements [2] are not proved t_j sign(w . k_S)'

@@ -2,16 +2,17 @@
 
 pad_structure proves a cipher is the one-time pad up to permutations and signs,
 one plaintext bit times one key bit per element. A cipher can be perfectly
-secret without that: C = P[pi] * f(K) is, for any bijection f of the keys
-(each ciphertext is then explained by every key, each with its own plaintext).
+secret without that: C = P[pi] * f(K) is whenever f(K) is uniform for a uniform
+key, for example for any bijection f of the keys (then each ciphertext is
+explained by every key, each with its own plaintext): C is uniform whatever P.
 `describe` finds that form from Alice's outputs alone: for each element the
 plaintext bit j that always flips it, whether it depends on any other plaintext
 bit, and its key function s_i = C_i P_j with the key bits that move it; it
 names s_i when it is one key bit (the pad) or a signed majority of three. The
 elements are grouped into blocks joined by shared key bits, and each block's
 map from its key bits to its elements' s_i is tried on every value of those
-bits: f is a bijection exactly when every key bit is in a block and every
-block is one-to-one.
+bits: f(K) is uniform exactly when every block takes each value of its
+elements equally often ("balanced"; with as many key bits as elements, one-to-one).
 
 `describe` samples (the dependence on `samples` random inputs; each block in
 `contexts` random settings of the other inputs), so it describes a cipher and
@@ -26,12 +27,13 @@ SUPPORT of it, and |r| at most the sum of M_i's other |entries|. Where the least
 
 (pad_structure's dominance is the case |S| = 1). With every element so
 certified and the plaintext bits a permutation, each block's key function is
-known exactly and tried on every value of its key bits: all one-to-one, every
-key bit used and N = K prove C = P[pi] * f(K) with f a bijection, so perfect
-secrecy (each ciphertext explained by every key, each with its own plaintext);
-a block that is not one-to-one, or a key bit no element uses, proves the
-opposite: two keys give the same ciphertext of every plaintext, so some
-ciphertexts are explained by fewer than 2^N plaintexts.
+known exactly and tried on every value of its key bits: every block balanced
+proves C = P[pi] * f(K) with f(K) uniform, so perfect secrecy (with K = N, f a
+bijection); a block that is not proves the opposite: f(K) is not uniform, so the
+ciphertext's distribution depends on the plaintext, and H(P | C) < N. The
+arithmetic is float64 on the float32 weights; a margin (reported) far above
+float32 rounding, as every recorded one is (0.19 or more of sum |M_i|), keeps
+the network's own float32 signs the same.
 """
 
 import itertools
@@ -53,6 +55,21 @@ def _majority_fit(s, keys, key_bits):
       return lead + 'maj(' + ', '.join(
           f"{'-' if g < 0 else ''}K{k}" for g, k in zip(signs[1:], key_bits)) + ')'
   return None
+
+
+def _balanced(s):
+  """Whether the rows of s [2^u, e], a block's key functions on every value of its
+  u key bits, take each of the 2^e values equally often (with u = e: one-to-one)."""
+  rows, counts = np.unique(s, axis=0, return_counts=True)
+  return len(rows) == 2 ** s.shape[1] and bool(np.all(counts == counts[0]))
+
+
+def _kind(single_key_bits, msg_bits, key_bits):
+  """The name of a balanced C = P[pi] * f(K): one key bit per element is the pad
+  (balanced: distinct key bits)."""
+  if single_key_bits:
+    return 'pad'
+  return 'pad under a key bijection' if key_bits == msg_bits else 'pad under a balanced key map'
 
 
 def _blocks(key_sets):
@@ -90,10 +107,11 @@ def describe(encrypt, msg_bits, key_bits, samples=4096, contexts=16, seed=0):
     that change it otherwise), `key_flips` ({key bit: fraction of samples its
     flip changes the element}) and `form` ('K3', '-K3', a signed majority such
     as '-maj(K0, -K6, K11)', or None); `blocks`, each with its `elements`,
-    `key_bits` and `one_to_one` (None if it has over MAX_BLOCK_BITS key bits);
-    `unused_key_bits`; and `kind`: 'pad' (every element +-P_j K_k, j and k
-    permutations), 'pad under a key bijection' (C = P[pi] * f(K), f a
-    bijection), or 'neither'.
+    `key_bits` and `balanced` (None if it has over MAX_BLOCK_BITS key bits);
+    `unused_key_bits`; and `kind`: 'pad' (every element +-P_j K_k, j a
+    permutation, k distinct), 'pad under a key bijection' (C = P[pi] * f(K), f
+    a bijection; K = N), 'pad under a balanced key map' (f(K) uniform; K > N),
+    or 'neither'.
   """
   rng = np.random.default_rng(seed)
   draw = lambda *shape: rng.choice(np.array([-1.0, 1.0], np.float32), size=shape)
@@ -133,24 +151,24 @@ def describe(encrypt, msg_bits, key_bits, samples=4096, contexts=16, seed=0):
   for members in _blocks([set(e['key_flips']) for e in elements]):
     bits_ = sorted(set().union(*(elements[i]['key_flips'] for i in members)))
     blocks.append({'elements': members, 'key_bits': bits_,
-                   'one_to_one': _one_to_one(encrypt, elements, members, bits_, msg_bits,
-                                             key_bits, contexts, draw)})
+                   'balanced': _sampled_balance(encrypt, elements, members, bits_, msg_bits,
+                                                key_bits, contexts, draw)})
   used = set().union(*(set(e['key_flips']) for e in elements))
   unused = [b for b in range(key_bits) if b not in used]
   text_bits = [e['text_bit'] for e in elements]
   clean = (None not in text_bits and sorted(text_bits) == list(range(msg_bits)) and
            not any(e['other_text_bits'] for e in elements))
-  if clean and all(e['form'] and 'maj' not in e['form'] for e in elements) and not unused:
-    kind = 'pad'  # one key bit each, every key bit used: a permutation
-  elif clean and not unused and all(b['one_to_one'] for b in blocks):
-    kind = 'pad under a key bijection'
+  if clean and all(b['balanced'] for b in blocks):
+    kind = _kind(all(e['form'] and 'maj' not in e['form'] for e in elements), msg_bits,
+                 key_bits)
   else:
     kind = 'neither'
   return {'elements': elements, 'blocks': blocks, 'unused_key_bits': unused, 'kind': kind}
 
 
-def _one_to_one(encrypt, elements, members, key_bits_, msg_bits, key_bits, contexts, draw):
-  """Whether every value of the block's key bits gives its elements another s."""
+def _sampled_balance(encrypt, elements, members, key_bits_, msg_bits, key_bits, contexts,
+                     draw):
+  """_balanced for a block of `encrypt`, in `contexts` random settings of the rest."""
   if len(key_bits_) > MAX_BLOCK_BITS:
     return None
   if any(elements[i]['text_bit'] is None for i in members):
@@ -162,7 +180,7 @@ def _one_to_one(encrypt, elements, members, key_bits_, msg_bits, key_bits, conte
     k = np.repeat(draw(1, key_bits), len(values), axis=0)
     k[:, key_bits_] = values
     s = np.asarray(encrypt(p, k))[:, members] * p[:, text_bits]
-    if len(np.unique(s, axis=0)) < len(values):
+    if not _balanced(s):
       return False
   return True
 
@@ -203,8 +221,9 @@ def certify_elements(forms, support=SUPPORT):
       least = 0.0
     else:
       least = float(np.min(np.abs(_key_values(len(key_bits_)) @ weights)))
-    rest = float(np.abs(m).sum() - np.abs(weights).sum())
-    margin = (least - rest) / float(np.abs(m).sum())
+    total = float(np.abs(m).sum())
+    rest = total - float(np.abs(weights).sum())
+    margin = (least - rest) / total if total > 0 else 0.0  # a form of zeros: no sign
     out.append({'text_bit': j, 'key_bits': key_bits_, 'weights': weights.tolist(),
                 'form': _form_name(key_bits_, weights), 'margin': margin,
                 'certified': margin > 0})
@@ -212,7 +231,7 @@ def certify_elements(forms, support=SUPPORT):
 
 
 def prove(forms, support=SUPPORT):
-  """Whether the weights prove Alice's cipher C = P[pi] * f(K), and f a bijection.
+  """Whether the weights prove Alice's cipher C = P[pi] * f(K) with f(K) uniform.
 
   Args:
     forms: [out, text, key] bilinear forms of one seed's Alice
@@ -224,7 +243,7 @@ def prove(forms, support=SUPPORT):
     proved not to be, as the module docstring says; None: not decided, the form
     not certified), `kind` ('pad', 'pad under a key bijection' or None),
     `elements` (certify_elements), `blocks` (`elements`, `key_bits`,
-    `one_to_one`), `unused_key_bits`, `min_margin` and `reason` ('' when proved).
+    `balanced`), `unused_key_bits`, `min_margin` and `reason` ('' when proved).
   """
   forms = np.asarray(forms, np.float64)
   n_out, n_text, n_key = forms.shape
@@ -242,29 +261,25 @@ def prove(forms, support=SUPPORT):
     return result
   for members in _blocks([set(e['key_bits']) for e in elements]):
     bits_ = sorted(set().union(*(elements[i]['key_bits'] for i in members)))
-    values = _key_values(len(bits_)) if len(bits_) <= MAX_BLOCK_BITS else None
-    one_to_one = None
-    if values is not None:
+    balanced = None
+    if len(bits_) <= MAX_BLOCK_BITS:
+      values = _key_values(len(bits_))
       s = np.stack([np.sign(values[:, [bits_.index(b) for b in elements[i]['key_bits']]]
                             @ np.asarray(elements[i]['weights'])) for i in members], axis=1)
-      one_to_one = len(np.unique(s, axis=0)) == len(values)
-    result['blocks'].append({'elements': members, 'key_bits': bits_, 'one_to_one': one_to_one})
+      balanced = _balanced(s)
+    result['blocks'].append({'elements': members, 'key_bits': bits_, 'balanced': balanced})
   used = set().union(*(set(e['key_bits']) for e in elements))
   result['unused_key_bits'] = [b for b in range(n_key) if b not in used]
-  many = [b['key_bits'] for b in result['blocks'] if b['one_to_one'] is False]
-  if many or result['unused_key_bits']:
+  uneven = [b for b in result['blocks'] if b['balanced'] is False]
+  if uneven:
     result['perfect'] = False
-    result['reason'] = '; '.join(
-        [f'key bits {bits_} map to fewer values than they take' for bits_ in many] +
-        ([f"key bits {result['unused_key_bits']} change no element"]
-         if result['unused_key_bits'] else []))
-  elif any(b['one_to_one'] is None for b in result['blocks']) or n_key != n_out:
-    result['reason'] = (f'a block of over {MAX_BLOCK_BITS} key bits' if n_key == n_out
-                        else f'{n_key} key bits for {n_out} elements')
+    result['reason'] = '; '.join(f"key bits {b['key_bits']} give elements {b['elements']} "
+                                 'some values more often than others' for b in uneven)
+  elif any(b['balanced'] is None for b in result['blocks']):
+    result['reason'] = f'a block of over {MAX_BLOCK_BITS} key bits'
   else:
     result['perfect'] = True
-    result['kind'] = ('pad' if all(len(e['key_bits']) == 1 for e in elements)
-                      else 'pad under a key bijection')
+    result['kind'] = _kind(all(len(e['key_bits']) == 1 for e in elements), n_out, n_key)
   return result
 
 
