@@ -149,8 +149,8 @@ def test_a_workdir_of_another_config_is_refused(tiny_config, tmp_path):
 
 
 def test_a_corrupt_checkpoint_is_reported(tiny_config, tmp_path):
-  tiny_config.max_steps = 20
-  train.train(tiny_config, str(tmp_path), log=_quiet)
+  # No training first (a compile): the run's config and a checkpoint that is not one.
+  workdir_lib.check_or_write_config(str(tmp_path), config_lib.complete(tiny_config))
   (tmp_path / 'checkpoint.msgpack').write_bytes(b'\x93not a checkpoint')
   with pytest.raises(workdir_lib.WorkdirError, match='corrupt|not an'):
     train.train(tiny_config, str(tmp_path), log=_quiet)
