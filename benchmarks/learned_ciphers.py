@@ -45,10 +45,11 @@ def main():
   n, k = run.config.msg_bits, run.config.key_bits
   print(f'{args.workdir}: {run.num_seeds} seeds, {args.samples} random inputs each')
   rows, start = [], time.time()
+  # Alice an argument, not a constant: one compile for every seed of the run.
+  encrypt = jax.jit(lambda a, p, key: ac.encrypt(a, p, key, run.config))
   for seed in range(run.num_seeds):
     alice, _, _ = run.seed_params(seed)
-    encrypt = jax.jit(lambda p, key, a=alice: ac.encrypt(a, p, key, run.config))
-    out = key_schedule.describe(lambda p, key, e=encrypt: np.asarray(e(p, key)), n, k,
+    out = key_schedule.describe(lambda p, key, a=alice: np.asarray(encrypt(a, p, key)), n, k,
                                 samples=args.samples)
     perfect = (run.summary['seeds'][seed].get('perfect') if run.summary else None)
     proof = None

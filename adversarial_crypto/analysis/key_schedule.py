@@ -40,10 +40,21 @@ import itertools
 
 import numpy as np
 
+from adversarial_crypto.analysis import key_search
 from adversarial_crypto.analysis import pad_structure
 
 MAX_BLOCK_BITS = 16  # a block's key bits tried exhaustively: 2^16 keys per setting
 SUPPORT = 0.05  # prove: a key weight of the element's text row counts from this x its largest
+
+
+def _signed(bit, weight):
+  """'K3' or '-K3': key bit `bit` with the sign of `weight`."""
+  return f"{'-' if weight < 0 else ''}K{bit}"
+
+
+def _every_value(bits):
+  """Every value of `bits` -1/+1 bits, [2^bits, bits] (key_search.all_keys)."""
+  return np.asarray(key_search.all_keys(bits))
 
 
 def _majority_fit(s, keys, key_bits):
@@ -52,8 +63,7 @@ def _majority_fit(s, keys, key_bits):
     votes = sum(g * keys[:, k] for g, k in zip(signs[1:], key_bits))
     if np.array_equal(signs[0] * np.sign(votes), s):
       lead = '-' if signs[0] < 0 else ''
-      return lead + 'maj(' + ', '.join(
-          f"{'-' if g < 0 else ''}K{k}" for g, k in zip(signs[1:], key_bits)) + ')'
+      return lead + 'maj(' + ', '.join(map(_signed, key_bits, signs[1:])) + ')'
   return None
 
 
@@ -73,7 +83,8 @@ def _kind(single_key_bits, msg_bits, key_bits):
 
 
 def _blocks(key_sets):
-  """Elements joined when they share a key bit (connected components)."""
+  """Elements joined when they share a key bit (connected components): a list of
+  (elements, their key bits sorted)."""
   parent = list(range(len(key_sets)))
 
   def root(i):
@@ -87,7 +98,8 @@ def _blocks(key_sets):
   groups = {}
   for i in range(len(key_sets)):
     groups.setdefault(root(i), []).append(i)
-  return sorted(groups.values())
+  return [(members, sorted(set().union(*(key_sets[i] for i in members))))
+          for members in sorted(groups.values())]
 
 
 def describe(encrypt, msg_bits, key_bits, samples=4096, contexts=16, seed=0):
@@ -141,15 +153,14 @@ def describe(encrypt, msg_bits, key_bits, samples=4096, contexts=16, seed=0):
         (b,) = moved
         for sign in (1, -1):
           if np.array_equal(s, sign * k[:, b]):
-            form = f"{'-' if sign < 0 else ''}K{b}"
+            form = _signed(b, sign)
       elif len(moved) == 3:
         form = _majority_fit(s, k, sorted(moved))
     elements.append({'text_bit': text_bit, 'other_text_bits': others,
                      'key_flips': moved, 'form': form})
 
   blocks = []
-  for members in _blocks([set(e['key_flips']) for e in elements]):
-    bits_ = sorted(set().union(*(elements[i]['key_flips'] for i in members)))
+  for members, bits_ in _blocks([set(e['key_flips']) for e in elements]):
     blocks.append({'elements': members, 'key_bits': bits_,
                    'balanced': _sampled_balance(encrypt, elements, members, bits_, msg_bits,
                                                 key_bits, contexts, draw)})
@@ -173,7 +184,9 @@ def _sampled_balance(encrypt, elements, members, key_bits_, msg_bits, key_bits, 
     return None
   if any(elements[i]['text_bit'] is None for i in members):
     return False  # no key function to speak of: an element is not P_j x s_i(K)
-  values = np.array(list(itertools.product((-1.0, 1.0), repeat=len(key_bits_))), np.float32)
+  if not key_bits_:
+    return False  # an element the key does not move: one value of its two
+  values = _every_value(len(key_bits_))
   text_bits = [elements[i]['text_bit'] for i in members]
   for _ in range(contexts):
     p = np.repeat(draw(1, msg_bits), len(values), axis=0)
@@ -186,17 +199,13 @@ def _sampled_balance(encrypt, elements, members, key_bits_, msg_bits, key_bits, 
 
 
 def _form_name(key_bits_, weights):
-  signed = [f"{'-' if w < 0 else ''}K{b}" for b, w in zip(key_bits_, weights)]
+  signed = list(map(_signed, key_bits_, weights))
   if len(signed) == 1:
     return signed[0]
   magnitudes = np.sort(np.abs(weights))
   if len(signed) == 3 and magnitudes[2] < magnitudes[0] + magnitudes[1]:
     return f"maj({', '.join(signed)})"  # each term weaker than the other two together
   return 'sign(' + ' + '.join(f'{w:.3g} K{b}' for b, w in zip(key_bits_, weights)) + ')'
-
-
-def _key_values(count):
-  return np.array(list(itertools.product((-1.0, 1.0), repeat=count)))
 
 
 def certify_elements(forms, support=SUPPORT):
@@ -220,7 +229,7 @@ def certify_elements(forms, support=SUPPORT):
     if len(key_bits_) > MAX_BLOCK_BITS:
       least = 0.0
     else:
-      least = float(np.min(np.abs(_key_values(len(key_bits_)) @ weights)))
+      least = float(np.min(np.abs(_every_value(len(key_bits_)) @ weights)))
     total = float(np.abs(m).sum())
     rest = total - float(np.abs(weights).sum())
     margin = (least - rest) / total if total > 0 else 0.0  # a form of zeros: no sign
@@ -259,11 +268,10 @@ def prove(forms, support=SUPPORT):
   if not (n_out == n_text and pad_structure.is_permutation(text_bits, n_text)):
     result['reason'] = f'plaintext bits {text_bits.tolist()} are not a permutation'
     return result
-  for members in _blocks([set(e['key_bits']) for e in elements]):
-    bits_ = sorted(set().union(*(elements[i]['key_bits'] for i in members)))
+  for members, bits_ in _blocks([set(e['key_bits']) for e in elements]):
     balanced = None
     if len(bits_) <= MAX_BLOCK_BITS:
-      values = _key_values(len(bits_))
+      values = _every_value(len(bits_))
       s = np.stack([np.sign(values[:, [bits_.index(b) for b in elements[i]['key_bits']]]
                             @ np.asarray(elements[i]['weights'])) for i in members], axis=1)
       balanced = _balanced(s)

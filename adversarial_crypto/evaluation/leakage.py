@@ -164,7 +164,7 @@ def proved_seed(config, proof, bound):
   Alice is proved the pad, or the pad under a key bijection, else entropy_bound's);
   'entropy_bits_min' and the medians are known only for those (None otherwise)."""
   n = float(config.msg_bits)
-  pad = proof['alice_pad'] or (proof.get('key_bijection') or {}).get('perfect') is True
+  pad = proof['alice_pad'] or _key_bijection(proof)
   return {'entropy_bits_mean': n if pad else bound['bits'],
           'entropy_bits_min': n if pad else None,
           'consistent_keys_median': float(2 ** config.key_bits) if pad else None,
@@ -172,9 +172,13 @@ def proved_seed(config, proof, bound):
           'found': None, 'proof': proof, 'bound': bound}
 
 
+def _key_bijection(proof):
+  """Whether key_schedule proved the Alice of `proof` perfect (None when not judged)."""
+  return (proof.get('key_bijection') or {}).get('perfect') is True
+
+
 def _more_bijections(proofs):
-  more = sum(not p['alice_pad'] and (p.get('key_bijection') or {}).get('perfect') is True
-             for p in proofs)
+  more = sum(not p['alice_pad'] and _key_bijection(p) for p in proofs)
   return f', {more} more the pad under a key bijection' if more else ''
 
 
