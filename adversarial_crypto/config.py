@@ -149,6 +149,7 @@ def _filled(config):
   """
   fields = _tuples(copy.deepcopy(config if isinstance(config, dict) else config.to_dict()))
   fields.setdefault('experiment', 'symmetric')  # runs made before Appendix A
+  fields.setdefault('first_seed', 0)  # runs made before a run could start past seed 0
   evaluation = fields.get('eval')
   if isinstance(evaluation, dict) and isinstance(evaluation.get('attackers'), (str, tuple)):
     evaluation['attackers'] = attacker_names(evaluation['attackers'])
@@ -332,6 +333,10 @@ def _correlation():
   return check
 
 
+# Seed i of a run is seed first_seed + i of its root config.seed, so a root's seeds
+# may be trained in several runs (one per machine or session) exactly as in one.
+_FIRST_SEED = _int(0, SEED_LIMIT - 1, what='an integer in [0, 2^32): the run trains seeds '
+                   'first_seed, ..., first_seed + num_seeds - 1 of its root config.seed')
 _EVE_ARCHS = tuple(a for a in networks.ARCHS if a not in networks.KEYED_ARCHS)
 _MISSING = ('add it to the config; configs/sym16.py (configs/asym16.py, configs/selective.py) '
             'sets every field and docs/configs.md describes them')
@@ -374,6 +379,7 @@ _TRAINING_FIELDS = {
     'refactor_every': _int(0, what='0 (never) or a positive integer'),
     'num_seeds': _int(),
     'seed': _seed(),
+    'first_seed': _FIRST_SEED,
     'batch_size': _int(),
     'eval_batch_size': _int(),
     'learning_rate': _number(0, low_open=True, what='positive (a number > 0)'),
@@ -415,6 +421,7 @@ _SELECTIVE_FIELDS = {
     'loss.covariance_weight': _number(0),
     'num_seeds': _int(),
     'seed': _seed(),
+    'first_seed': _FIRST_SEED,
     'batch_size': _int(),
     'eval_batch_size': _int(),
     'learning_rate': _number(0, low_open=True, what='positive (a number > 0)'),
@@ -505,6 +512,7 @@ def validate(config):
   _check_fields(config, _TRAINING_FIELDS, fields_of(experiment)[1:], missing={
       'public_key_bits': 'the asymmetric experiment needs the public key\'s length '
                          '(see configs/asym16.py)'})
+  _validate_seeds(config)
   _require(config.msg_bits % 2 == 0,
            f'config.msg_bits must be even, got {config.msg_bits}: Eve\'s target is '
            'N/2 bits wrong, which must be a whole number of bits. The paper uses '
@@ -597,6 +605,14 @@ def validate_selective(config):
 def _validate_selective(config):
   _check_fields(config, _SELECTIVE_FIELDS, missing={
       'loss': 'see configs/selective.py', 'eval': 'see configs/selective.py'})
+  _validate_seeds(config)
+
+
+def _validate_seeds(config):
+  last = config.first_seed + config.num_seeds - 1
+  _require(last < SEED_LIMIT,
+           f'config.first_seed ({config.first_seed}) + config.num_seeds ({config.num_seeds}) '
+           f'- 1 = {last} must be below 2^32 (jax.random.fold_in reads 32 bits); lower either')
 
 
 def _validate_eval_fields(config):

@@ -27,6 +27,7 @@ def get_config():
   config.loss.covariance_weight = 1.0  # |Cov(Eve's estimate of C, C)| over the batch
   config.num_seeds = 20
   config.seed = 0
+  config.first_seed = 0
   config.batch_size = 4096
   config.eval_batch_size = 4096
   config.learning_rate = 0.0008

@@ -22,6 +22,7 @@ def get_config():
 
   config.num_seeds = 20            # independent runs, vmapped
   config.seed = 0                  # root of every seed's key
+  config.first_seed = 0            # trains seeds first_seed.. of the root (a root split over runs)
   config.batch_size = 4096
   config.eval_batch_size = 4096    # fresh batch measured at each chunk boundary
   config.learning_rate = 0.0008    # Adam, no decay

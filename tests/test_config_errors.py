@@ -88,7 +88,7 @@ NON_NEGATIVE_INT = ('train_eves.reset_every', 'train_eves.warmup_steps',
                     'train_eves.steps_per_ab_step', 'train_eves.min_steps', 'freeze_alice_at',
                     'train_eves.later_from', 'refactor_every',
                     'eval.patience', 'eval.key_search_messages')
-SEED = ('seed', 'eval.seed')
+SEED = ('seed', 'eval.seed', 'first_seed')
 POSITIVE_NUMBER = ('learning_rate', 'eval.learning_rate', 'train_eves.eve_weight',
                    'train_eves.later_eve_weight', 'train_eves.later_lr_factor')
 NON_NEGATIVE_NUMBER = ('leak_penalty.weight', 'loss.public_weight', 'loss.bob_weight',
@@ -208,7 +208,7 @@ def test_every_field_of_every_shipped_config_is_tried():
       assert field in EXEMPT or bad_values(field, good, 8), field
   # Every field of the validator's is one a shipped config has, and the reverse.
   assert covered == {f for e in EXPERIMENTS for f in config_lib.fields_of(e)}
-  assert len(covered) == 62  # 56 symmetric, public_key_bits, 5 of selective alone
+  assert len(covered) == 63  # 57 symmetric, public_key_bits, 5 of selective alone
 
 
 @pytest.mark.parametrize('experiment, field', list(_fields_to_sweep()))
@@ -254,8 +254,8 @@ def test_a_field_without_a_default_may_not_be_missing():
         assert 'is missing' in str(e) or field == 'experiment', str(e)
       else:
         defaulted.add(field)
-  assert defaulted == ({'experiment', 'hidden', 'freeze_alice_at', 'ciphertext', 'bob_loss',
-                        'refactor_every',
+  assert defaulted == ({'experiment', 'first_seed', 'hidden', 'freeze_alice_at', 'ciphertext',
+                        'bob_loss', 'refactor_every',
                         'success.retrained_eve_bits', 'success.secure_margin_bits',
                         'success.perfect_margin_bits'} |
                        {f'train_eves.{f}' for f in config_lib.TRAIN_EVES_DEFAULTS} |
@@ -346,6 +346,8 @@ INCONSISTENT = [
     ('selective', {'eval__attackers': ('paper', 'parity')}, 'eval.attackers',
      "must be from 'paper', 'mlp'"),
     ('selective', {'arch': 'mlp'}, 'arch', "'paper' or 'tf_models'"),
+    ('symmetric', {'first_seed': 2**32 - 1}, 'first_seed', 'below 2^32'),
+    ('selective', {'first_seed': 2**32 - 1}, 'first_seed', 'below 2^32'),
     ('symmetric', {'experiment': 'selective'}, 'experiment', "config.experiment is 'selective'"),
 ]
 

@@ -14,6 +14,7 @@ from adversarial_crypto.core import bits
 from adversarial_crypto.core import recipe
 from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import evaluator
+from adversarial_crypto.evaluation import leakage
 from adversarial_crypto.evaluation import robustness
 from adversarial_crypto.training import experiments
 from adversarial_crypto.training import runner as runner_lib
@@ -207,6 +208,35 @@ def test_summary_rates_and_table():
   assert ('leak penalty (beyond the paper): x 8, moments up to order 1, 8 keys per plaintext'
           in diffs)
   assert "ciphertext: sign of Alice's outputs (paper: the tanh outputs)" in diffs
+
+
+def test_a_run_from_first_seed_f_gives_its_seeds_what_one_run_from_seed_0_gives():
+  # Seeds 3 and 4 of root 7, trained by a run of 2 seeds from first_seed 3, get the
+  # training keys, fresh Eves' keys and key-search messages of seeds 3, 4 of a 5-seed run.
+  np.testing.assert_array_equal(runner_lib.seed_keys(7, 2, first_seed=3),
+                                runner_lib.seed_keys(7, 5)[3:])
+  root = jax.random.PRNGKey(7)
+  np.testing.assert_array_equal(evaluator.fresh_eve_keys(root, 2, 'mlp', 3, first_cipher=3),
+                                evaluator.fresh_eve_keys(root, 5, 'mlp', 3)[3:])
+  whole = config_lib.complete(tiny.get_config())
+  part = config_lib.complete(tiny.get_config())
+  part.first_seed = 3
+  for i in range(2):
+    for a, b in zip(leakage.messages(part, i), leakage.messages(whole, 3 + i)):
+      np.testing.assert_array_equal(a, b)
+  # The tables number a seed among its root's; summary.json keeps the run's index.
+  config = sym16.get_config()
+  config.first_seed = 3
+  train_summary = {'steps': 10, 'wall_s': 1.0, 'trained': stats.rate(2, 2), 'first_seed': 3,
+                   'seeds': [{'seed': i, 'trained': True, 'bob_bits': 0.01,
+                              'steps_trained': 10, 'eve_bits': 7.5} for i in range(2)]}
+  best = {'paper': [[8.0], [8.0]], 'mlp': [[8.0], [8.0]]}
+  summary = verdicts.summarize(config, train_summary, _fake_result(best, best))
+  assert [s['seed'] for s in summary['seeds']] == [0, 1] and summary['first_seed'] == 3
+  rows = [line.split()[0] for line in verdicts.table(summary).splitlines()[2:4]]
+  assert rows == ['3', '4']
+  assert [line.split()[0] for line in train.seed_table(train_summary).splitlines()[1:3]] == [
+      '3', '4']
 
 
 def test_config_fields_and_checks():

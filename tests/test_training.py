@@ -24,12 +24,15 @@ def _quiet(_):
 @pytest.mark.slow
 def test_seed_does_not_depend_on_how_many_seeds_run(tiny_config):
   runs = []
-  for num_seeds in (2, 3):
-    tiny_config.num_seeds = num_seeds
+  for num_seeds, first_seed in ((2, 0), (3, 0), (2, 1)):
+    tiny_config.num_seeds, tiny_config.first_seed = num_seeds, first_seed
     r = runner_lib.make_runner(tiny_config)
     runs.append(r.run_chunk(r.init(), 20))
   np.testing.assert_allclose(runs[0].bob_bits, runs[1].bob_bits[:2], rtol=1e-5)
   np.testing.assert_allclose(runs[0].eve_bits, runs[1].eve_bits[:2], rtol=1e-5)
+  # A run from first_seed 1 trains seeds 1 and 2 of the root, as the 3-seed run does.
+  np.testing.assert_allclose(runs[2].bob_bits, runs[1].bob_bits[1:], rtol=1e-5)
+  np.testing.assert_allclose(runs[2].eve_bits, runs[1].eve_bits[1:], rtol=1e-5)
 
 
 @pytest.mark.slow

@@ -126,13 +126,16 @@ def attacker_id(name):
   return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
-def fresh_eve_keys(root_key, num_ciphers, name, num_eves):
+def fresh_eve_keys(root_key, num_ciphers, name, num_eves, first_cipher=0):
   """[P, E, 2]: Eve e of attacker `name` against cipher p has key
-  fold_in(fold_in(fold_in(root_key, p), attacker_id(name)), e)."""
+  fold_in(fold_in(fold_in(root_key, first_cipher + p), attacker_id(name)), e).
+
+  first_cipher: the first cipher's number (a run's config.first_seed), so that a
+  seed's Eves are the same whichever run of its root trained it."""
   def one(pair):
     attacker_key = jax.random.fold_in(jax.random.fold_in(root_key, pair), attacker_id(name))
     return jax.vmap(lambda e: jax.random.fold_in(attacker_key, e))(jnp.arange(num_eves))
-  return jax.vmap(one)(jnp.arange(num_ciphers))
+  return jax.vmap(one)(np.uint32(first_cipher) + jnp.arange(num_ciphers, dtype=jnp.uint32))
 
 
 def init_each(init, keys):
@@ -314,8 +317,8 @@ def make_evaluator(encrypt, msg_bits, key_bits, eval_config, attackers, mesh=Non
               for a in attackers}
   num_eves = eval_config.num_eves
 
-  def eve_keys(root_key, num_ciphers):
-    return {a.name: fresh_eve_keys(root_key, num_ciphers, a.name, num_eves)
+  def eve_keys(root_key, num_ciphers, first_cipher=0):
+    return {a.name: fresh_eve_keys(root_key, num_ciphers, a.name, num_eves, first_cipher)
             for a in attackers}
 
   @jax.jit
@@ -351,7 +354,7 @@ def _num_ciphers(cipher_params):
 
 
 def _placed_inputs(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key,
-                   attackers, devices, layout, eve_loop):
+                   attackers, devices, layout, eve_loop, first_cipher):
   """(evaluator, mesh, cipher_params, Eve keys) as `place` makes them, without the states."""
   num_ciphers = _num_ciphers(cipher_params)
   mesh = sharding.make_mesh(num_ciphers, devices)
@@ -361,12 +364,12 @@ def _placed_inputs(encrypt, cipher_params, msg_bits, key_bits, eval_config, root
   # otherwise (a training mesh) would give the Eves' states a second layout
   # after the first chunk, and a recompile.
   cipher_params = sharding.put_leading(sharding.to_host(cipher_params), mesh)
-  keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers), mesh)
+  keys = sharding.put_leading(evaluator.eve_keys(root_key, num_ciphers, first_cipher), mesh)
   return evaluator, mesh, cipher_params, keys
 
 
 def place(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers,
-          devices=None, layout=bits.ROWS, eve_loop=None):
+          devices=None, layout=bits.ROWS, eve_loop=None, first_cipher=0):
   """An Evaluator that splits the ciphers over `devices`, and its inputs placed so.
 
   Arguments as evaluate_cipher's (eve_loop as make_evaluator's).
@@ -377,7 +380,7 @@ def place(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, att
   """
   evaluator, mesh, cipher_params, keys = _placed_inputs(
       encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers, devices,
-      layout, eve_loop)
+      layout, eve_loop, first_cipher)
   return evaluator, cipher_params, keys, sharding.put_leading(evaluator.init(keys), mesh)
 
 
@@ -390,7 +393,8 @@ def _lowest(values):
 
 
 def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key,
-                    attackers, log=print, devices=None, layout=bits.ROWS, checkpoint=None):
+                    attackers, log=print, devices=None, layout=bits.ROWS, checkpoint=None,
+                    first_cipher=0):
   """Trains fresh Eves of every attacker against each frozen cipher.
 
   Args:
@@ -412,6 +416,7 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
       after every chunk and resumed from, if it holds this evaluation's; with
       one, SIGINT and SIGTERM stop the Eves at the end of their chunk, once it
       is saved. None: nothing is saved.
+    first_cipher: the number of the first cipher in the Eves' keys (fresh_eve_keys).
 
   Returns:
     An EvalResult.
@@ -422,7 +427,7 @@ def evaluate_cipher(encrypt, cipher_params, msg_bits, key_bits, eval_config, roo
   """
   evaluator, mesh, cipher_params, keys = _placed_inputs(
       encrypt, cipher_params, msg_bits, key_bits, eval_config, root_key, attackers, devices,
-      layout, None)
+      layout, None, first_cipher)
   num_ciphers = _num_ciphers(cipher_params)
   total, every = eval_config.steps, eval_config.every
   num_eves = num_ciphers * eval_config.num_eves * len(evaluator.attackers)
@@ -514,4 +519,4 @@ def evaluate_alices(config, alice_bob_params, log=print, devices=None, checkpoin
   return evaluate_cipher(scheme.eve_view, alice_bob_params, config.msg_bits,
                          config.key_bits, config.eval, eval_root_key(config),
                          attackers_lib.make_attackers(config), log, devices, scheme.layout,
-                         checkpoint)
+                         checkpoint, config.first_seed)

@@ -30,6 +30,7 @@ from adversarial_crypto.core import networks
 from adversarial_crypto.core import selective
 from adversarial_crypto.training import distributed
 from adversarial_crypto.training import sharding
+from adversarial_crypto.training import train
 from adversarial_crypto.training import workdir as workdir_lib
 
 class EveState(NamedTuple):
@@ -118,7 +119,8 @@ def evaluate_alices(config, alice_params, log=print):
   loop = sharding.default_loop()  # as the evaluator's: one Eve after another on CPU
   for name in names:
     init, run_chunk = make_eve_trainer(experiment, make_attacker(name, config), ev)
-    keys[name] = evaluator.fresh_eve_keys(root, num_seeds, name, ev.num_eves)
+    keys[name] = evaluator.fresh_eve_keys(root, num_seeds, name, ev.num_eves,
+                                          config.first_seed)
 
     def all_eves(states, alices, keys, first_step, num_steps, run_chunk=run_chunk):
       one_eve = functools.partial(run_chunk, num_steps=num_steps)
@@ -187,7 +189,7 @@ def table(summary):
            f"(hiding C) {sticks['public_best_mse']:.3f}, Blind Eve {sticks['blind_eve_mse']:.3f}",
            'seed  public_mse  bob_mse  eve_adv(train)  fresh Eve adv (largest)']
   for s in summary['seeds']:
-    lines.append(f"{s['seed']:>4d}  {s['public_mse']:10.3f}  {s['bob_mse']:7.3f}  "
+    lines.append(f"{train.root_seed(summary, s):>4d}  {s['public_mse']:10.3f}  {s['bob_mse']:7.3f}  "
                  f"{s['eve_advantage']:+14.3f}  {s['largest_fresh_advantage']:+10.3f}")
   e = summary['end_values']
   lines.append('median over seeds: ' + ', '.join(

@@ -31,6 +31,7 @@ from adversarial_crypto import config as config_lib
 from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.evaluation import leakage as leakage_lib
 from adversarial_crypto.evaluation import stats
+from adversarial_crypto.training import train
 
 # The paper's protocol (Section 2.5), to state how a run differs.
 PAPER_MSG_BITS = 16
@@ -353,7 +354,7 @@ def table(summary):
                       f"{s['retrained_eves'][n]['best_hard_bits']:<8.2f}"
                       f"{'*' if s['retrained_eves'][n].get('still_improving') else ' '}"
                       for n in names)
-    lines.append(f"{s['seed']:>4d}  {'yes' if s['trained'] else 'no':7s}  "
+    lines.append(f"{train.root_seed(summary, s):>4d}  {'yes' if s['trained'] else 'no':7s}  "
                  f"{s['bob_bits']:8.3f}  {cells}  {_entropy(s):>8s}  "
                  f"{_yes_no(s['robust']):6s}  {_yes_no(s['secure']):6s}  "
                  f"{_yes_no(s.get('perfect'))}")

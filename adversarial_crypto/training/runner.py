@@ -98,10 +98,12 @@ def load_state(workdir, config, runner=None, filename=workdir_lib.CHECKPOINT_FIL
   return workdir_lib.load_checkpoint(workdir, jax.eval_shape(runner.init), config, filename)
 
 
-def seed_keys(seed, num_seeds):
-  """The key of each of `num_seeds` seeds of a run with root seed `seed`."""
+def seed_keys(seed, num_seeds, first_seed=0):
+  """The keys of seeds first_seed, ..., first_seed + num_seeds - 1 of root seed `seed`:
+  seed i's is fold_in(PRNGKey(seed), i), whichever run trains it."""
   root = jax.random.PRNGKey(seed)
-  return jax.vmap(lambda i: jax.random.fold_in(root, i))(jnp.arange(num_seeds))
+  return jax.vmap(lambda i: jax.random.fold_in(root, i))(
+      np.uint32(first_seed) + jnp.arange(num_seeds, dtype=jnp.uint32))
 
 
 def make_runner(config, devices=None, seed_loop=None):
@@ -132,7 +134,7 @@ def make_runner(config, devices=None, seed_loop=None):
 
   @functools.partial(jax.jit, out_shardings=placement)
   def init():
-    keys = seed_keys(config.seed, config.num_seeds)
+    keys = seed_keys(config.seed, config.num_seeds, config.first_seed)
     train, measure = sharding.shard_leading(init_block, mesh)(keys)
     zeros = jnp.zeros(config.num_seeds, jnp.int32)
     return RunState(train, keys, zeros, jnp.zeros(config.num_seeds, bool),

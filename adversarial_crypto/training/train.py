@@ -150,9 +150,17 @@ def summarize(config, run, wall_s):
              'wall_s': wall_s, 'seeds': seeds, 'diverged': int(diverged.sum())}
   if _has_goals(config):
     summary['trained'] = stats.rate(sum(s['trained'] for s in seeds), config.num_seeds)
+  if config.first_seed:  # 'seed' numbers the run's seeds; its root's are first_seed + seed
+    summary['first_seed'] = config.first_seed
   if summary['experiment'] == 'selective':
     summary['yardsticks'] = selective.yardsticks(config.correlation)
   return summary
+
+
+def root_seed(summary, seed):
+  """A seed's number among its root's seeds (config.first_seed + its index in the run),
+  which the tables print."""
+  return summary.get('first_seed', 0) + seed['seed']
 
 
 def seed_table(summary):
@@ -163,7 +171,7 @@ def seed_table(summary):
   lines = ['seed    steps  ' + ''.join(f'{f:>14s}' for f in fields) +
            ('  trained' if 'trained' in first else '') + ('  diverged' if diverged else '')]
   for s in summary['seeds']:
-    lines.append(f"{s['seed']:>4d}  {s['steps_trained']:>7d}  " +
+    lines.append(f"{root_seed(summary, s):>4d}  {s['steps_trained']:>7d}  " +
                  ''.join(f'{s[f]:14.4f}' for f in fields) +
                  (f"  {'yes' if s['trained'] else 'no':<{7 if diverged else 0}s}"
                   if 'trained' in s else '') +
