@@ -334,9 +334,12 @@ def _correlation():
 
 
 # Seed i of a run is seed first_seed + i of its root config.seed, so a root's seeds
-# may be trained in several runs (one per machine or session) exactly as in one.
-_FIRST_SEED = _int(0, SEED_LIMIT - 1, what='an integer in [0, 2^32): the run trains seeds '
-                   'first_seed, ..., first_seed + num_seeds - 1 of its root config.seed')
+# may be trained in several runs (one per machine or session) as in one. Seed numbers
+# stay below 2^30, under the streams the evaluation folds into the same root
+# (evaluator.EVAL_ROOT_STREAM, leakage.LEAKAGE_STREAM), so no key is drawn twice.
+SEED_NUMBER_LIMIT = 2**30
+_FIRST_SEED = _int(0, SEED_NUMBER_LIMIT - 1, what='an integer in [0, 2^30): the run trains '
+                   'seeds first_seed, ..., first_seed + num_seeds - 1 of its root config.seed')
 _EVE_ARCHS = tuple(a for a in networks.ARCHS if a not in networks.KEYED_ARCHS)
 _MISSING = ('add it to the config; configs/sym16.py (configs/asym16.py, configs/selective.py) '
             'sets every field and docs/configs.md describes them')
@@ -610,9 +613,10 @@ def _validate_selective(config):
 
 def _validate_seeds(config):
   last = config.first_seed + config.num_seeds - 1
-  _require(last < SEED_LIMIT,
+  _require(last < SEED_NUMBER_LIMIT,
            f'config.first_seed ({config.first_seed}) + config.num_seeds ({config.num_seeds}) '
-           f'- 1 = {last} must be below 2^32 (jax.random.fold_in reads 32 bits); lower either')
+           f'- 1 = {last} must be below 2^30 (larger numbers reach the evaluation\'s key '
+           'streams); lower either')
 
 
 def _validate_eval_fields(config):

@@ -56,7 +56,8 @@ def main():
     if run.config.arch in networks.KEYED_ARCHS:
       proof = key_schedule.prove(pad_structure.bilinear_forms(alice, run.config.arch))
       out['proof'] = {k: proof[k] for k in ('perfect', 'kind', 'min_margin', 'reason')}
-    print(f"seed {seed:>2d}: {out['kind']}" +
+    # Numbered among the root's seeds, as the run's tables number them.
+    print(f"seed {run.config.first_seed + seed:>2d}: {out['kind']}" +
           ('' if perfect is None else f"; the `perfect` verdict: {'yes' if perfect else 'no'}") +
           ('' if proof is None else '; the weights prove: ' + (
               {True: f"perfect ({proof['kind']})", False: 'not perfect'}.get(
@@ -86,7 +87,8 @@ def main():
           f'{proofs.count(False)} not, and decide nothing on {proofs.count(None)}')
   if args.out:
     with open(args.out, 'w') as f:
-      json.dump({'workdir': args.workdir, 'samples': args.samples, 'seeds': rows}, f)
+      json.dump({'workdir': args.workdir, 'samples': args.samples, 'seeds': rows,
+                 **({'first_seed': run.config.first_seed} if run.config.first_seed else {})}, f)
 
 
 if __name__ == '__main__':

@@ -88,7 +88,7 @@ NON_NEGATIVE_INT = ('train_eves.reset_every', 'train_eves.warmup_steps',
                     'train_eves.steps_per_ab_step', 'train_eves.min_steps', 'freeze_alice_at',
                     'train_eves.later_from', 'refactor_every',
                     'eval.patience', 'eval.key_search_messages')
-SEED = ('seed', 'eval.seed', 'first_seed')
+SEED = ('seed', 'eval.seed')
 POSITIVE_NUMBER = ('learning_rate', 'eval.learning_rate', 'train_eves.eve_weight',
                    'train_eves.later_eve_weight', 'train_eves.later_lr_factor')
 NON_NEGATIVE_NUMBER = ('leak_penalty.weight', 'loss.public_weight', 'loss.bob_weight',
@@ -118,6 +118,8 @@ def bad_values(field, good, msg_bits):
     return NOT_A_NUMBER + (1.5, -1, 2**31)
   if field in SEED:
     return NOT_A_NUMBER + (1.5, -1, 2**32)
+  if field == 'first_seed':  # seed numbers stay below the evaluation's streams
+    return NOT_A_NUMBER + (1.5, -1, 2**30)
   if field in POSITIVE_NUMBER:
     return NOT_A_NUMBER + (0, -1e-3, NAN, INF)
   if field in NON_NEGATIVE_NUMBER:
@@ -346,8 +348,8 @@ INCONSISTENT = [
     ('selective', {'eval__attackers': ('paper', 'parity')}, 'eval.attackers',
      "must be from 'paper', 'mlp'"),
     ('selective', {'arch': 'mlp'}, 'arch', "'paper' or 'tf_models'"),
-    ('symmetric', {'first_seed': 2**32 - 1}, 'first_seed', 'below 2^32'),
-    ('selective', {'first_seed': 2**32 - 1}, 'first_seed', 'below 2^32'),
+    ('symmetric', {'first_seed': 2**30 - 1}, 'first_seed', 'below 2^30'),
+    ('selective', {'first_seed': 2**30 - 1}, 'first_seed', 'below 2^30'),
     ('symmetric', {'experiment': 'selective'}, 'experiment', "config.experiment is 'selective'"),
 ]
 

@@ -102,6 +102,7 @@ def test_training_writes_the_workdir_files(tiny_config, tmp_path):
   assert summary == result.summary
   assert [s['steps_trained'] for s in summary['seeds']] == [40, 40]
   assert summary['trained']['n'] == 2 and 'ci_high' in summary['trained']
+  assert 'first_seed' not in summary  # recorded only for a run that starts past seed 0
   last = [r for r in rows if r['step'] == 40]
   assert [r['bob_bits'] for r in last] == pytest.approx(
       [s['bob_bits'] for s in summary['seeds']], abs=1e-4)
@@ -149,6 +150,14 @@ def test_a_workdir_of_another_config_is_refused(tiny_config, tmp_path):
   tiny_config.batch_size = 32
   with pytest.raises(workdir_lib.WorkdirError, match='batch_size: 64 in the workdir, 32 now'):
     train.train(tiny_config, str(tmp_path), log=_quiet)
+
+
+def test_a_workdir_keeps_its_first_seed(tiny_config, tmp_path):
+  # Another first_seed trains other seeds: the workdir refuses it like any other recipe.
+  workdir_lib.check_or_write_config(str(tmp_path), config_lib.complete(tiny_config))
+  tiny_config.first_seed = 4
+  with pytest.raises(workdir_lib.WorkdirError, match='first_seed: 0 in the workdir, 4 now'):
+    workdir_lib.check_or_write_config(str(tmp_path), config_lib.complete(tiny_config))
 
 
 def test_a_corrupt_checkpoint_is_reported(tiny_config, tmp_path):

@@ -100,20 +100,23 @@ def analyse_cipher(encrypt, msg_bits, key_bits, rng, num_samples=4096, threshold
 
 def analyse_run(run, num_samples=4096, threshold=0.1, rng_seed=0):
   """analyse_cipher for every seed of a loaded Run; returns a JSON-ready dict."""
-  seeds = []
+  seeds, first = [], run.config.first_seed
   for seed in range(run.num_seeds):
     alice, _, _ = run.seed_params(seed)
     encrypt = jax.jit(lambda p, k, alice=alice: cipher.encrypt(alice, p, k, run.config))
+    # Inputs drawn by the seed's number in its root: the same whichever run trained it.
     result = analyse_cipher(
         encrypt, run.config.msg_bits, run.config.key_bits,
-        jax.random.fold_in(jax.random.PRNGKey(rng_seed), seed), num_samples, threshold)
+        jax.random.fold_in(jax.random.PRNGKey(rng_seed), np.uint32(first + seed)),
+        num_samples, threshold)
     result.update(seed=seed, trained=bool(run.trained[seed]))
     seeds.append(result)
   key_means = [s['diffusion']['key_bit']['mean_changed'] for s in seeds]
   return {'msg_bits': run.config.msg_bits, 'key_bits': run.config.key_bits,
           'num_samples': num_samples, 'threshold': threshold, 'seeds': seeds,
           'key_bit_mean_changed_over_seeds': {
-              'min': min(key_means), 'mean': float(np.mean(key_means)), 'max': max(key_means)}}
+              'min': min(key_means), 'mean': float(np.mean(key_means)), 'max': max(key_means)},
+          **({'first_seed': first} if first else {})}
 
 
 def plot_influence(analysis, path):
@@ -134,7 +137,8 @@ def plot_influence(analysis, path):
     ax.axis('on')
     image = ax.imshow(np.asarray(s['influence']), vmin=0, vmax=2, cmap='viridis', aspect='auto')
     ax.axhline(n - 0.5, color='white', lw=0.8)   # plaintext bits above, key bits below
-    ax.set_title(f"seed {s['seed']}{' (trained)' if s['trained'] else ''}", fontsize=9)
+    ax.set_title(f"seed {analysis.get('first_seed', 0) + s['seed']}"
+                 f"{' (trained)' if s['trained'] else ''}", fontsize=9)
     if index + cols >= len(seeds):  # the lowest panel of its column
       ax.set_xlabel('ciphertext element', fontsize=8)
     if index % cols == 0:

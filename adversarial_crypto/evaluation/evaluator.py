@@ -18,8 +18,9 @@ improving when she stopped (still_improving).
 The functions of `make_eve_trainer` are written for ONE Eve; this module owns
 the loop over (cipher, Eve): lax.map on CPU, vmap on accelerators. Eve e of
 attacker a against cipher p draws every key from
-fold_in(fold_in(fold_in(root, p), id(a)), e), so an Eve's run does not
-depend on how many ciphers or other attackers are evaluated beside it.
+fold_in(fold_in(fold_in(root, f + p), id(a)), e), f the run's config.first_seed,
+so an Eve's run does not depend on how many ciphers or other attackers are
+evaluated beside it, nor on which run of its root trained the cipher.
 
 Given a checkpoint file (eval_checkpoint.py; robustness.evaluate_run keeps one
 in the workdir), evaluate_cipher saves every Eve's state after each chunk and
@@ -48,8 +49,9 @@ from adversarial_crypto.training import sharding
 
 # Streams folded into an Eve's key, so init, training and measurement never share draws.
 INIT_STREAM, TRAIN_STREAM, HELD_OUT_STREAM = 0, 1, 2
-# Folded into a run's root key; far above any seed index (training's seed i is
-# fold_in(PRNGKey(seed), i)), so fresh Eves never reuse a training key.
+# Folded into a run's root key; above any seed number (training's seed i is
+# fold_in(PRNGKey(seed), i), i < config.SEED_NUMBER_LIMIT = 2^30), so fresh Eves
+# never reuse a training key.
 EVAL_ROOT_STREAM = 0x45766573
 EVE_LOOPS = sharding.LOOPS
 

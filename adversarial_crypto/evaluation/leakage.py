@@ -52,8 +52,8 @@ from adversarial_crypto.evaluation import evaluator
 from adversarial_crypto.training import distributed
 from adversarial_crypto.training import runner
 
-# Folded into eval_root_key; far above any seed index, which the fresh Eves fold
-# into the same root, so no Eve's key is ever a key of these messages.
+# Folded into eval_root_key; above any seed number (< 2^30), which the fresh Eves
+# fold into the same root, so no Eve's key is ever a key of these messages.
 LEAKAGE_STREAM = 0x4B657973
 
 

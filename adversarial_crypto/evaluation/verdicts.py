@@ -380,8 +380,10 @@ def table(summary):
                     f'; an Eve still improving at the cap on {improving} of them'))
   could_fall = evaluation.get('could_fall', {})
   if any(could_fall.values()):
+    first = summary.get('first_seed', 0)  # numbered as the table's rows
     lines.append('a longer budget could overturn: ' + '; '.join(
-        f'{v} of seeds {seeds}' for v, seeds in could_fall.items() if seeds))
+        f'{v} of seeds {[first + s for s in seeds]}' for v, seeds in could_fall.items()
+        if seeds))
   lines.append('Protocol, as it differs from the paper\'s:')
   lines += [f'  - {d}' for d in evaluation['protocol_differences']]
   return '\n'.join(lines)

@@ -78,8 +78,10 @@ def _keep_before_divergence(workdir, config, before, before_chunk, newly, host, 
   step = int(before.step)
   filename = workdir_lib.BEFORE_DIVERGENCE_FILE.format(step=step)
   workdir_lib.save_checkpoint(workdir, before, before_chunk, config, filename)
+  # The run's index (which indexes the saved state), and the seed's number in its root.
   seeds = ('seed ' if newly.sum() == 1 else 'seeds ') + ', '.join(
-      str(i) for i in np.flatnonzero(newly))
+      str(i) + (f' ({config.first_seed + i} of root {config.seed})' if config.first_seed else '')
+      for i in np.flatnonzero(newly))
   log(f'{seeds} diverged between steps {step} and {int(host.step)}: the run as it was at '
       f'step {step} is in {os.path.join(workdir, filename)} (docs/runs.md: replaying a '
       'divergence)')
