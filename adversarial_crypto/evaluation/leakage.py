@@ -186,7 +186,7 @@ def messages(config, seed):
   """The fresh plaintexts [M, N] and keys [M, K] of the key search of the run's seed
   `seed` (seed config.first_seed + seed of its root)."""
   root = jax.random.fold_in(evaluator.eval_root_key(config), LEAKAGE_STREAM)
-  number = np.uint32(config.first_seed + seed)  # validated below 2^32
+  number = np.uint32(config.first_seed + seed)  # validated below 2^30
   return bits.random_messages(jax.random.fold_in(root, number),
                               config.eval.key_search_messages, config.msg_bits, config.key_bits)
 
