@@ -16,6 +16,7 @@ from absl import flags
 
 from adversarial_crypto.analysis import cipher
 from adversarial_crypto.analysis import cipher_analysis
+from adversarial_crypto.training import train
 from adversarial_crypto.training import workdir as workdir_lib
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A finished training run.')
@@ -57,8 +58,7 @@ def main(argv):
   print('seed  trained  key bit  plaintext bit  affine R^2 (mean)')
   for s in analysis['seeds']:
     d = s['diffusion']
-    print(f"{analysis.get('first_seed', 0) + s['seed']:>4d}  "
-          f"{'yes' if s['trained'] else 'no ':>7s}  "
+    print(f"{train.root_seed(analysis, s):>4d}  {'yes' if s['trained'] else 'no ':>7s}  "
           f"{d['key_bit']['mean_changed']:7.2f}  {d['plaintext_bit']['mean_changed']:13.2f}  "
           f"{s['affine_r2']['mean']:.3f}")
   print(f'wrote {out}/analysis.json and {out}/influence.png')

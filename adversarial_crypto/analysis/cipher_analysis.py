@@ -12,6 +12,7 @@ import numpy as np
 
 from adversarial_crypto.core import bits
 from adversarial_crypto.analysis import cipher
+from adversarial_crypto.training import train
 
 THRESHOLDS = (0.05, 0.1, 0.25, 0.5)
 
@@ -137,8 +138,8 @@ def plot_influence(analysis, path):
     ax.axis('on')
     image = ax.imshow(np.asarray(s['influence']), vmin=0, vmax=2, cmap='viridis', aspect='auto')
     ax.axhline(n - 0.5, color='white', lw=0.8)   # plaintext bits above, key bits below
-    ax.set_title(f"seed {analysis.get('first_seed', 0) + s['seed']}"
-                 f"{' (trained)' if s['trained'] else ''}", fontsize=9)
+    ax.set_title(f"seed {train.root_seed(analysis, s)}{' (trained)' if s['trained'] else ''}",
+                 fontsize=9)
     if index + cols >= len(seeds):  # the lowest panel of its column
       ax.set_xlabel('ciphertext element', fontsize=8)
     if index % cols == 0:

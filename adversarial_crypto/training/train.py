@@ -161,7 +161,7 @@ def summarize(config, run, wall_s):
 
 def root_seed(summary, seed):
   """A seed's number among its root's seeds (config.first_seed + its index in the run),
-  which the tables print."""
+  which the tables print; `summary` is a summary.json or analyse's analysis.json."""
   return summary.get('first_seed', 0) + seed['seed']
 
 
