@@ -150,8 +150,8 @@ PER_TARGET = '_per_target'
 
 # The default recipe at N > 16 (configs/perfect32.py, perfect64.py): at N = 32 the Eve
 # term scaled by the targets made 10/48 perfect against 1/55 without, and with
-# re-factoring as well 18/20 (roots 9, 10; docs/one_time_pad.md); at N = 64, 8/16 so
-# far (roots 3-5).
+# re-factoring as well 18/20 (roots 9, 10; docs/one_time_pad.md); at N = 64, 12/20
+# (roots 3-5).
 BEST_AT_N = BEST + PER_TARGET
 
 
